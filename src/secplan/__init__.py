@@ -1,0 +1,3 @@
+"""secplan: security planning as code."""
+
+__version__ = "0.1.0"

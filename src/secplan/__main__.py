@@ -1,0 +1,3 @@
+from secplan.cli.main import main
+
+main()

@@ -1,0 +1,53 @@
+"""Options and helpers shared by the command modules."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+#: Normal output (tables, refs). JSON output is written with :func:`print_json` instead.
+console = Console(highlight=False, soft_wrap=True)
+#: Errors, warnings and progress: never mixed into stdout, so scripts can parse stdout.
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+RootOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--root",
+        help="Handbook root (default: the current directory).",
+        file_okay=False,
+        show_default=False,
+    ),
+]
+DatabaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="SECPLAN_DATABASE_URL",
+        help="Tracker database (default: SQLite file .secplan/secplan.db under the root).",
+        show_default=False,
+    ),
+]
+
+
+def resolve_root(root: Path | None) -> Path:
+    """The handbook root a command works on: ``--root`` or the current directory."""
+    return (root or Path.cwd()).resolve()
+
+
+def print_json(data: object) -> None:
+    """Write one JSON document to stdout."""
+    import json
+
+    sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def no_color() -> bool:
+    return bool(os.environ.get("NO_COLOR"))

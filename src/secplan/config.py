@@ -1,0 +1,109 @@
+"""Handbook configuration: `secplan.toml` at the root, or `[tool.secplan]` in `pyproject.toml`.
+
+The schema is declarative (:data:`SCHEMA`); :func:`load_config` validates the whole file and
+reports every problem at once, the way mkdocs does.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from secplan.errors import ConfigError
+
+ANCHOR_FLAVOURS = ("gitlab", "kramdown")
+SEVERITIES = ("error", "warning", "info", "off")
+
+
+@dataclass
+class Config:
+    """Resolved configuration for one handbook."""
+
+    root: Path
+    tracker: str | None = None  # default project path for new issues ("group/project")
+    group: str | None = None  # default group for epics and milestones
+    labels: list[str] = field(default_factory=list)  # added to every epic and issue
+    anchor_flavour: str = "gitlab"
+    detail_words: int = 12  # SP304 threshold
+    severity: dict[str, str] = field(default_factory=dict)  # code -> error|warning|info|off
+    ignore: list[str] = field(default_factory=list)  # codes or prefixes never reported
+    base_url: str | None = None  # where the handbook is published, for permalinks
+    database_url: str | None = None
+    source_file: Path | None = None
+
+
+def _str(v: Any) -> bool:
+    return isinstance(v, str)
+
+
+def _str_list(v: Any) -> bool:
+    return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+
+def _positive_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _severity_map(v: Any) -> bool:
+    return isinstance(v, dict) and all(
+        isinstance(k, str) and isinstance(s, str) and s in SEVERITIES for k, s in v.items()
+    )
+
+
+def _flavour(v: Any) -> bool:
+    return v in ANCHOR_FLAVOURS
+
+
+#: key -> (validator, description of what is expected)
+SCHEMA: dict[str, tuple[Any, str]] = {
+    "tracker": (_str, "a project path such as 'security/planning'"),
+    "group": (_str, "a group path such as 'security'"),
+    "labels": (_str_list, "a list of label names"),
+    "anchor_flavour": (_flavour, f"one of {', '.join(ANCHOR_FLAVOURS)}"),
+    "detail_words": (_positive_int, "a whole number >= 0"),
+    "severity": (_severity_map, f"a table of rule code -> one of {', '.join(SEVERITIES)}"),
+    "ignore": (_str_list, "a list of rule codes or prefixes"),
+    "base_url": (_str, "a URL"),
+    "database_url": (_str, "an SQLAlchemy database URL"),
+}
+
+
+def _read_table(root: Path) -> tuple[dict[str, Any], Path | None]:
+    toml_path = root / "secplan.toml"
+    pyproject = root / "pyproject.toml"
+    for path, sub in ((toml_path, None), (pyproject, ("tool", "secplan"))):
+        if not path.is_file():
+            continue
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError([str(exc)], path=path) from None
+        if sub is None:
+            return data, path
+        table: Any = data
+        for key in sub:
+            table = table.get(key) if isinstance(table, dict) else None
+        if isinstance(table, dict):
+            return table, path
+    return {}, None
+
+
+def load_config(root: Path) -> Config:
+    """Read and validate the handbook's configuration; defaults when there is none."""
+    table, source = _read_table(root)
+    problems: list[str] = []
+    for key, value in table.items():
+        if key not in SCHEMA:
+            problems.append(f"unknown key '{key}' (known: {', '.join(sorted(SCHEMA))})")
+            continue
+        check, expected = SCHEMA[key]
+        if not check(value):
+            problems.append(f"'{key}' must be {expected}, got {value!r}")
+    if problems:
+        raise ConfigError(problems, path=source)
+    cfg = Config(root=root, source_file=source)
+    for key, value in table.items():
+        setattr(cfg, key, value)
+    return cfg

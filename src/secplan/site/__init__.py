@@ -1,0 +1,1 @@
+"""secplan.site."""

@@ -1,0 +1,1 @@
+"""Trackers: where Epics, Milestones and Issues live (the embedded local store, or GitLab)."""
