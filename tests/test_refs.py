@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import pytest
+
+from secplan.refs import Ref, parse_epic_ref, parse_issue_ref, parse_ref
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("security/planning#12", Ref("issue", "security/planning", 12)),
+        ("https://gitlab.example.com/g/sub/proj/-/issues/7", Ref("issue", "g/sub/proj", 7)),
+        ("https://gitlab.example.com/g/proj/-/work_items/3#note_1", Ref("issue", "g/proj", 3)),
+        ("#5", None),
+        ("security&4", None),
+        ("not a ref", None),
+    ],
+)
+def test_issue_refs(text: str, expected: Ref | None) -> None:
+    assert parse_issue_ref(text) == expected
+
+
+def test_short_issue_ref_needs_a_default_project() -> None:
+    assert parse_issue_ref("#5", default_project="sec/plan") == Ref("issue", "sec/plan", 5)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("g/sub&16", Ref("epic", "g/sub", 16)),
+        ("https://host/groups/g/sub/-/epics/16", Ref("epic", "g/sub", 16)),
+        ("g/sub#16", None),
+    ],
+)
+def test_epic_refs(text: str, expected: Ref | None) -> None:
+    assert parse_epic_ref(text) == expected
+
+
+def test_str_round_trips_and_group() -> None:
+    for text in ("a/b#1", "a/b/c#22", "a&3", "a/b&4"):
+        ref = parse_ref(text)
+        assert ref is not None and str(ref) == text
+    issue = parse_ref("sec/team/proj#9")
+    assert issue is not None and issue.group == "sec/team"
