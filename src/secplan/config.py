@@ -30,6 +30,7 @@ class Config:
     severity: dict[str, str] = field(default_factory=dict)  # code -> error|warning|info|off
     ignore: list[str] = field(default_factory=list)  # codes or prefixes never reported
     base_url: str | None = None  # where the handbook is published, for permalinks
+    gitlab_url: str | None = None  # GitLab instance, e.g. "https://gitlab.com" (catalog epic links)
     database_url: str | None = None
     source_file: Path | None = None
 
@@ -66,6 +67,7 @@ SCHEMA: dict[str, tuple[Any, str]] = {
     "severity": (_severity_map, f"a table of rule code -> one of {', '.join(SEVERITIES)}"),
     "ignore": (_str_list, "a list of rule codes or prefixes"),
     "base_url": (_str, "a URL"),
+    "gitlab_url": (_str, "the GitLab instance URL, such as 'https://gitlab.com'"),
     "database_url": (_str, "an SQLAlchemy database URL"),
 }
 
