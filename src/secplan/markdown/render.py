@@ -1,0 +1,254 @@
+"""Plan Markdown → safe HTML for the web UI.
+
+The pipeline is: neutralise kramdown markers in the source (keeping the line count, so heading
+lines still match the parser's), render with pyromark, sanitise with nh3, and only then add the
+structure we generate ourselves (heading ids from the parser's anchors, permalinks, the TOC).
+Doing our own additions after sanitising means nh3 never has to allow anything a plan author
+could abuse; the only author-controlled values we insert are escaped attribute values.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import nh3
+import pyromark
+
+from secplan.model import Section
+
+OPTIONS = (
+    pyromark.Options.ENABLE_TABLES
+    | pyromark.Options.ENABLE_TASKLISTS
+    | pyromark.Options.ENABLE_STRIKETHROUGH
+    | pyromark.Options.ENABLE_HEADING_ATTRIBUTES
+    | pyromark.Options.ENABLE_FOOTNOTES
+)
+
+_MD = pyromark.Markdown(options=OPTIONS)
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+# A line that is nothing but a kramdown IAL / ALD: `{: #id .class}`, `{:.no_toc}`, `{:toc}`.
+_IAL_LINE = re.compile(r"^\s*\{:[^}\n]*\}\s*$")
+_TOC_LINE = re.compile(r"^\s*\{:\s*toc\s*\}\s*$")
+# `[](){: name="x"}` / `[](#){: name="x"}`: kramdown's manual anchor idiom.
+_MANUAL_ANCHOR = re.compile(r"\[\]\([^)\s]*\)\{:\s*(?:name|id)=[\"']([^\"'\n]+)[\"']\s*\}")
+# An inline IAL after a span or at the end of a line (`text{: .class}`).
+_INLINE_IAL = re.compile(r"\{:\s*[^}\n]*\}")
+_LIST_LINE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_HEADING_HTML = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+_ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) | {"input", "section", "sup", "tfoot"}
+_ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
+    **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
+    # ids make anchors work; nh3 still drops every event handler and style attribute.
+    "*": {"id", "title", "lang"},
+    "a": {"href", "hreflang", "name"},
+    "input": {"checked", "disabled"},
+    "ol": {"start"},
+}
+_URL_SCHEMES = {"http", "https", "mailto"}
+
+
+@dataclass
+class TocEntry:
+    """One heading in the table of contents."""
+
+    title: str
+    level: int
+    anchor: str
+
+
+@dataclass
+class RenderedPlan:
+    """Sanitised HTML of a plan body, and the headings found in it."""
+
+    html: str
+    toc: list[TocEntry] = field(default_factory=list)
+
+
+def _fallback_slug(text: str, seen: dict[str, int]) -> str:
+    # GitLab's rule; used only for headings the parser did not report (should not happen).
+    slug = re.sub(r"[^\w\- ]", "", text.lower()).replace(" ", "-")
+    slug = re.sub(r"-+", "-", slug) or "section"
+    n = seen.get(slug, 0)
+    seen[slug] = n + 1
+    return slug if n == 0 else f"{slug}-{n}"
+
+
+def neutralise_kramdown(text: str, toc_token: str) -> tuple[str, dict[int, str]]:
+    """Replace kramdown markers outside code so they never leak into the output as text.
+
+    The number of lines never changes: heading line numbers must still match the parser's.
+    A list followed by ``{:toc}`` becomes ``toc_token``, a paragraph later swapped for the TOC.
+    Also returns the block IALs it removed, by 1-based line, so headings can use them.
+    """
+    lines = text.split("\n")
+    ials: dict[int, str] = {}
+    fence: str | None = None
+    for i, line in enumerate(lines):
+        m = _FENCE.match(line)
+        if fence is not None:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = None
+            continue
+        if m:
+            fence = m.group(1)
+            continue
+        if _TOC_LINE.match(line):
+            # The TOC list is the run of list lines right above the marker.
+            j = i - 1
+            while j >= 0 and lines[j].strip() and _LIST_LINE.match(lines[j]):
+                lines[j] = ""
+                j -= 1
+            lines[i] = toc_token
+            if j >= 0 and lines[j].strip():
+                lines[i] = "\n" + toc_token  # keep it a paragraph of its own
+            continue
+        if _IAL_LINE.match(line):
+            ials[i + 1] = line.strip()[2:-1]
+            lines[i] = ""
+            continue
+        if "{:" in line:
+            line = _MANUAL_ANCHOR.sub(
+                lambda m: f'<a id="{html.escape(m.group(1), quote=True)}"></a>', line
+            )
+            lines[i] = _INLINE_IAL.sub("", line)
+    return "\n".join(lines), ials
+
+
+def _heading_lines(source: str) -> list[tuple[int, int, str, str | None]]:
+    """(first line, last line, text, explicit id) of every Markdown heading, in document order."""
+    data = source.encode("utf-8")
+    out: list[tuple[int, int, str, str | None]] = []
+    end_line = 0
+    text: list[str] | None = None
+    line = 0
+    hid: str | None = None
+    for typed_event, rng in _MD.events_with_range(source):
+        event: Any = typed_event  # a union of TypedDicts; we probe keys dynamically
+        if isinstance(event, dict):
+            start = event.get("Start")
+            if isinstance(start, dict) and "Heading" in start:
+                line = data.count(b"\n", 0, rng["start"]) + 1
+                hid = start["Heading"].get("id")
+                end_line = data.count(b"\n", 0, max(rng["start"], rng["end"] - 1)) + 1
+                text = []
+                continue
+            if "End" in event and isinstance(event["End"], dict) and "Heading" in event["End"]:
+                out.append((line, end_line, "".join(text or []), hid))
+                text = None
+                continue
+            if text is not None:
+                for key in ("Text", "Code"):
+                    if key in event:
+                        text.append(str(event[key]))
+    return out
+
+
+def _sanitise(fragment: str) -> str:
+    return nh3.clean(
+        fragment,
+        tags=_ALLOWED_TAGS,
+        clean_content_tags={"script", "style"},
+        attributes=_ALLOWED_ATTRIBUTES,
+        tag_attribute_values={"input": {"type": {"checkbox"}}},
+        set_tag_attribute_values={"input": {"disabled": "disabled"}},
+        url_schemes=_URL_SCHEMES,
+        link_rel="noopener noreferrer",
+    )
+
+
+def toc_html(toc: Sequence[TocEntry]) -> str:
+    """A nested list of links for the table of contents (level jumps clamp to one step)."""
+    if not toc:
+        return ""
+    base = min(e.level for e in toc)
+    parts = ['<nav class="toc" aria-label="Table of contents">']
+    depth = -1
+    for entry in toc:
+        d = max(0, min(entry.level - base, depth + 1))
+        if d > depth:
+            parts.append("<ul>")
+        else:
+            parts.append("</li>" + "</ul></li>" * (depth - d))
+        a = html.escape(entry.anchor, quote=True)
+        parts.append(f'<li><a href="#{a}">{html.escape(entry.title)}</a>')
+        depth = d
+    parts.append("</li>" + "</ul></li>" * depth + "</ul></nav>")
+    return "".join(parts)
+
+
+def render_markdown(
+    body: str, sections: Sequence[Section] = (), line_offset: int = 0
+) -> RenderedPlan:
+    """Render a plan body (front matter already removed) to sanitised HTML.
+
+    ``sections`` are the parser's sections (``Plan.sections``); ``line_offset`` is the number of
+    file lines before ``body`` (``Plan.body_line - 1``), so a heading on body line n matches the
+    section on file line n + offset. Every heading gets its section's anchor as ``id`` and a
+    permalink; a kramdown ``{:toc}`` list is replaced by a real table of contents.
+    """
+    toc_token = "secplantoc" + secrets.token_hex(8)
+    source, ials = neutralise_kramdown(body, toc_token)
+    headings = _heading_lines(source)
+    by_line = {s.line: s for s in sections}
+    seen: dict[str, int] = {}
+    plan: list[tuple[str, str, bool]] = []  # (anchor, text, no_toc) per Markdown heading
+    for i, (line, end_line, text, hid) in enumerate(headings):
+        section = by_line.get(line + line_offset)
+        if section is None and len(sections) == len(headings):
+            section = sections[i]
+        if section is not None:
+            plan.append((section.anchor, section.title or text, section.no_toc))
+            continue
+        # No parser result for this heading: read the IAL on the line after it ourselves.
+        ial = ials.get(end_line + 1, "")
+        m = re.search(r"#([\w\-:.]+)", ial)
+        anchor = m.group(1) if m else hid or _fallback_slug(text.strip(), seen)
+        plan.append((anchor, text, ".no_toc" in ial))
+
+    clean = _sanitise(_MD.html(source))
+    # Raw-HTML headings in the plan are not Markdown headings; when counts differ, match by text.
+    in_order = len(_HEADING_HTML.findall(clean)) == len(plan)
+    toc: list[TocEntry] = []
+    cursor = 0
+
+    def fix_heading(m: re.Match[str]) -> str:
+        nonlocal cursor
+        level, inner = int(m.group(1)), m.group(3)
+        plain = html.unescape(_TAG.sub("", inner)).strip()
+        if cursor >= len(plan) or not (in_order or plain == plan[cursor][1].strip()):
+            return m.group(0)
+        anchor, title, no_toc = plan[cursor]
+        cursor += 1
+        if not no_toc:
+            toc.append(TocEntry(title=plain or title, level=level, anchor=anchor))
+        a = html.escape(anchor, quote=True)
+        return (
+            f'<h{level} id="{a}">{inner}'
+            f' <a class="permalink" href="#{a}" title="Permalink to this section"'
+            f' aria-label="Permalink">¶</a></h{level}>'
+        )
+
+    clean = _HEADING_HTML.sub(fix_heading, clean)
+    clean = clean.replace(f"<p>{toc_token}</p>", toc_html(toc))
+    return RenderedPlan(html=clean, toc=toc)
+
+
+def split_front_matter(text: str) -> tuple[str, int]:
+    """The body after a leading ``---`` YAML block, and the number of lines before it."""
+    if not text.startswith("---"):
+        return text, 0
+    lines = text.split("\n")
+    if lines[0].strip() != "---":
+        return text, 0
+    for i in range(1, len(lines)):
+        if lines[i].strip() in ("---", "..."):
+            return "\n".join(lines[i + 1 :]), i + 1
+    return text, 0
