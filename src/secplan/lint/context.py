@@ -1,0 +1,38 @@
+"""What a rule may know beyond its plan: the handbook's plan ids, config, review threads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from secplan.config import Config
+from secplan.model import Plan
+
+#: Statuses whose plans are judged leniently (only front matter and SP403).
+LENIENT_STATUSES: frozenset[str] = frozenset({"abandoned", "superseded"})
+#: Statuses ``--require ready`` lifts to ``ready`` ("is it done?").
+BEFORE_READY: frozenset[str] = frozenset({"draft", "review"})
+
+
+@dataclass
+class LintContext:
+    """Everything rules share for one run."""
+
+    root: Path
+    config: Config
+    require_ready: bool = False
+    #: plan id -> number of unresolved review threads (filled by the CLI from the tracker store).
+    open_threads: Mapping[str, int] = field(default_factory=dict)
+    #: Every plan id of the handbook, including plans not parsed in this run.
+    plan_ids: set[str] = field(default_factory=set)
+    #: The plans parsed in this run, by id.
+    plans_by_id: dict[str, Plan] = field(default_factory=dict)
+    #: False when only some paths were checked: handbook-wide rules (the catalog) then stay quiet.
+    whole_handbook: bool = True
+
+    def status(self, plan: Plan) -> str:
+        """The status a plan is judged at: its own, or ``ready`` under ``--require ready``."""
+        if self.require_ready and plan.status in BEFORE_READY:
+            return "ready"
+        return plan.status

@@ -1,0 +1,312 @@
+"""Run the rules over a handbook: severities, escalation, select/ignore, suppressions, order.
+
+Every finding — from a rule function, from the parser (``plan.diagnostics``) or from a file the
+loader could not read (``handbook.errors``) — goes through the same pipeline here, so severity,
+``--select``/``--ignore``, configuration and ``<!-- secplan: ignore ... -->`` apply to all of them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from secplan.config import Config
+from secplan.errors import UsageError
+from secplan.lint.context import LENIENT_STATUSES, LintContext
+from secplan.lint.registry import RULES, Finding, RuleInfo, all_rules, load_rule_modules
+from secplan.model import READY_OR_LATER, Plan
+
+if TYPE_CHECKING:
+    from secplan.handbook import Handbook
+
+INTERNAL_ERROR = "SP900"
+
+
+# --- severity: the one place that knows how status changes a rule's severity ----------------
+
+
+def _configured(config: Config, code: str) -> str | None:
+    """The severity the config gives ``code`` (exact code, else the longest prefix)."""
+    best: tuple[int, str] | None = None
+    for key, value in config.severity.items():
+        if code.startswith(key) and (best is None or len(key) > best[0]):
+            best = (len(key), value)
+    return best[1] if best else None
+
+
+def severity_for(info: RuleInfo, status: str | None, config: Config) -> str | None:
+    """The severity of ``info`` for a plan judged at ``status`` (None: handbook-level); None = off.
+
+    - ``abandoned``/``superseded`` plans are judged leniently: only SP1xx and SP403 apply.
+    - A rule is silent for the statuses in its ``silent_in`` (SP401, SP501 for drafts).
+    - A configured severity (``[severity]`` in secplan.toml) is used as is; ``off`` disables.
+    - Otherwise a rule that is a warning for draft/review is an error from ``ready`` on.
+    """
+    if status is not None:
+        if status in LENIENT_STATUSES and not (
+            info.code.startswith("SP1") or info.code in ("SP403", INTERNAL_ERROR)
+        ):
+            return None
+        if status in info.silent_in:
+            return None
+    configured = _configured(config, info.code)
+    if configured == "off":
+        return None
+    if configured:
+        return configured
+    if status in READY_OR_LATER and info.escalates and info.default_severity == "warning":
+        return "error"
+    return info.default_severity
+
+
+# --- selection ------------------------------------------------------------------------------
+
+
+def _split(values: Iterable[str]) -> list[str]:
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+def _matches(pattern: str, info: RuleInfo) -> bool:
+    return pattern in ("ALL", info.name) or info.code.startswith(pattern.upper())
+
+
+@dataclass
+class Selector:
+    """``--select``/``--ignore`` (and the config's ``ignore``): codes, prefixes, names or ALL."""
+
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+
+    @classmethod
+    def build(
+        cls,
+        select: Iterable[str] = (),
+        ignore: Iterable[str] = (),
+        config_ignore: Iterable[str] = (),
+    ) -> Selector:
+        """Validate every pattern against the registry (a typo is a usage error, exit 2)."""
+        load_rule_modules()
+        sel, ign = _split(select), _split(ignore) + _split(config_ignore)
+        for pattern in sel + ign:
+            if not any(_matches(pattern, info) for info in RULES.values()):
+                raise UsageError(
+                    f"no rule matches {pattern!r}",
+                    hint="Use a code (SP304), a prefix (SP3), a rule name or ALL; "
+                    "see docs/rules.md.",
+                )
+        return cls(sel, ign)
+
+    def enabled(self, info: RuleInfo) -> bool:
+        """Whether a rule is selected and not ignored."""
+        if self.select and not any(_matches(p, info) for p in self.select):
+            return False
+        return not any(_matches(p, info) for p in self.ignore)
+
+
+# --- suppression ----------------------------------------------------------------------------
+
+
+def _suppressed(plan: Plan, finding: Finding) -> bool:
+    """``<!-- secplan: ignore CODE -->`` on the finding's line or the line above (0: the file)."""
+    if not plan.suppressions:
+        return False
+    for line in (finding.line, finding.line - 1, 0):
+        codes = plan.suppressions.get(line)
+        if codes is None:
+            continue
+        if not codes or any(c == "ALL" or finding.code.startswith(c) for c in codes):
+            return True
+    return False
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+@dataclass
+class CheckResult:
+    """The findings of one check run, sorted by path, line, column and code."""
+
+    findings: list[Finding] = field(default_factory=list)
+    plans_checked: int = 0
+    files_unreadable: int = 0
+
+    def counts(self) -> Counter[str]:
+        """Number of (unfixed) findings per severity."""
+        return Counter(f.severity for f in self.findings if not f.fixed)
+
+    def remaining(self) -> list[Finding]:
+        """Findings not mended by ``--fix``."""
+        return [f for f in self.findings if not f.fixed]
+
+    @property
+    def has_errors(self) -> bool:
+        """Whether any remaining finding has error severity (exit code 1)."""
+        return any(f.severity == "error" for f in self.remaining())
+
+    def extend(self, other: CheckResult) -> None:
+        """Merge another run (another handbook root) into this one, keeping the order."""
+        self.findings.extend(other.findings)
+        self.findings.sort(key=sort_key)
+        self.plans_checked += other.plans_checked
+        self.files_unreadable += other.files_unreadable
+
+
+def sort_key(f: Finding) -> tuple[str, int, int, str]:
+    """Stable order: path, line, column, code."""
+    return (f.path, f.line, f.column, f.code)
+
+
+def display_path(path: Path, cwd: Path | None = None) -> str:
+    """A path as shown to the user: relative to the working directory when below it."""
+    cwd = cwd or Path.cwd()
+    try:
+        return path.resolve().relative_to(cwd.resolve()).as_posix()
+    except ValueError:
+        rel = os.path.relpath(path.resolve(), cwd.resolve())
+        # A short ``../x`` is friendlier than an absolute path; deep climbs are not.
+        return Path(rel).as_posix() if rel.count("..") <= 2 else path.resolve().as_posix()
+
+
+def _unknown(code: str) -> RuleInfo:
+    return RuleInfo(code=code, name=f"parser-{code.lower()}", default_severity="error", summary="")
+
+
+def _internal_error(code: str, exc: Exception) -> Finding:
+    return Finding(
+        INTERNAL_ERROR,
+        f"rule {code} failed on this file ({type(exc).__name__}: {exc}); please report this",
+        1,
+    )
+
+
+class Engine:
+    """One configured check: which rules run and at which severity."""
+
+    def __init__(self, config: Config, selector: Selector | None = None) -> None:
+        load_rule_modules()
+        self.config = config
+        self.selector = selector or Selector.build(config_ignore=config.ignore)
+        self.rules = [r for r in all_rules() if self.selector.enabled(r)]
+        self.plan_rules = [r for r in self.rules if r.scope == "plan" and r.func]
+        self.handbook_rules = [r for r in self.rules if r.scope == "handbook" and r.func]
+
+    def _finish(
+        self, finding: Finding, status: str | None, plan: Plan | None, path: str, rel: str
+    ) -> Finding | None:
+        info = RULES.get(finding.code) or _unknown(finding.code)
+        if not self.selector.enabled(info):
+            return None
+        severity = severity_for(info, status, self.config)
+        if severity is None or (plan is not None and _suppressed(plan, finding)):
+            return None
+        finding.name = info.name
+        finding.severity = severity
+        finding.fixable = finding.fixable or info.fixable
+        finding.path = finding.path or path
+        finding.rel_path = finding.rel_path or rel
+        finding.plan = plan.id if plan is not None else finding.plan
+        return finding
+
+    def check_plan(self, plan: Plan, ctx: LintContext, cwd: Path | None = None) -> list[Finding]:
+        """Every finding for one plan (parser diagnostics included), unsorted."""
+        status = ctx.status(plan)
+        path = display_path(plan.path, cwd)
+        raw: list[Finding] = [
+            Finding(d.code, d.message, d.line, d.column, fixable=d.fixable, source="parser")
+            for d in plan.diagnostics
+        ]
+        # The parser is authoritative for the codes it reports; the rule for the same code only
+        # covers what an older or more lenient parser let through.
+        parsed = {f.code for f in raw}
+        for info in self.plan_rules:
+            if status in info.silent_in:
+                continue
+            try:
+                for finding in info.func(plan, ctx):  # type: ignore[misc]
+                    if finding.code not in parsed:
+                        raw.append(finding)
+            except Exception as exc:  # one broken rule must not stop the others
+                raw.append(_internal_error(info.code, exc))
+        out = []
+        for finding in raw:
+            done = self._finish(finding, status, plan, path, plan.rel_path)
+            if done is not None:
+                out.append(done)
+        return out
+
+    def check(
+        self,
+        handbook: Handbook,
+        *,
+        require_ready: bool = False,
+        open_threads: Mapping[str, int] | None = None,
+        plan_ids: set[str] | None = None,
+        whole_handbook: bool = True,
+        cwd: Path | None = None,
+    ) -> CheckResult:
+        """Check every loaded plan of ``handbook`` plus the handbook-level rules."""
+        by_id = handbook.by_id()
+        ctx = LintContext(
+            root=handbook.root,
+            config=self.config,
+            require_ready=require_ready,
+            open_threads=open_threads or {},
+            plan_ids=plan_ids if plan_ids is not None else set(by_id),
+            plans_by_id=by_id,
+            whole_handbook=whole_handbook,
+        )
+        result = CheckResult(plans_checked=len(handbook.plans))
+        for plan in handbook.plans:
+            result.findings.extend(self.check_plan(plan, ctx, cwd))
+        for error in handbook.errors:
+            result.files_unreadable += 1
+            finding = Finding(error.code or "SP100", error.message, error.line, error.column)
+            done = self._finish(finding, None, None, display_path(error.path, cwd), error.rel_path)
+            if done is not None:
+                result.findings.append(done)
+        for info in self.handbook_rules:
+            try:
+                found = list(info.func(handbook, ctx))  # type: ignore[misc]
+            except Exception as exc:
+                found = [_internal_error(info.code, exc)]
+                found[0].rel_path = handbook.catalog_path.name if handbook.catalog_path else ""
+            for finding in found:
+                where = handbook.root / finding.rel_path if finding.rel_path else handbook.root
+                done = self._finish(finding, None, None, display_path(where, cwd), finding.rel_path)
+                if done is not None:
+                    result.findings.append(done)
+        result.findings.sort(key=sort_key)
+        return result
+
+
+def lint_plans(
+    handbook: Handbook,
+    plans: Iterable[Plan] | None = None,
+    *,
+    require_ready: bool = False,
+    open_threads: Mapping[str, int] | None = None,
+) -> list[Finding]:
+    """Findings for some plans of a loaded handbook, with the handbook's config (for the web UI).
+
+    Handbook-level rules (the catalog) are not run; ``plans`` defaults to every plan.
+    """
+    engine = Engine(handbook.config)
+    by_id = handbook.by_id()
+    ctx = LintContext(
+        root=handbook.root,
+        config=handbook.config,
+        require_ready=require_ready,
+        open_threads=open_threads or {},
+        plan_ids=set(by_id),
+        plans_by_id=by_id,
+        whole_handbook=False,
+    )
+    findings: list[Finding] = []
+    for plan in handbook.plans if plans is None else plans:
+        findings.extend(engine.check_plan(plan, ctx))
+    findings.sort(key=sort_key)
+    return findings

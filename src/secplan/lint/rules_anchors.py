@@ -1,0 +1,155 @@
+"""SP2xx: anchors and links — duplicate anchors, links to missing anchors or plans."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from urllib.parse import unquote, urlsplit
+
+from secplan.lint.context import LintContext
+from secplan.lint.registry import Finding, rule
+from secplan.model import Plan
+
+#: Browsers scroll to the top for ``#top`` even when no element has that id.
+_IMPLICIT_ANCHORS = frozenset({"top"})
+_PAGE_SUFFIXES = (".html.md", ".md", ".html")
+
+
+def plan_id_for(rel_path: str) -> str:
+    """The plan id for a path relative to the root: no extension, no trailing ``/index``."""
+    path = rel_path.strip("/")
+    for suffix in _PAGE_SUFFIXES:
+        if path.endswith(suffix):
+            path = path[: -len(suffix)]
+            break
+    if path == "index":
+        return ""
+    return path.removesuffix("/index")
+
+
+@rule("SP201", "duplicate-anchor", "error", summary="Two anchors in one plan share an id.")
+def duplicate_anchor(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
+    """Two explicit anchors share an id, or an explicit anchor clashes with a heading's id."""
+    seen: dict[str, int] = {}
+    explicit_ids = {a.id for a in plan.anchors if a.kind != "heading"}
+    for anchor in sorted(plan.anchors, key=lambda a: (a.line, a.column)):
+        if anchor.id in seen and anchor.id in explicit_ids:
+            yield Finding(
+                "SP201",
+                f"anchor `#{anchor.id}` is already defined on line {seen[anchor.id]}",
+                anchor.line,
+                anchor.column,
+            )
+        seen.setdefault(anchor.id, anchor.line)
+
+
+@rule("SP202", "broken-anchor-link", "warning", summary="`](#x)` names no anchor of the plan.")
+def broken_anchor_link(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
+    """A link ``](#x)`` whose anchor does not exist in the plan."""
+    ids: set[str] | None = None
+    for link in plan.links:
+        if not link.url.startswith("#") or len(link.url) < 2:
+            continue
+        target = unquote(link.url[1:])
+        if target in _IMPLICIT_ANCHORS:
+            continue
+        if ids is None:
+            ids = plan.anchor_ids()
+        if target not in ids:
+            yield Finding(
+                "SP202",
+                f"link to `#{target}`: no such anchor in this plan{_did_you_mean(target, ids)}",
+                link.line,
+                link.column,
+            )
+
+
+def _did_you_mean(target: str, ids: set[str]) -> str:
+    lowered = target.lower()
+    for candidate in sorted(ids):
+        if candidate.lower() == lowered:
+            return f" (did you mean `#{candidate}`?)"
+    return ""
+
+
+def _judged_page(path: str) -> bool:
+    """Whether a link path points at a page (a plan) rather than an asset such as an image."""
+    if path.endswith("/"):
+        return True
+    last = path.rsplit("/", 1)[-1]
+    return last.endswith(_PAGE_SUFFIXES) or "." not in last
+
+
+def _candidates(plan: Plan, path: str) -> list[str] | None:
+    """Root-relative targets the link may mean; None when every reading leaves the root."""
+    # Repositories resolve links against the file's folder; published sites with pretty URLs
+    # (``a/b.md`` served at ``a/b/``) against the page's own folder. Accept either.
+    bases = [posixpath.dirname(plan.rel_path)]
+    if plan.id and plan.id not in bases:
+        bases.append(plan.id)
+    found = []
+    for base in bases:
+        joined = (
+            posixpath.normpath(posixpath.join(base, path)) if base else posixpath.normpath(path)
+        )
+        if joined == ".":
+            joined = ""
+        if joined == ".." or joined.startswith("../"):
+            continue
+        found.append(joined)
+    return found or None
+
+
+@rule(
+    "SP203",
+    "broken-plan-link",
+    "warning",
+    summary="A relative link to a plan (or `plan#anchor`) of this handbook that does not exist.",
+)
+def broken_plan_link(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
+    """A relative link to a plan of this handbook, or to ``plan#anchor``, that does not exist."""
+    for link in plan.links:
+        url = link.url.strip()
+        if not url or url.startswith(("#", "/")):
+            continue
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            continue
+        if parts.scheme or parts.netloc or not parts.path:
+            continue
+        path = unquote(parts.path)
+        if not _judged_page(path):
+            continue
+        candidates = _candidates(plan, path)
+        if candidates is None:
+            continue  # leaves the handbook: not ours to judge
+        fragment = unquote(parts.fragment)
+        problem = _judge(plan, ctx, candidates, fragment)
+        if problem:
+            yield Finding("SP203", f"link to `{url}`: {problem}", link.line, link.column)
+
+
+def _judge(plan: Plan, ctx: LintContext, candidates: list[str], fragment: str) -> str | None:
+    missing_anchor: str | None = None
+    for target in candidates:
+        target_id = plan_id_for(target)
+        if target_id == "":
+            return None  # the catalog page
+        if target_id in ctx.plan_ids:
+            target_plan = ctx.plans_by_id.get(target_id)
+            if target_plan is plan or target_id == plan.id:
+                target_plan = plan
+            if (
+                not fragment
+                or fragment in _IMPLICIT_ANCHORS
+                or target_plan is None  # not parsed in this run: cannot judge its anchors
+                or fragment in target_plan.anchor_ids()
+            ):
+                return None
+            missing_anchor = f"plan `{target_id}` has no anchor `#{fragment}`"
+            continue
+        on_disk = ctx.root / target
+        if on_disk.exists():
+            return None  # a folder or file that is not a plan (assets, a sub-site)
+    return missing_anchor or "no plan of this handbook has this path"

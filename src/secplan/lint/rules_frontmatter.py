@@ -1,0 +1,168 @@
+"""SP1xx: front matter — title, status, references, dates, unknown keys, YAML itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from secplan.lint.context import LintContext
+from secplan.lint.registry import Finding, declare, rule
+from secplan.model import STATUSES, Plan
+from secplan.refs import parse_epic_ref, parse_issue_ref
+
+#: Every front-matter key of the plan format; anything else is reported as SP105 (info).
+KNOWN_KEYS: frozenset[str] = frozenset(
+    {
+        "title",
+        "status",
+        "epic",
+        "source",
+        "tracker",
+        "owners",
+        "labels",
+        "confidential",
+        "milestones",
+        "resources",
+        "ssot",
+        "superseded_by",
+        "requirements",
+    }
+)
+
+declare(
+    "SP100",
+    "unreadable-file",
+    "error",
+    "A file under the handbook could not be read as a plan (binary, invalid UTF-8, too large, "
+    "a symlink leaving the root).",
+)
+declare(
+    "SP106",
+    "invalid-front-matter",
+    "error",
+    "The front matter is not valid YAML, or is not a mapping.",
+)
+
+
+def _broken_front_matter(plan: Plan) -> bool:
+    # When the YAML itself is broken every key looks missing; SP106 already says so.
+    return not plan.front_matter and any(d.code == "SP106" for d in plan.diagnostics)
+
+
+def _key_line(plan: Plan, key: str) -> int:
+    return plan.front_matter_lines.get(key, 1)
+
+
+@rule("SP101", "missing-title", "error", summary="The front matter has no `title`.")
+def missing_title(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
+    """The front matter has no non-empty ``title``."""
+    if _broken_front_matter(plan):
+        return
+    title = plan.front_matter.get("title")
+    if "title" not in plan.front_matter:
+        yield Finding("SP101", "plan has no `title` in its front matter", 1)
+    elif not isinstance(title, str | int | float) or not str(title).strip():
+        yield Finding("SP101", "`title` is empty", _key_line(plan, "title"))
+
+
+@rule("SP102", "invalid-status", "error", summary="`status` is not one of the known statuses.")
+def invalid_status(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
+    """``status`` is not one of draft, review, ready, implementing, implemented, ..."""
+    if "status" not in plan.front_matter:
+        return
+    raw = plan.front_matter["status"]
+    if isinstance(raw, str) and raw.strip().lower() in STATUSES:
+        return  # the parser reads statuses case-insensitively
+    yield Finding(
+        "SP102",
+        f"invalid status {raw!r}; expected one of {', '.join(STATUSES)}",
+        _key_line(plan, "status"),
+    )
+
+
+@rule(
+    "SP103",
+    "invalid-reference",
+    "error",
+    summary="`epic`, `source`, an item's issue reference or `superseded_by` cannot be parsed.",
+)
+def invalid_reference(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
+    """A reference in front matter (epic, source) is not a GitLab reference or URL."""
+    fm = plan.front_matter
+    epic = fm.get("epic")
+    if epic not in (None, "") and (
+        not isinstance(epic, str) or parse_epic_ref(epic, ctx.config.group) is None
+    ):
+        yield Finding(
+            "SP103",
+            f"`epic` {epic!r} is not an epic reference (`group/sub&16` or an epic URL)",
+            _key_line(plan, "epic"),
+        )
+    source = fm.get("source")
+    if source not in (None, "") and (
+        not isinstance(source, str) or parse_issue_ref(source, ctx.config.tracker) is None
+    ):
+        yield Finding(
+            "SP103",
+            f"`source` {source!r} is not an issue reference (`group/project#12` or an issue URL)",
+            _key_line(plan, "source"),
+        )
+
+
+def _valid_date(value: Any) -> bool:
+    if isinstance(value, dt.date):  # YAML reads 2026-01-31 as a date already
+        return True
+    if isinstance(value, str):
+        try:
+            dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return False
+        return True
+    return False
+
+
+@rule("SP104", "invalid-date", "error", summary="A milestone date is invalid, or starts after due.")
+def invalid_date(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
+    """A milestone ``due``/``start`` is not YYYY-MM-DD, or ``start`` is after ``due``."""
+    raw_list = plan.front_matter.get("milestones")
+    lines = {m.title: m.line for m in plan.milestones}
+    fallback = _key_line(plan, "milestones")
+    if isinstance(raw_list, list):
+        for raw in raw_list:
+            if not isinstance(raw, dict):
+                continue
+            title = str(raw.get("title", ""))
+            for key in ("due", "start"):
+                value = raw.get(key)
+                if value not in (None, "") and not _valid_date(value):
+                    yield Finding(
+                        "SP104",
+                        f"milestone {title!r}: `{key}` {value!r} is not a date (YYYY-MM-DD)",
+                        lines.get(title, fallback),
+                    )
+    for m in plan.milestones:
+        if m.start and m.due and m.start > m.due:
+            yield Finding(
+                "SP104",
+                f"milestone {m.title!r} starts ({m.start}) after it is due ({m.due})",
+                m.line,
+            )
+
+
+@rule(
+    "SP105",
+    "unknown-key",
+    "info",
+    summary="A front-matter key that is not part of the plan format (kept untouched).",
+    escalates=False,
+)
+def unknown_key(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
+    """A front-matter key the plan format does not define; it is preserved, only reported."""
+    for key in plan.front_matter:
+        if key not in KNOWN_KEYS:
+            yield Finding(
+                "SP105",
+                f"unknown front-matter key `{key}` (kept as is)",
+                _key_line(plan, str(key)),
+            )

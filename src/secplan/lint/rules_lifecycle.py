@@ -1,0 +1,74 @@
+"""SP4xx: the plan's lifecycle — its epic, its single source of truth, its successor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from secplan.lint.context import LintContext
+from secplan.lint.registry import Finding, rule
+from secplan.model import TRACKER_IS_TRUTH, Plan
+
+
+def _line(plan: Plan, key: str) -> int:
+    return plan.front_matter_lines.get(key, 1)
+
+
+@rule(
+    "SP401",
+    "missing-epic",
+    "warning",
+    summary="The plan names no `epic` (silent in draft, warning in review, error from ready).",
+    silent_in=("draft",),
+)
+def missing_epic(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
+    """The plan has no ``epic``: from review on it needs its single Epic."""
+    if not plan.epic and plan.front_matter.get("epic") in (None, ""):
+        yield Finding(
+            "SP401",
+            f"plan is `{ctx.status(plan)}` but names no `epic` (e.g. `epic: group/sub&16`)",
+            _line(plan, "status"),
+        )
+
+
+@rule(
+    "SP402",
+    "missing-ssot",
+    "error",
+    summary="An implementing/implemented plan does not say where the truth now lives (`ssot`).",
+    escalates=False,
+)
+def missing_ssot(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
+    """An implementing/implemented plan lists no ``ssot`` links."""
+    status = ctx.status(plan)
+    if status in TRACKER_IS_TRUTH and not plan.ssot:
+        yield Finding(
+            "SP402",
+            f"plan is `{status}` but lists no `ssot` (runbooks, system docs where the truth lives)",
+            _line(plan, "status"),
+        )
+
+
+@rule(
+    "SP403",
+    "superseded-without-target",
+    "error",
+    summary="A superseded plan does not name an existing successor in `superseded_by`.",
+    escalates=False,
+)
+def superseded_without_target(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
+    """A ``superseded`` plan has no ``superseded_by``, or it names no plan of the handbook."""
+    if plan.status != "superseded":
+        return
+    target = plan.superseded_by or plan.front_matter.get("superseded_by")
+    if not target:
+        yield Finding(
+            "SP403",
+            "plan is `superseded` but names no successor (`superseded_by: <plan id>`)",
+            _line(plan, "status"),
+        )
+    elif ctx.plan_ids and str(target).strip("/") not in ctx.plan_ids:
+        yield Finding(
+            "SP403",
+            f"`superseded_by` names {target!r}, which is no plan of this handbook",
+            _line(plan, "superseded_by"),
+        )
