@@ -1,1 +1,24 @@
 """Trackers: where Epics, Milestones and Issues live (the embedded local store, or GitLab)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from secplan.tracker.local import LocalTracker
+
+
+def open_tracker(
+    root: Path, database_url: str | None = None, author: str | None = None
+) -> LocalTracker:
+    """The embedded tracker of the handbook at ``root`` (its own SQLite file unless
+    ``database_url`` names another database). Use it as a context manager, or call ``close()``.
+    """
+    from secplan.store.engine import open_store
+    from secplan.tracker.local import LocalTracker
+
+    return LocalTracker(open_store(root, database_url), author=author)
+
+
+__all__ = ["open_tracker"]

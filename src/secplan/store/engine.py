@@ -1,0 +1,286 @@
+"""Opening the store: an engine for SQLite (default) or PostgreSQL, migrated to the latest schema.
+
+``open_store(root)`` uses ``<root>/.secplan/secplan.db``; a ``postgresql://`` URL selects
+PostgreSQL. The schema is brought to the newest Alembic revision on open, so there is nothing to
+set up by hand. On SQLite every write transaction starts with ``BEGIN IMMEDIATE``: writers queue
+on the database lock (``busy_timeout``) instead of failing when two processes write at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from secplan.errors import LockedError, TrackerError, UsageError
+from secplan.store.models import Lock, utcnow
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: How long a SQLite writer waits for another writer before giving up (milliseconds).
+BUSY_TIMEOUT_MS = 30_000
+_READONLY = "secplan_readonly"
+
+
+def default_database_path(root: Path) -> Path:
+    """Where the embedded database of a handbook lives."""
+    return root / ".secplan" / "secplan.db"
+
+
+def normalise_url(database_url: str) -> URL:
+    """Parse a database URL, steering PostgreSQL to the psycopg 3 driver; reject anything else."""
+    try:
+        url = make_url(database_url)
+    except exc.ArgumentError as err:
+        raise UsageError(
+            f"not a database URL: {safe_url_text(database_url)}",
+            hint="Use sqlite:///path/to/secplan.db or postgresql+psycopg://user@host/dbname.",
+        ) from err
+    backend = url.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        return url.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        return url
+    raise UsageError(
+        f"unsupported database {backend!r} in {safe_url_text(database_url)}",
+        hint="secplan stores its data in SQLite (the default) or PostgreSQL.",
+    )
+
+
+def safe_url_text(database_url: str | URL) -> str:
+    """A URL fit to print: the password is masked."""
+    try:
+        url = make_url(database_url) if isinstance(database_url, str) else database_url
+        return url.render_as_string(hide_password=True)
+    except exc.ArgumentError:
+        return "<unparseable URL>"
+
+
+class Store:
+    """An open database: engine, sessions and the named locks sync's ``apply`` uses."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        self._write = sessionmaker(engine, expire_on_commit=False)
+        self._read = sessionmaker(
+            engine.execution_options(**{_READONLY: True}), expire_on_commit=False
+        )
+
+    @property
+    def url(self) -> str:
+        """The database URL with any password masked."""
+        return safe_url_text(self.engine.url)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A read-write transaction: committed when the block ends, rolled back on an error."""
+        with self._write() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A read-only transaction; on SQLite it does not take the write lock."""
+        with self._read() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    @contextmanager
+    def lock(
+        self, name: str, holder: str | None = None, stale_after: timedelta | None = None
+    ) -> Iterator[str]:
+        """Hold the lock ``name`` for the block, or raise :class:`LockedError` if someone has it.
+
+        The lock is a row, so it also works between machines sharing a PostgreSQL database. A
+        holder is ``host:pid``; a lock left behind by a process that died on this host (or older
+        than ``stale_after``) is taken over, so a killed ``apply`` never blocks the next one.
+        """
+        me = holder or f"{socket.gethostname()}:{os.getpid()}"
+        self.acquire_lock(name, me, stale_after)
+        try:
+            yield me
+        finally:
+            self.release_lock(name, me)
+
+    def acquire_lock(self, name: str, holder: str, stale_after: timedelta | None = None) -> None:
+        """Take the lock ``name`` for ``holder`` (see :meth:`lock`)."""
+        with self.session() as s:
+            row = s.scalar(sa.select(Lock).where(Lock.name == name).with_for_update())
+            if row is not None and row.holder != holder:
+                if not _is_stale(row, stale_after):
+                    raise LockedError(
+                        f"{name} is locked by {row.holder} since "
+                        f"{row.acquired_at:%Y-%m-%d %H:%M:%S} UTC",
+                        hint="Another secplan process is working on it; wait for it to finish. "
+                        "A lock whose process has died is released automatically.",
+                    )
+                s.delete(row)
+                s.flush()
+                row = None
+            if row is None:
+                s.add(Lock(name=name, holder=holder, acquired_at=utcnow()))
+                try:
+                    s.flush()
+                except exc.IntegrityError as err:  # PostgreSQL: another process won the race
+                    raise LockedError(
+                        f"{name} is locked by another process",
+                        hint="Another secplan process is working on it; wait for it to finish.",
+                    ) from err
+
+    def release_lock(self, name: str, holder: str) -> None:
+        """Give the lock up (only if ``holder`` still holds it)."""
+        with self.session() as s:
+            s.execute(sa.delete(Lock).where(Lock.name == name, Lock.holder == holder))
+
+    def close(self) -> None:
+        """Release every connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _is_stale(row: Lock, stale_after: timedelta | None) -> bool:
+    if stale_after is not None and utcnow() - row.acquired_at > stale_after:
+        return True
+    host, _, pid = row.holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by someone else
+        return False
+    return False
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    database = url.database or ""
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        # IMMEDIATE takes the write lock up front: a transaction that read first and then tried
+        # to write could otherwise fail with "database is locked" without waiting.
+        readonly = conn.get_execution_options().get(_READONLY, False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def create_engine_for(database_url: str) -> Engine:
+    """An engine for ``database_url`` with secplan's connection settings (no migrations)."""
+    url = normalise_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def open_store(root: Path, database_url: str | None = None) -> Store:
+    """Open (creating and migrating as needed) the store of the handbook at ``root``.
+
+    ``database_url`` wins; otherwise the SQLite file ``<root>/.secplan/secplan.db`` is used.
+    """
+    if database_url:
+        engine = create_engine_for(database_url)
+    else:
+        path = default_database_path(Path(root))
+        engine = _sqlite_engine(make_url(f"sqlite:///{path}"))
+    try:
+        upgrade(engine)
+    except exc.OperationalError as err:
+        engine.dispose()
+        raise TrackerError(
+            f"cannot open the database {safe_url_text(engine.url)}: {_first_line(err)}",
+            hint="Check --database-url / SECPLAN_DATABASE_URL, and that the server is running.",
+        ) from err
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(engine)
+
+
+def _first_line(err: exc.DBAPIError) -> str:
+    return str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+
+
+def alembic_config(connection: sa.Connection | None = None) -> Any:
+    """An Alembic configuration pointing at the migrations inside the package (no ini file)."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+@functools.cache
+def head_revision() -> str:
+    """The newest migration revision shipped with this version of secplan."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None for an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest revision; a database already there costs one query."""
+    from alembic import command
+    from alembic.util.exc import CommandError
+
+    head = head_revision()
+    current = current_revision(engine)
+    if current == head:
+        return
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "head")
+    except CommandError as err:
+        raise TrackerError(
+            f"the database {safe_url_text(engine.url)} has schema revision {current}, "
+            "which this version of secplan does not know",
+            hint="It was written by a newer secplan; upgrade secplan to use it.",
+        ) from err
