@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from secplan.config import Config
+from secplan.config import Config, load_config
+from secplan.errors import NotFoundError, UsageError
+from secplan.markdown.parser import parse_plan
 from secplan.model import Plan
 
 CATALOG_NAMES = ("index.md", "_index.md", "index.html.md")
+PLAN_SUFFIXES = (".html.md", ".md")
+#: Directories never searched for plans (besides every hidden directory).
+SKIP_DIRS = frozenset({".secplan", ".git", "node_modules"})
+#: Files larger than this are refused (SP100) rather than parsed.
+MAX_FILE_BYTES = 10 * 1024 * 1024
 
 
 @dataclass
@@ -36,20 +45,231 @@ class Handbook:
 
     def get(self, ref: str) -> Plan | None:
         """A plan by id (``security-enclave``) or by file path (relative to root or cwd)."""
-        raise NotImplementedError
+        by_id = self.by_id()
+        ref = ref.strip()
+        if ref in by_id:
+            return by_id[ref]
+        trimmed = ref.strip("/")
+        if trimmed in by_id:
+            return by_id[trimmed]
+        candidates = [Path(ref)] if Path(ref).is_absolute() else [self.root / ref, Path.cwd() / ref]
+        by_path = {_real(p.path): p for p in self.plans}
+        for candidate in candidates:
+            plan = by_path.get(_real(candidate))
+            if plan is not None:
+                return plan
+        # "security-enclave.md" written as an id, or a path to a plan's directory.
+        id_guess = plan_id(trimmed) if trimmed.endswith(".md") else trimmed
+        return by_id.get(id_guess)
 
     def by_id(self) -> dict[str, Plan]:
         """Plans keyed by id."""
         return {p.id: p for p in self.plans}
 
 
+def _real(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
+def plan_id(rel_path: str) -> str:
+    """The plan id of a root-relative POSIX path: no extension, no trailing ``/index``."""
+    for suffix in PLAN_SUFFIXES:
+        if rel_path.endswith(suffix):
+            rel_path = rel_path[: -len(suffix)]
+            break
+    if rel_path == "index":
+        return rel_path
+    return rel_path.removesuffix("/index")
+
+
+def is_plan_name(name: str) -> bool:
+    """Whether a file name is a Markdown plan file."""
+    return name.endswith(".md") and not name.startswith(".")
+
+
+def resolve_plan_path(root: Path, ref: str) -> Path | None:
+    """The file a plan id or path names, found without reading the handbook; None if none."""
+    ref = ref.strip()
+    direct = Path(ref)
+    for candidate in (
+        (direct, root / ref, Path.cwd() / ref) if not direct.is_absolute() else [direct]
+    ):
+        if candidate.is_file():
+            return candidate
+    stem = ref.strip("/")
+    for suffix in ("/index.md", "/index.html.md", ".md", ".html.md"):
+        candidate = root / f"{stem}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _discover(
+    root: Path, start: Path | None = None
+) -> tuple[list[Path], list[FileError], Path | None]:
+    """Plan files under ``start`` (default: root), refusals, and the root's catalog page."""
+    root_real = _real(root)
+    files: list[Path] = []
+    errors: list[FileError] = []
+    catalog = next((root / n for n in CATALOG_NAMES if (root / n).is_file()), None)
+    for dirpath, dirnames, filenames in os.walk(start or root, followlinks=False):
+        base = Path(dirpath)
+        kept = []
+        for name in sorted(dirnames):
+            if name.startswith(".") or name in SKIP_DIRS:
+                continue
+            sub = base / name
+            if sub.is_symlink():
+                if not _inside(_real(sub), root_real):
+                    errors.append(_escape_error(root, sub))
+                continue  # symlinked directories inside the root would list plans twice
+            kept.append(name)
+        dirnames[:] = kept
+        for name in sorted(filenames):
+            if not is_plan_name(name):
+                continue
+            path = base / name
+            if catalog is not None and base == root and name == catalog.name:
+                continue
+            if path.is_symlink() and not _inside(_real(path), root_real):
+                errors.append(_escape_error(root, path))
+                continue
+            files.append(path)
+    files.sort(key=lambda p: _rel(root, p))
+    return files, errors, catalog
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _rel(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _escape_error(root: Path, path: Path) -> FileError:
+    return FileError(
+        path,
+        _rel(root, path),
+        "SP100",
+        "symbolic link points outside the handbook; it is not followed",
+    )
+
+
 def find_plan_files(root: Path) -> list[Path]:
     """Every plan file under ``root`` (catalog page excluded), sorted."""
-    raise NotImplementedError
+    return _discover(root)[0]
+
+
+def read_plan_text(path: Path, rel_path: str) -> tuple[str, str] | FileError:
+    """(text, sha256 of the bytes) of a plan file, or the FileError saying why it is unusable."""
+
+    def refuse(message: str, line: int = 1) -> FileError:
+        return FileError(path, rel_path, "SP100", message, line=line)
+
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return refuse(
+                f"file is {size / 1024 / 1024:.1f} MB; plans larger than 10 MB are refused"
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        return refuse(f"cannot read file: {exc.strerror or exc}")
+    if b"\0" in data:
+        return refuse("binary file (contains NUL bytes), not a Markdown plan")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return refuse(f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})", line)
+    return text, hashlib.sha256(data).hexdigest()
+
+
+def _selected(root: Path, paths: Iterable[Path]) -> tuple[list[Path], list[FileError]]:
+    root_real = _real(root)
+    files: list[Path] = []
+    errors: list[FileError] = []
+    for given in paths:
+        path = given if given.is_absolute() else Path.cwd() / given
+        if not path.exists() and not path.is_symlink():
+            raise NotFoundError(f"no such file or directory: {given}")
+        if not _inside(
+            _real(path.parent) / path.name if path.is_symlink() else _real(path), root_real
+        ):
+            raise UsageError(
+                f"{given} is not inside the handbook at {root}",
+                hint="Pass --root to name the handbook the file belongs to.",
+            )
+        if path.is_dir():
+            found, errs, _ = _discover(root, path)
+            files.extend(found)
+            errors.extend(errs)
+        elif path.is_symlink() and not _inside(_real(path), root_real):
+            errors.append(_escape_error(root, path))
+        else:
+            files.append(path)
+    return files, errors
 
 
 def load_handbook(
     root: Path, config: Config | None = None, paths: Iterable[Path] | None = None
 ) -> Handbook:
-    """Load the handbook at ``root``; ``paths`` limits parsing to those files/directories."""
-    raise NotImplementedError
+    """Load the handbook at ``root``; ``paths`` limits parsing to those files/directories.
+
+    Files that cannot be read as plans become :class:`FileError` entries; the others still
+    load. Unchanged files come from the per-file cache under ``<root>/.secplan/cache``.
+    """
+    root = root.absolute()
+    if not root.is_dir():
+        raise NotFoundError(f"handbook directory not found: {root}")
+    config = config or load_config(root)
+    if paths is None:
+        files, errors, catalog = _discover(root)
+    else:
+        files, errors = _selected(root, paths)
+        catalog = next((root / n for n in CATALOG_NAMES if (root / n).is_file()), None)
+    handbook = Handbook(root=root, config=config, catalog_path=catalog, errors=errors)
+    seen: dict[str, str] = {}
+    for path in files:
+        if catalog is not None and _real(path) == _real(catalog):
+            continue
+        rel_path = _rel(root, path)
+        pid = plan_id(rel_path)
+        if pid in seen:
+            if seen[pid] != rel_path:
+                handbook.errors.append(
+                    FileError(
+                        path,
+                        rel_path,
+                        "SP100",
+                        f"plan id '{pid}' is already taken by {seen[pid]}; rename one of them",
+                    )
+                )
+            continue
+        seen[pid] = rel_path
+        result = read_plan_text(path, rel_path)
+        if isinstance(result, FileError):
+            handbook.errors.append(result)
+            continue
+        text, digest = result
+        handbook.plans.append(
+            parse_plan(
+                text,
+                plan_id=pid,
+                path=path,
+                rel_path=rel_path,
+                flavour=config.anchor_flavour,
+                default_project=config.tracker,
+                default_group=config.group,
+                content_hash=digest,
+            )
+        )
+    handbook.plans.sort(key=lambda p: p.rel_path)
+    return handbook

@@ -1,0 +1,191 @@
+"""Work items: the GitLab-style tokens in a task item's first line, acceptance and spikes.
+
+Each syntax is one small function over the title text, so new tokens are easy to add.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass, field
+
+from secplan.markdown.kramdown import strip_trailing_ial
+from secplan.refs import parse_issue_ref
+
+_MILESTONE = re.compile(r'(?<!\S)%(?:"([^"]+)"|([^\s"]+))')
+_LABEL = re.compile(r'(?<!\S)~(?:"([^"]+)"|([\w.:\-/&+]+))')
+_USER = re.compile(r"(?<![\w.@/])@([A-Za-z0-9_][A-Za-z0-9_.\-]*[A-Za-z0-9_]|[A-Za-z0-9_])")
+_MD_LINK = re.compile(r"\[([^\]]*)\]\(\s*<?([^)\s>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
+_URL = re.compile(r"<?(https?://[^\s<>)]+)>?")
+_SHORT_REF = re.compile(r"(?<![\w&/#])((?:[\w.\-]+/)+[\w.\-]+)?#(\d+)\b")
+_EXPLICIT_ID = re.compile(r"\s*\{#([A-Za-z0-9_][\w\-.:]*)\}\s*$")
+_TIMEBOX = re.compile(
+    r"\(?\btime-?box(?:ed)?\b\s*:?\s*(\d+(?:\.\d+)?\s*(?:h|d|w|m|hours?|days?|weeks?|months?)\b)\)?",
+    re.IGNORECASE,
+)
+_SPIKE = re.compile(r"^\s*(?:\*\*|__)?(spike|poc)\b\s*(?:\*\*|__)?\s*:", re.IGNORECASE)
+_ACCEPTANCE = re.compile(
+    r"^(?:[-*+]|\d+[.)])?\s*(?:\[[ xX]\]\s*)?(?:\*\*|__)?(acceptance(?: criteria)?|done when)"
+    r"\s*:?(?:\*\*|__)?\s*:?\s*(.*)$",
+    re.IGNORECASE,
+)
+_SPACES = re.compile(r"\s{2,}")
+
+
+@dataclass
+class TitleTokens:
+    """A task item's first line, split into its title and the tokens taken out of it."""
+
+    title: str
+    milestone: str | None = None
+    labels: list[str] = field(default_factory=list)
+    assignees: list[str] = field(default_factory=list)
+    refs: list[str] = field(default_factory=list)  # as written: "#12", "g/p#12", URLs
+    explicit_id: str | None = None
+    timebox: str | None = None
+
+
+def _take_explicit_id(text: str, tokens: TitleTokens) -> str:
+    match = _EXPLICIT_ID.search(text)
+    if match:
+        tokens.explicit_id = match.group(1)
+        return text[: match.start()]
+    return text
+
+
+def _take_links(text: str, tokens: TitleTokens) -> str:
+    """Issue links become refs; other Markdown links keep only their text."""
+
+    def replace(match: re.Match[str]) -> str:
+        url = match.group(2)
+        if parse_issue_ref(url):
+            tokens.refs.append(url)
+            return " "
+        return match.group(1)
+
+    text = _MD_LINK.sub(replace, text) if "](" in text else text
+
+    def replace_url(match: re.Match[str]) -> str:
+        if parse_issue_ref(match.group(1)):
+            tokens.refs.append(match.group(1))
+            return " "
+        return match.group(0)
+
+    return _URL.sub(replace_url, text) if "http" in text else text
+
+
+def _take_milestone(text: str, tokens: TitleTokens) -> str:
+    def replace(match: re.Match[str]) -> str:
+        tokens.milestone = (match.group(1) or match.group(2)).strip()
+        return " "
+
+    return _MILESTONE.sub(replace, text) if "%" in text else text
+
+
+def _take_labels(text: str, tokens: TitleTokens) -> str:
+    def replace(match: re.Match[str]) -> str:
+        label = (match.group(1) or match.group(2)).strip()
+        if label and label not in tokens.labels:
+            tokens.labels.append(label)
+        return " "
+
+    return _LABEL.sub(replace, text) if "~" in text else text
+
+
+def _take_users(text: str, tokens: TitleTokens) -> str:
+    def replace(match: re.Match[str]) -> str:
+        if match.group(1) not in tokens.assignees:
+            tokens.assignees.append(match.group(1))
+        return " "
+
+    return _USER.sub(replace, text) if "@" in text else text
+
+
+def _take_refs(text: str, tokens: TitleTokens) -> str:
+    def replace(match: re.Match[str]) -> str:
+        tokens.refs.append(match.group(0))
+        return " "
+
+    return _SHORT_REF.sub(replace, text) if "#" in text else text
+
+
+def _take_timebox(text: str, tokens: TitleTokens) -> str:
+    match = _TIMEBOX.search(text)
+    if not match:
+        return text
+    tokens.timebox = _SPACES.sub(" ", match.group(1)).strip()
+    return text[: match.start()] + " " + text[match.end() :]
+
+
+#: Applied in order; links first so URLs are not mistaken for other tokens.
+TITLE_RULES = (
+    _take_explicit_id,
+    _take_links,
+    _take_milestone,
+    _take_labels,
+    _take_users,
+    _take_refs,
+    _take_timebox,
+)
+
+
+def split_title(raw: str) -> TitleTokens:
+    """Take the GitLab-style tokens out of a task item's first line; what remains is the title."""
+    tokens = TitleTokens(title="")
+    text = strip_trailing_ial(raw.strip())
+    for rule in TITLE_RULES:
+        text = rule(text, tokens)
+    title = _SPACES.sub(" ", text).strip()
+    # Tokens taken from the end leave dangling separators ("Fix it -", "Fix it ,").
+    tokens.title = title.rstrip(" ,;-–—").strip() or title
+    return tokens
+
+
+def is_spike(title: str) -> bool:
+    """Items whose title starts with ``Spike:`` or ``PoC:``."""
+    return bool(_SPIKE.match(title))
+
+
+def find_timebox(text: str) -> str | None:
+    """``3d`` from ``timebox: 3d`` or ``(timebox 1w)`` anywhere in ``text``."""
+    match = _TIMEBOX.search(text)
+    return _SPACES.sub(" ", match.group(1)).strip() if match else None
+
+
+def has_question(text: str) -> bool:
+    """Whether ``text`` asks something (a ``?`` outside URLs)."""
+    return "?" in _URL.sub(" ", text) if "?" in text else False
+
+
+def dedent_description(lines: list[str]) -> str:
+    """The lines nested under an item, de-indented, blank edges trimmed (Markdown kept)."""
+    return textwrap.dedent("\n".join(lines)).strip("\n")
+
+
+def acceptance_criteria(description: str) -> list[str]:
+    """Criteria from nested lines/items starting with ``Acceptance:`` or ``Done when:``.
+
+    ``Acceptance: text`` gives one criterion; an ``Acceptance:`` line with nothing after it
+    takes the list items nested or following right below it.
+    """
+    criteria: list[str] = []
+    lines = description.splitlines()
+    i = 0
+    while i < len(lines):
+        stripped = lines[i].strip()
+        match = _ACCEPTANCE.match(stripped) if stripped else None
+        i += 1
+        if not match:
+            continue
+        rest = match.group(2).strip()
+        if rest:
+            criteria.append(rest)
+            continue
+        while i < len(lines):
+            follow = lines[i].strip()
+            item = re.match(r"^(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?(.+)$", follow)
+            if not item:
+                break
+            criteria.append(item.group(1).strip())
+            i += 1
+    return criteria

@@ -1,0 +1,563 @@
+"""Parse one plan file into a :class:`~secplan.model.Plan` in a single pass over pyromark events.
+
+The front matter is split off first (so the Markdown parser never sees it) and the body is
+parsed once with ``pyromark.events_with_range``; byte ranges become file lines through a
+precomputed :class:`~secplan.markdown.lines.LineTable`. Headings, task items, requirements,
+markers, links, anchors and suppressions are all collected during that one walk; anchors are
+assigned afterwards because a kramdown IAL on the line after a heading may still set its id.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyromark
+
+from secplan.markdown import items as item_syntax
+from secplan.markdown.frontmatter import apply_front_matter, read_front_matter, split_front_matter
+from secplan.markdown.kramdown import (
+    extension_blocks,
+    heading_attrs,
+    html_anchors,
+    is_ial_only,
+    manual_anchor,
+    parse_ial,
+    strip_ials,
+)
+from secplan.markdown.lines import LineTable
+from secplan.markdown.requirements import generate_items, requirement_id, strongest_keyword
+from secplan.markdown.slugs import SlugRegistry, gitlab_slug, slugify
+from secplan.model import (
+    Anchor,
+    Diagnostic,
+    LinkUse,
+    Marker,
+    Plan,
+    Requirement,
+    Section,
+    WorkItem,
+)
+from secplan.refs import parse_issue_ref
+
+#: Bump whenever parsing results change, so cached results from older code are not reused.
+PARSER_VERSION = "1"
+
+OPTIONS = (
+    pyromark.Options.ENABLE_TASKLISTS
+    | pyromark.Options.ENABLE_TABLES
+    | pyromark.Options.ENABLE_STRIKETHROUGH
+    | pyromark.Options.ENABLE_HEADING_ATTRIBUTES
+    | pyromark.Options.ENABLE_FOOTNOTES
+)
+
+_MARKER = re.compile(r"\b(TODO|TBD|FIXME|XXX)\b")
+_SUPPRESS = re.compile(r"<!--\s*secplan\s*:\s*ignore\s+([A-Za-z0-9_,\s]+?)\s*-->", re.IGNORECASE)
+_BLOCK_STARTS = frozenset({"List", "CodeBlock", "BlockQuote", "Table", "HtmlBlock", "Heading"})
+
+
+@dataclass
+class _Heading:
+    title: str
+    level: int
+    line: int
+    column: int
+    explicit_id: str | None
+    no_toc: bool
+
+
+@dataclass
+class _ItemFrame:
+    start: int
+    end: int
+    line: int
+    column: int
+    task: bool = False
+    done: bool = False
+    marker_end: int = -1
+    in_task: bool = False  # nested under a task item: part of its description
+    first_done: bool = False  # the item's own first paragraph is complete
+    text: list[str] = field(default_factory=list)  # first paragraph, inline code included
+    prose: list[str] = field(default_factory=list)  # first paragraph without inline code
+    section: int = -1
+
+
+@dataclass
+class _PendingItem:
+    item: WorkItem
+    section: int
+    refs: list[str]
+
+
+@dataclass
+class _PendingRequirement:
+    level: Any
+    keyword: str
+    text: str
+    line: int
+    section: int
+
+
+@dataclass
+class _PendingAnchor:
+    id: str
+    line: int
+    column: int
+    section: int
+
+
+def normalise_newlines(text: str) -> str:
+    """``\\r\\n`` and lone ``\\r`` become ``\\n`` (line counts stay those of the file)."""
+    if "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_plan(
+    text: str,
+    *,
+    plan_id: str = "",
+    path: Path | None = None,
+    rel_path: str = "",
+    flavour: str = "gitlab",
+    default_project: str | None = None,
+    default_group: str | None = None,
+    content_hash: str = "",
+) -> Plan:
+    """Parse a plan's text (front matter and body). Never raises on any text input."""
+    text = normalise_newlines(text.removeprefix("\ufeff"))
+    plan = Plan(id=plan_id, path=path or Path(rel_path), rel_path=rel_path)
+    plan.content_hash = content_hash
+    yaml_text, body, body_line, problem = split_front_matter(text)
+    if problem:
+        plan.diagnostics.append(problem)
+    if yaml_text is not None:
+        fm = read_front_matter(yaml_text, first_line=2)
+        plan.diagnostics.extend(fm.diagnostics)
+        apply_front_matter(plan, fm, default_group=default_group)
+    plan.body_line = body_line
+    project = plan.tracker or default_project
+    _BodyWalker(plan, body, body_line, flavour, project).run()
+    return plan
+
+
+class _BodyWalker:
+    """One walk over the body's events, filling the plan."""
+
+    def __init__(
+        self, plan: Plan, body: str, first_line: int, flavour: str, project: str | None
+    ) -> None:
+        self.plan = plan
+        self.body = body
+        self.lines = LineTable(body, first_line)
+        self.flavour = flavour
+        self.project = project
+        self.headings: list[_Heading] = []
+        self.items: list[_PendingItem] = []
+        self.requirements: list[_PendingRequirement] = []
+        self.manual: list[_PendingAnchor] = []
+        self.frames: list[_ItemFrame] = []
+        self.excluded = self._excluded_lines()
+
+    def _excluded_lines(self) -> list[tuple[int, int]]:
+        spans = extension_blocks(self.body)
+        first = self.lines.first_line
+        return [
+            (first + self.body.count("\n", 0, a), first + self.body.count("\n", 0, b))
+            for a, b in spans
+        ]
+
+    def _is_excluded(self, line: int) -> bool:
+        return any(a <= line <= b for a, b in self.excluded)
+
+    # -- the walk ---------------------------------------------------------------------------
+
+    def run(self) -> None:
+        heading: dict[str, Any] | None = None
+        heading_text: list[str] = []
+        heading_start = 0
+        code_depth = 0
+        para_text: list[str] = []
+        para_start = -1
+        last_block_heading = -1  # index of the heading that was the previous block
+        empty_link: list[bool] = []
+        after_empty_link = False
+        events: Any = pyromark.events_with_range(self.body, options=OPTIONS)
+        for event, rng in events:
+            start = rng["start"]
+            if isinstance(event, str):  # SoftBreak, HardBreak, Rule
+                if event != "Rule":
+                    if heading is not None:
+                        heading_text.append(" ")
+                    self._add_text(" ", prose=True)
+                    if para_start >= 0:
+                        para_text.append("\n")
+                after_empty_link = False
+                continue
+            kind, value = next(iter(event.items()))
+            if kind == "Text":
+                if code_depth:
+                    continue
+                if after_empty_link:
+                    anchor = manual_anchor(value)
+                    if anchor:
+                        line, column = self.lines.position(start)
+                        self.manual.append(_PendingAnchor(anchor, line, column, self._section()))
+                    after_empty_link = False
+                self._markers(value, start, rng["end"])
+                if heading is not None:
+                    heading_text.append(value)
+                    continue
+                if para_start >= 0:
+                    para_text.append(value)
+                self._add_text(value, prose=True)
+            elif kind == "Code":
+                after_empty_link = False
+                if heading is not None:
+                    heading_text.append(value)
+                else:
+                    self._add_text(f"`{value}`", prose=False)
+            elif kind == "Start":
+                after_empty_link = False
+                tag = value if isinstance(value, str) else next(iter(value))
+                if tag == "Heading":
+                    heading = value["Heading"]
+                    heading_text = []
+                    heading_start = start
+                    self._block_started()
+                elif tag == "CodeBlock":
+                    code_depth += 1
+                    self._block_started()
+                elif tag == "Item":
+                    self._start_item(start, rng["end"])
+                elif tag == "Paragraph":
+                    para_text = []
+                    para_start = start
+                    frame = self.frames[-1] if self.frames else None
+                    if frame and frame.text:
+                        frame.first_done = True
+                elif tag == "Link":
+                    link = value["Link"]
+                    url = link["dest_url"]
+                    empty_link.append(not url)
+                    if url:
+                        line, column = self.lines.position(start)
+                        self.plan.links.append(LinkUse(url=url, line=line, column=column))
+                elif tag in _BLOCK_STARTS:
+                    self._block_started()
+            elif kind == "End":
+                tag = value if isinstance(value, str) else next(iter(value))
+                if tag == "Heading" and heading is not None:
+                    self._end_heading(heading, "".join(heading_text), heading_start)
+                    heading = None
+                    last_block_heading = len(self.headings) - 1
+                    continue
+                if tag == "Paragraph":
+                    text = "".join(para_text)
+                    if (
+                        last_block_heading >= 0
+                        and is_ial_only(text)
+                        and self.lines.line(para_start)
+                        == self.headings[last_block_heading].line + 1
+                    ):
+                        self._apply_heading_ial(self.headings[last_block_heading], text)
+                    para_start = -1
+                    frame = self.frames[-1] if self.frames else None
+                    if frame and frame.text:
+                        frame.first_done = True
+                elif tag == "CodeBlock":
+                    code_depth = max(0, code_depth - 1)
+                elif tag == "Item":
+                    self._end_item()
+                elif tag == "Link":
+                    after_empty_link = bool(empty_link.pop()) if empty_link else False
+                    continue
+                last_block_heading = -1
+            elif kind == "TaskListMarker":
+                if self.frames:
+                    frame = self.frames[-1]
+                    frame.task = True
+                    frame.done = bool(value)
+                    frame.marker_end = rng["end"]
+            elif kind in ("Html", "InlineHtml"):
+                after_empty_link = False
+                self._html(value, start)
+        self._finish()
+
+    # -- pieces of the walk -----------------------------------------------------------------
+
+    def _section(self) -> int:
+        return len(self.headings) - 1
+
+    def _block_started(self) -> None:
+        if self.frames and self.frames[-1].text:
+            self.frames[-1].first_done = True
+
+    def _add_text(self, text: str, *, prose: bool) -> None:
+        if not self.frames:
+            return
+        frame = self.frames[-1]
+        if frame.first_done:
+            return
+        frame.text.append(text)
+        if prose:
+            frame.prose.append(text)
+
+    def _markers(self, text: str, start: int, end: int) -> None:
+        if not ("TODO" in text or "TBD" in text or "FIXME" in text or "XXX" in text):
+            return
+        source = self.lines.data[start:end].decode("utf-8", "replace")
+        for match in _MARKER.finditer(text):
+            found = source.find(match.group(1))
+            offset = start + len(source[:found].encode()) if found >= 0 else start
+            line, column = self.lines.position(offset)
+            if self._is_excluded(line):
+                continue
+            context = self.lines.line_text(line).strip()
+            self.plan.markers.append(Marker(match.group(1), line, column, context))
+
+    def _html(self, html: str, start: int) -> None:
+        for anchor, offset in html_anchors(html):
+            line, column = self.lines.position(start + len(html[:offset].encode()))
+            self.manual.append(_PendingAnchor(anchor, line, column, self._section()))
+        if "secplan" not in html:
+            return
+        for match in _SUPPRESS.finditer(html):
+            codes = {c.upper() for c in re.split(r"[\s,]+", match.group(1)) if c}
+            line = self.lines.line(start + len(html[: match.start()].encode()))
+            for target in (line, self._next_non_blank(line)):
+                if target:
+                    self.plan.suppressions.setdefault(target, set()).update(codes)
+
+    def _next_non_blank(self, line: int) -> int | None:
+        for candidate in range(line + 1, self.lines.last_line + 1):
+            if self.lines.line_text(candidate).strip():
+                return candidate
+        return None
+
+    def _end_heading(self, data: dict[str, Any], text: str, start: int) -> None:
+        attrs = heading_attrs(tuple(data.get("attrs") or ()))
+        classes = set(data.get("classes") or ()) | set(attrs.classes)
+        line, column = self.lines.position(start)
+        self.headings.append(
+            _Heading(
+                title=" ".join(strip_ials(text).split()),
+                level=int(str(data["level"])[1:]),
+                line=line,
+                column=column,
+                explicit_id=data.get("id") or attrs.id,
+                no_toc="no_toc" in classes,
+            )
+        )
+
+    def _apply_heading_ial(self, heading: _Heading, text: str) -> None:
+        attrs = parse_ial(text)
+        if attrs.id:
+            heading.explicit_id = attrs.id
+        if "no_toc" in attrs.classes:
+            heading.no_toc = True
+
+    def _start_item(self, start: int, end: int) -> None:
+        line, column = self.lines.position(start)
+        in_task = bool(self.frames) and (self.frames[-1].task or self.frames[-1].in_task)
+        self._block_started()
+        self.frames.append(
+            _ItemFrame(start, end, line, column, in_task=in_task, section=self._section())
+        )
+
+    def _end_item(self) -> None:
+        if not self.frames:
+            return
+        frame = self.frames.pop()
+        if frame.in_task or self._is_excluded(frame.line):
+            return
+        if frame.task:
+            self._task_item(frame)
+            return
+        prose = strip_ials("".join(frame.prose))
+        found = strongest_keyword(prose)
+        if found:
+            text = " ".join(strip_ials("".join(frame.text)).split())
+            self.requirements.append(
+                _PendingRequirement(found[0], found[1], text, frame.line, frame.section)
+            )
+
+    def _task_item(self, frame: _ItemFrame) -> None:
+        data = self.lines.data
+        eol = data.find(b"\n", frame.marker_end)
+        eol = len(data) if eol == -1 else eol
+        raw = data[frame.marker_end : eol].decode("utf-8", "replace").strip()
+        title_line = self.lines.line(frame.marker_end)
+        end_line = self.lines.line(max(frame.start, frame.end - 1))
+        nested = [self.lines.line_text(n) for n in range(title_line + 1, end_line + 1)]
+        description = item_syntax.dedent_description(nested)
+        tokens = item_syntax.split_title(raw)
+        spike = item_syntax.is_spike(tokens.title)
+        labels = list(tokens.labels)
+        if spike and "spike" not in labels:
+            labels.append("spike")
+        item = WorkItem(
+            id=tokens.explicit_id or "",
+            title=tokens.title,
+            line=frame.line,
+            column=frame.column,
+            description=description,
+            acceptance=item_syntax.acceptance_criteria(description),
+            milestone=tokens.milestone,
+            labels=labels,
+            assignees=tokens.assignees,
+            done=frame.done,
+            spike=spike,
+            timebox=tokens.timebox or item_syntax.find_timebox(description),
+            has_question=item_syntax.has_question(f"{tokens.title}\n{description}"),
+            explicit_id=tokens.explicit_id is not None,
+            raw_title=raw,
+        )
+        self.items.append(_PendingItem(item, frame.section, tokens.refs))
+
+    # -- after the walk ---------------------------------------------------------------------
+
+    def _finish(self) -> None:
+        plan = self.plan
+        anchors = self._assign_anchors()
+
+        def section_anchor(index: int) -> str | None:
+            return plan.sections[index].anchor if index >= 0 else None
+
+        for pending in self.manual:
+            anchors.append(
+                Anchor(
+                    pending.id,
+                    pending.line,
+                    pending.column,
+                    kind="manual",
+                    section=section_anchor(pending.section),
+                )
+            )
+        plan.anchors = anchors
+        self._duplicate_anchors()
+        counters: dict[str | None, int] = {}
+        # Nested list items end before their parents; number requirements in reading order.
+        self.requirements.sort(key=lambda r: r.line)
+        self.items.sort(key=lambda p: p.item.line)
+        for req in self.requirements:
+            anchor = section_anchor(req.section)
+            counters[anchor] = counters.get(anchor, 0) + 1
+            plan.requirements.append(
+                Requirement(
+                    id=requirement_id(anchor, counters[anchor]),
+                    level=req.level,
+                    text=req.text,
+                    line=req.line,
+                    section=anchor,
+                    keyword=req.keyword,
+                )
+            )
+        for pending_item in self.items:
+            pending_item.item.section = section_anchor(pending_item.section)
+            self._resolve_ref(pending_item)
+        work_items = [p.item for p in self.items]
+        work_items.extend(generate_items(plan.requirements_mode, plan.requirements, plan.sections))
+        self._assign_item_ids(work_items)
+        plan.items = work_items
+
+    def _assign_anchors(self) -> list[Anchor]:
+        registry = SlugRegistry()
+        anchors: list[Anchor] = []
+        sections = self.plan.sections
+        for heading in self.headings:
+            if heading.explicit_id:
+                anchor, kind = heading.explicit_id, "explicit"
+            else:
+                slug = slugify(heading.title, self.flavour) or "section"
+                anchor, kind = registry.unique(slug), "heading"
+            sections.append(
+                Section(
+                    title=heading.title,
+                    level=heading.level,
+                    anchor=anchor,
+                    line=heading.line,
+                    explicit=kind == "explicit",
+                    no_toc=heading.no_toc,
+                )
+            )
+            anchors.append(Anchor(anchor, heading.line, heading.column, kind=kind))  # type: ignore[arg-type]
+        last = self.lines.last_line
+        for i, section in enumerate(sections):
+            end = last
+            for later in sections[i + 1 :]:
+                if later.level <= section.level:
+                    end = later.line - 1
+                    break
+            section.end_line = end
+        for heading_anchor, section in zip(anchors, sections, strict=True):
+            heading_anchor.section = section.anchor
+        return anchors
+
+    def _duplicate_anchors(self) -> None:
+        auto = {a.id for a in self.plan.anchors if a.kind == "heading"}
+        seen: dict[str, int] = {}
+        for anchor in self.plan.anchors:
+            if anchor.kind == "heading":
+                continue
+            if anchor.id in seen:
+                message = f"anchor '{anchor.id}' is already defined on line {seen[anchor.id]}"
+            elif anchor.id in auto:
+                message = f"anchor '{anchor.id}' clashes with a heading's automatic anchor"
+            else:
+                seen[anchor.id] = anchor.line
+                continue
+            self.plan.diagnostics.append(
+                Diagnostic("SP201", message, line=anchor.line, column=anchor.column)
+            )
+
+    def _resolve_ref(self, pending: _PendingItem) -> None:
+        if not pending.refs:
+            return
+        written = pending.refs[0]
+        ref = parse_issue_ref(written, default_project=self.project)
+        if ref is not None:
+            pending.item.ref = str(ref)
+            return
+        pending.item.ref = written
+        hint = (
+            " (set 'tracker:' in the front matter or secplan.toml to resolve '#IID')"
+            if written.startswith("#")
+            else ""
+        )
+        self.plan.diagnostics.append(
+            Diagnostic(
+                "SP103",
+                f"work item reference {written!r} is not an issue reference{hint}",
+                line=pending.item.line,
+                column=pending.item.column,
+            )
+        )
+
+    def _assign_item_ids(self, work_items: list[WorkItem]) -> None:
+        explicit: dict[str, int] = {}
+        for item in work_items:
+            if not item.explicit_id:
+                continue
+            if item.id in explicit:
+                self.plan.diagnostics.append(
+                    Diagnostic(
+                        "SP201",
+                        f"work item id '{item.id}' is already used on line {explicit[item.id]}",
+                        line=item.line,
+                        column=item.column,
+                    )
+                )
+            else:
+                explicit[item.id] = item.line
+        registry = SlugRegistry()
+        for item in work_items:
+            if item.explicit_id:
+                continue
+            base = item.id if item.generated else gitlab_slug(item.title) or "item"
+            candidate = registry.unique(base)
+            while candidate in explicit:
+                candidate = registry.unique(base)
+            item.id = candidate

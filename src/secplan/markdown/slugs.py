@@ -1,0 +1,52 @@
+"""Heading anchors in the two flavours handbooks are published with: GitLab and kramdown."""
+
+from __future__ import annotations
+
+import re
+
+# GitLab keeps \p{Word} (letters, marks, digits, connector punctuation), '-' and spaces.
+_GITLAB_DROP = re.compile(r"[^\w\- ]")
+_DASHES = re.compile(r"-{2,}")
+_KRAMDOWN_LEADING = re.compile(r"^[^a-zA-Z]+")
+_KRAMDOWN_DROP = re.compile(r"[^a-zA-Z0-9 \-]")
+
+
+def gitlab_slug(text: str) -> str:
+    """GitLab's rule: lower-case, drop all but letters/digits/_/-/space, spaces to '-', squeeze."""
+    slug = _GITLAB_DROP.sub("", text.strip().lower()).replace(" ", "-")
+    return _DASHES.sub("-", slug)
+
+
+def kramdown_slug(text: str) -> str:
+    """kramdown's auto_ids: strip leading non-letters, keep [a-zA-Z0-9 -], spaces to '-'."""
+    slug = _KRAMDOWN_LEADING.sub("", text)
+    slug = _KRAMDOWN_DROP.sub("", slug).replace(" ", "-").lower()
+    return slug or "section"
+
+
+def slugify(text: str, flavour: str = "gitlab") -> str:
+    """The anchor a heading with this text gets in ``flavour`` (before de-duplication)."""
+    return kramdown_slug(text) if flavour == "kramdown" else gitlab_slug(text)
+
+
+class SlugRegistry:
+    """Makes anchors unique the way both renderers do: repeats get ``-1``, ``-2``, ..."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self._used: set[str] = set()
+
+    def unique(self, slug: str) -> str:
+        """``slug`` itself the first time, then ``slug-1``, ``slug-2``... never a taken one."""
+        if slug not in self._counts and slug not in self._used:
+            self._counts[slug] = 0
+            self._used.add(slug)
+            return slug
+        n = self._counts.get(slug, 0)
+        while True:
+            n += 1
+            candidate = f"{slug}-{n}"
+            if candidate not in self._used:
+                self._counts[slug] = n
+                self._used.add(candidate)
+                return candidate
