@@ -111,10 +111,11 @@ class Selector:
 
 
 def _suppressed(plan: Plan, finding: Finding) -> bool:
-    """``<!-- secplan: ignore CODE -->`` on the finding's line or the line above (0: the file)."""
+    """``<!-- secplan: ignore CODE -->``: the parser files it under its own line and the next
+    non-blank line; codes may be prefixes or ``ALL`` (line 0 would mean the whole file)."""
     if not plan.suppressions:
         return False
-    for line in (finding.line, finding.line - 1, 0):
+    for line in (finding.line, 0):
         codes = plan.suppressions.get(line)
         if codes is None:
             continue

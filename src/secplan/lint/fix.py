@@ -1,0 +1,36 @@
+"""``secplan check --fix``: mend what can be mended safely, and nothing else.
+
+Only SP001 is fixed: the catalog table is generated, so rewriting the lines between its markers
+loses nothing a person wrote. Every other rule needs a decision about the plan's content (which
+milestone, which epic, what detail), which a tool must not make; those stay findings.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from secplan.lint.engine import CheckResult
+from secplan.lint.rules_catalog import catalog_module
+
+if TYPE_CHECKING:
+    from secplan.handbook import Handbook
+
+#: Codes ``--fix`` can mend.
+FIXABLE: frozenset[str] = frozenset({"SP001"})
+
+
+def apply_fixes(handbook: Handbook, result: CheckResult) -> int:
+    """Fix the fixable findings of ``result`` (marking them ``fixed``); the number fixed."""
+    todo = [f for f in result.findings if f.fixable and not f.fixed and f.code in FIXABLE]
+    if not todo:
+        return 0
+    module = catalog_module()
+    if module is None:
+        return 0
+    module.write_catalog(handbook)
+    # Confirm rather than assume: only a catalog that is now current counts as fixed.
+    if getattr(module.catalog_status(handbook), "stale", True):
+        return 0
+    for finding in todo:
+        finding.fixed = True
+    return len(todo)

@@ -1,0 +1,83 @@
+"""``--format text`` (default): ruff-like ``path:line:col: CODE [*] message`` and a summary."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from typing import TextIO
+
+from secplan.lint.engine import CheckResult
+from secplan.lint.registry import SEVERITY_ORDER, Finding
+
+_COLOURS = {"error": "\x1b[31m", "warning": "\x1b[33m", "info": "\x1b[34m"}
+_BOLD, _RESET = "\x1b[1m", "\x1b[0m"
+
+
+def _use_colour(stream: TextIO) -> bool:
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
+def summary(result: CheckResult) -> list[str]:
+    """The summary lines: counts by severity, fixed and fixable counts."""
+    remaining = result.remaining()
+    fixed = len(result.findings) - len(remaining)
+    plans = _plural(result.plans_checked, "plan")
+    if not remaining:
+        head = "All checks passed!" if not fixed else f"Fixed {_plural(fixed, 'problem')}."
+        return [f"{head} ({plans} checked)"]
+    counts = result.counts()
+    parts = [
+        _plural(counts[sev], sev, "info" if sev == "info" else None)
+        for sev in ("error", "warning", "info")
+        if counts[sev]
+    ]
+    if fixed:
+        parts.append(f"{fixed} fixed")
+    lines = [f"Found {_plural(len(remaining), 'problem')} ({', '.join(parts)}) in {plans}."]
+    fixable = sum(1 for f in remaining if f.fixable)
+    if fixable:
+        lines.append(f"[*] {fixable} fixable with the `--fix` option.")
+    return lines
+
+
+def write(result: CheckResult, stream: TextIO, statistics: bool = False) -> None:
+    """Stream one line per finding, then the summary."""
+    colour = _use_colour(stream)
+    remaining = result.remaining()
+    if statistics:
+        write_statistics(result, stream)
+    else:
+        for f in remaining:
+            mark = "[*] " if f.fixable else ""
+            code = f.code
+            location = f"{f.path}:{f.line}:{f.column}:"
+            if colour:
+                code = f"{_COLOURS.get(f.severity, '')}{_BOLD}{code}{_RESET}"
+                location = f"{_BOLD}{location}{_RESET}"
+            stream.write(f"{location} {code} {mark}{f.message}\n")
+    for line in summary(result):
+        stream.write(line + "\n")
+
+
+def write_statistics(result: CheckResult, stream: TextIO) -> None:
+    """``--statistics``: one line per code with its count, severity and name."""
+    remaining = result.remaining()
+    counts = Counter(f.code for f in remaining)
+    first: dict[str, Finding] = {}
+    worst: dict[str, str] = {}
+    for f in remaining:
+        first.setdefault(f.code, f)
+        # Escalation can give one code several severities; show the most severe.
+        if SEVERITY_ORDER.get(f.severity, 9) < SEVERITY_ORDER.get(worst.get(f.code, ""), 9):
+            worst[f.code] = f.severity
+    for code in sorted(counts, key=lambda c: (-counts[c], c)):
+        f = first[code]
+        mark = "[*]" if f.fixable else "[ ]"
+        stream.write(f"{counts[code]:>6}  {code}  {mark} {f.name} ({worst[code]})\n")

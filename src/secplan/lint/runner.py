@@ -1,0 +1,190 @@
+"""What ``secplan check`` runs: turn PATH arguments into handbooks to load, load, check, fix.
+
+A PATH may be the handbook root, a directory or file below it, a plan id, or another handbook
+directory (``secplan check examples/handbook`` from a project root). Each distinct root is loaded
+once, with only the named files parsed when PATHs name part of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from secplan.config import Config, load_config
+from secplan.errors import UsageError
+from secplan.lint.engine import CheckResult, Engine, Selector
+from secplan.lint.fix import apply_fixes
+from secplan.lint.rules_anchors import plan_id_for
+
+CATALOG_NAMES = ("index.md", "_index.md", "index.html.md")
+PLAN_SUFFIXES = (".md", ".html.md", "/index.md", "/index.html.md")
+
+
+@dataclass
+class Target:
+    """One handbook root and, when only part of it is checked, the files/folders to check."""
+
+    root: Path
+    paths: list[Path] | None = None  # None: the whole handbook
+
+    @property
+    def whole(self) -> bool:
+        """Whether the whole handbook is checked (handbook-wide rules run only then)."""
+        return self.paths is None
+
+
+@dataclass
+class CheckOptions:
+    """The knobs of one check run (the CLI's options)."""
+
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    require_ready: bool = False
+    fix: bool = False
+    database_url: str | None = None
+
+
+def is_handbook_root(path: Path) -> bool:
+    """A directory holding a catalog page."""
+    return any((path / name).is_file() for name in CATALOG_NAMES)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _nearest_handbook(path: Path) -> Path | None:
+    for parent in path.parents:
+        if is_handbook_root(parent):
+            return parent
+    return None
+
+
+def _plan_file(root: Path, ref: str) -> Path | None:
+    ref = ref.strip().strip("/")
+    if not ref:
+        return None
+    for suffix in PLAN_SUFFIXES:
+        candidate = root / (ref + suffix)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def resolve_targets(args: Iterable[str], root: Path | None, cwd: Path) -> list[Target]:
+    """Group PATH arguments by the handbook root they belong to."""
+    base = (root or cwd).resolve()
+    base_is_handbook = root is not None or is_handbook_root(base)
+    order: list[Path] = []
+    parts: dict[Path, list[Path] | None] = {}
+
+    def add(hb: Path, path: Path | None) -> None:
+        if hb not in parts:
+            order.append(hb)
+            parts[hb] = []
+        current = parts[hb]
+        if path is None or current is None:
+            parts[hb] = None
+        elif path not in current:
+            current.append(path)
+
+    args = list(args)
+    if not args:
+        return [Target(base)]
+    for arg in args:
+        given = Path(arg).expanduser()
+        path = given if given.is_absolute() else cwd / given
+        if path.is_dir():
+            path = path.resolve()
+            if path == base:
+                add(base, None)
+            elif base_is_handbook and _inside(path, base):
+                add(base, path)
+            else:
+                add(path, None)  # another handbook (or a folder of plans) as a root of its own
+        elif path.is_file():
+            path = path.resolve()
+            hb = base if base_is_handbook and _inside(path, base) else None
+            hb = hb or _nearest_handbook(path) or path.parent
+            add(hb, None if path.parent == hb and path.name in CATALOG_NAMES else path)
+        else:
+            plan = _plan_file(base, arg)
+            if plan is None:
+                raise UsageError(
+                    f"no file, folder or plan named {arg!r}",
+                    hint=f"PATH is a file, a folder or a plan id of the handbook at {base}.",
+                )
+            add(base, plan.resolve())
+    return [Target(hb, parts[hb]) for hb in order]
+
+
+def load_open_threads(root: Path, database_url: str | None) -> Mapping[str, int]:
+    """Unresolved review threads per plan, read from an existing store; {} when there is none.
+
+    Never creates or migrates a database: a check is read-only. Without ``database_url`` only
+    ``<root>/.secplan/secplan.db`` is read, and only if it exists.
+    """
+    try:
+        import sqlalchemy as sa
+        from sqlalchemy.orm import Session
+
+        from secplan.store.engine import create_engine_for, default_database_path
+        from secplan.store.reviews import open_thread_counts
+    except ImportError:
+        return {}
+    if database_url:
+        url = database_url
+        backend = sa.engine.make_url(url).get_backend_name() if "://" in url else ""
+        if backend == "sqlite":
+            db = sa.engine.make_url(url).database
+            if not db or db == ":memory:" or not Path(db).is_file():
+                return {}
+    else:
+        path = default_database_path(root)
+        if not path.is_file():
+            return {}
+        url = f"sqlite:///{path}"
+    engine = create_engine_for(url)
+    try:
+        with Session(engine) as session:
+            return open_thread_counts(session)
+    except sa.exc.SQLAlchemyError:
+        return {}  # no review tables yet (or an older schema): nothing to report
+    finally:
+        engine.dispose()
+
+
+def _check_target(target: Target, options: CheckOptions, cwd: Path) -> CheckResult:
+    from secplan.handbook import find_plan_files, load_handbook
+
+    config: Config = load_config(target.root)
+    selector = Selector.build(options.select, options.ignore, config.ignore)
+    engine = Engine(config, selector)
+    handbook = load_handbook(target.root, config, paths=target.paths)
+    plan_ids: set[str] | None = None
+    if not target.whole:
+        plan_ids = {
+            plan_id_for(p.relative_to(target.root).as_posix()) for p in find_plan_files(target.root)
+        }
+    threads = load_open_threads(target.root, options.database_url or config.database_url)
+    result = engine.check(
+        handbook,
+        require_ready=options.require_ready,
+        open_threads=threads,
+        plan_ids=plan_ids,
+        whole_handbook=target.whole,
+        cwd=cwd,
+    )
+    if options.fix:
+        apply_fixes(handbook, result)
+    return result
+
+
+def run_check(targets: list[Target], options: CheckOptions, cwd: Path | None = None) -> CheckResult:
+    """Check every target and merge the findings (sorted by path, line, column, code)."""
+    cwd = cwd or Path.cwd()
+    result = CheckResult()
+    for target in targets:
+        result.extend(_check_target(target, options, cwd))
+    return result
