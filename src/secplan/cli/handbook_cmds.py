@@ -123,7 +123,7 @@ def adopt(
     for line, text in report.unknown_rows:
         err_console.print(
             f"Warning: {catalog_name}:{line}: row {escape(repr(text))} names no plan of this"
-            " handbook (dropped from the table)"
+            " handbook (kept below the catalog)"
         )
     for note in report.conflicts:
         err_console.print(f"Warning: {escape(note)}")

@@ -40,6 +40,7 @@ from secplan.refs import parse_epic_ref, parse_ref
 _OPEN_RE = re.compile(r"\A---[ \t]*\r?\n")
 _CLOSE_RE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$\n?", re.M)
 _SUFFIXES = (".html.md", ".html.erb", ".md", ".html", ".htm")
+KEPT_ROWS_NOTE = "Rows of the former hand-written table that name no plan of this handbook:"
 _CONTAINERS = ("BlockQuote", "List", "Item", "FootnoteDefinition", "DefinitionList")
 
 
@@ -311,6 +312,14 @@ def adopt_handbook(handbook: Handbook, *, dry_run: bool = False) -> AdoptReport:
     newline = "\r\n" if b"\r\n" in data[table.start : table.end] else "\n"
     generated = render_catalog_table(handbook).replace("\n", newline)
     block = START_MARKER + newline + generated + END_MARKER
+    if report.unknown_rows:
+        # Rows that name no plan are kept verbatim in a table of their own: adoption must
+        # never drop what someone wrote.
+        table_lines = data[table.start : table.end].decode("utf-8").splitlines()
+        first = table.line
+        unknown = {line for line, _ in report.unknown_rows}
+        kept = table_lines[:2] + [table_lines[ln - first] for ln in sorted(unknown)]
+        block += newline + newline + KEPT_ROWS_NOTE + newline + newline + newline.join(kept)
     if data[table.start : table.end].endswith(b"\n"):
         block += newline
     new_page = (data[: table.start] + block.encode("utf-8") + data[table.end :]).decode("utf-8")
