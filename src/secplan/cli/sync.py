@@ -1,9 +1,320 @@
-"""Commands: (not yet written)."""
+"""Commands: ``secplan plan``, ``apply``, ``coverage``, ``status`` (sync with the tracker)."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+from rich.markup import escape
+from rich.table import Table
+
+from secplan.cli.common import (
+    DatabaseUrlOption,
+    RootOption,
+    console,
+    err_console,
+    print_json,
+    resolve_root,
+)
+from secplan.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from secplan.handbook import Handbook
+    from secplan.model import Plan
+    from secplan.sync.apply import ApplyResult, SyncPlan
+    from secplan.sync.diff import Change
+    from secplan.tracker.local import LocalTracker
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+PlansArg = Annotated[
+    list[str] | None,
+    typer.Argument(help="Plan ids or files (default: every plan of the handbook).", metavar="PLAN"),
+]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+CreateEpicOption = Annotated[
+    bool,
+    typer.Option("--create-epic", help="Create an epic for plans that name none."),
+]
+
+
+def _out(line: str) -> None:
+    sys.stdout.write(line + "\n")
+
+
+def load_plans(root: Path, refs: list[str] | None) -> tuple[Handbook, list[Plan], bool]:
+    """The handbook, the plans named by ``refs`` (every plan when none), and whether that is all
+    of them. Only the named files are parsed."""
+    from secplan.handbook import load_handbook
+    from secplan.handbook.loader import resolve_plan_path
+
+    if not refs:
+        hb = load_handbook(root)
+        for err in hb.errors:
+            err_console.print(
+                f"[yellow]warning:[/] {escape(err.rel_path)}:{err.line}: {escape(err.message)}"
+            )
+        return hb, list(hb.plans), True
+    paths = []
+    for ref in refs:
+        path = resolve_plan_path(root, ref)
+        if path is None:
+            raise NotFoundError(
+                f"no plan '{ref}' in {root}",
+                hint="Name a plan by its id (path without .md) or its file; "
+                "'secplan check' lists the plans.",
+            )
+        paths.append(path)
+    hb = load_handbook(root, paths=paths)
+    plans: list[Plan] = []
+    for ref in refs:
+        plan = hb.get(ref)
+        if plan is None:
+            bad = next((e for e in hb.errors), None)
+            raise NotFoundError(
+                f"plan '{ref}' could not be read" + (f": {bad.message}" if bad else ""),
+                path=bad.rel_path if bad else None,
+            )
+        if plan not in plans:
+            plans.append(plan)
+    return hb, plans, False
+
+
+@contextmanager
+def open_local_tracker(root: Path, database_url: str | None) -> Iterator[LocalTracker]:
+    """The embedded tracker of ``root``, closed afterwards."""
+    from secplan.tracker import open_tracker
+
+    tracker = open_tracker(root, database_url)
+    try:
+        yield tracker
+    finally:
+        tracker.close()
+
+
+def _print_problems(sync_plan: SyncPlan) -> None:
+    for pd in sync_plan.diffs:
+        for msg in pd.errors:
+            where = pd.path or pd.plan
+            err_console.print(f"[bold red]error:[/] {escape(where)}: {escape(msg)}")
+
+
+def plan_cmd(
+    plans: PlansArg = None,
+    root: RootOption = None,
+    database_url: DatabaseUrlOption = None,
+    fmt: FormatOption = Format.text,
+    create_epic: CreateEpicOption = False,
+) -> None:
+    """Show what apply would change in the tracker (a dry run: nothing is written)."""
+    from secplan.sync.apply import compute_plan
+    from secplan.sync.render import plan_json, render_plan_text
+
+    base = resolve_root(root)
+    hb, selected, all_plans = load_plans(base, plans)
+    with open_local_tracker(base, database_url) as tracker:
+        result = compute_plan(
+            tracker, selected, hb.config, create_epic=create_epic, all_plans=all_plans
+        )
+    if fmt is Format.json:
+        print_json(plan_json(result))
+        _print_problems(result)
+    else:
+        for line in render_plan_text(result):
+            _out(line)
+    if any(d.errors for d in result.diffs):
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[tuple[object | None, object | None]]:
+    if not enabled:
+        yield None, None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("applying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("apply", total=None)
+        yield progress, task
+
+
+def apply_cmd(
+    plans: PlansArg = None,
+    root: RootOption = None,
+    database_url: DatabaseUrlOption = None,
+    fmt: FormatOption = Format.text,
+    create_epic: CreateEpicOption = False,
+    write_back: Annotated[
+        bool,
+        typer.Option("--write-back", help="Write the refs of the epic and issues into the plans."),
+    ] = False,
+) -> None:
+    """Create and update the epic, milestones and issues the plans describe; print the refs made.
+
+    Exits 0 when the tracker matches the plans afterwards.
+    """
+    from secplan.sync.apply import apply_plans
+    from secplan.sync.render import apply_json, apply_summary, done_line, plan_lines
+
+    base = resolve_root(root)
+    hb, selected, all_plans = load_plans(base, plans)
+    text = fmt is Format.text
+    show_bar = text and err_console.is_terminal
+    with open_local_tracker(base, database_url) as tracker, _progress(show_bar) as (bar, task):
+
+        def planned(sync_plan: SyncPlan) -> None:
+            if bar is not None:
+                bar.update(task, total=len(sync_plan.pending()))  # type: ignore[attr-defined]
+
+        def done(change: Change) -> None:
+            if text:
+                _out(done_line(change))
+            if bar is not None:
+                bar.advance(task)  # type: ignore[attr-defined]
+
+        result = apply_plans(
+            tracker,
+            selected,
+            hb.config,
+            create_epic=create_epic,
+            all_plans=all_plans,
+            on_change=done,
+            on_planned=planned,
+        )
+    written = _write_back(result, selected) if write_back else []
+    if text:
+        for pd in result.plan.diffs:
+            flagged = any(c.action in ("drift", "orphan") for c in pd.changes)
+            if pd.errors or pd.warnings or flagged:
+                for line in plan_lines(pd):
+                    if line.lstrip().startswith(("+", "~", "=")):
+                        continue
+                    _out(line)
+        for change, msg in result.failed:
+            err_console.print(f"[bold red]error:[/] {escape(change.plan)}: {escape(msg)}")
+        for line in written:
+            _out(line)
+        _out(apply_summary(result))
+    else:
+        data = apply_json(result)
+        data["written_back"] = written
+        print_json(data)
+        _print_problems(result.plan)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def _write_back(result: ApplyResult, plans: list[Plan]) -> list[str]:
+    from secplan.sync.writeback import write_back
+
+    lines: list[str] = []
+    for plan in plans:
+        refs = {item: ref for (pid, item), ref in result.issues.items() if pid == plan.id}
+        epic = result.epics.get(plan.id)
+        if not refs and not epic:
+            continue
+        wb = write_back(plan, epic, refs)
+        for why in wb.skipped:
+            err_console.print(
+                f"[yellow]warning:[/] {escape(plan.rel_path)}: write-back skipped: {escape(why)}"
+            )
+        if wb.changed:
+            lines.append(
+                f"wrote {len(wb.changed_lines)} ref(s) into {plan.rel_path} "
+                f"(lines {', '.join(map(str, sorted(wb.changed_lines)))})"
+            )
+    return lines
+
+
+def coverage_cmd(
+    plans: PlansArg = None,
+    root: RootOption = None,
+    database_url: DatabaseUrlOption = None,
+    fmt: FormatOption = Format.text,
+) -> None:
+    """Per plan and section: items with issues (open/closed), uncovered items, and work not yet
+    written as items (TODO/TBD markers, requirements no item covers)."""
+    from secplan.sync.coverage import coverage
+
+    base = resolve_root(root)
+    hb, selected, _all = load_plans(base, plans)
+    with open_local_tracker(base, database_url) as tracker:
+        result = coverage(tracker, selected, hb.config)
+    if fmt is Format.json:
+        print_json([pc.to_json() for pc in result])
+        return
+    for pc in result:
+        t = pc.totals
+        _out(
+            f"{pc.plan} ({pc.status}) — {t['items']} items: {t['open']} open, "
+            f"{t['closed']} closed, {t['uncovered']} uncovered; {t['candidates']} candidates"
+        )
+        for problem in pc.problems:
+            _out(f"  note: {problem}")
+        for sec in pc.sections:
+            _out(f"  § {sec.title or '(no section)'}" + (f" #{sec.anchor}" if sec.anchor else ""))
+            for it in sec.items:
+                if it.state is None:
+                    state = "done, no issue" if it.done else "UNCOVERED"
+                    _out(f'    - {state}: {it.id} "{it.title}" (line {it.line})')
+                else:
+                    _out(f'    - {it.state}: {it.ref} {it.id} "{it.title}"')
+            for c in sec.candidates:
+                kind = f"requirement ({c.level})" if c.kind == "requirement" else "marker"
+                _out(f"    * {kind} line {c.line}: {c.text}")
+
+
+def status_cmd(
+    plans: PlansArg = None,
+    root: RootOption = None,
+    database_url: DatabaseUrlOption = None,
+    fmt: FormatOption = Format.text,
+) -> None:
+    """Per plan: status, epic, and progress (closed/total issues, by milestone)."""
+    from secplan.sync.status import status
+
+    base = resolve_root(root)
+    hb, selected, _all = load_plans(base, plans)
+    with open_local_tracker(base, database_url) as tracker:
+        result = status(tracker, selected, hb.config)
+    if fmt is Format.json:
+        print_json([ps.to_json() for ps in result])
+        return
+    table = Table("Plan", "Status", "Epic", "Progress", "By milestone", "Uncovered")
+    for ps in result:
+        p = ps.progress
+        by_ms = "; ".join(
+            f"{title or '(none)'} {m.closed}/{m.total}" for title, m in ps.milestones.items()
+        )
+        table.add_row(
+            escape(ps.plan),
+            ps.status,
+            escape(ps.epic or "—"),
+            f"{p.closed}/{p.total} ({p.percent}%)",
+            escape(by_ms),
+            str(ps.uncovered),
+        )
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+    app.command("plan")(plan_cmd)
+    app.command("apply")(apply_cmd)
+    app.command("coverage")(coverage_cmd)
+    app.command("status")(status_cmd)

@@ -1,0 +1,298 @@
+"""Plan and apply: compute the changes for a set of plans, and carry them out.
+
+``apply`` is crash-safe and idempotent:
+
+- it runs under the apply lock (:mod:`secplan.sync.lock`), so two applies never create at once;
+- it reads the tracker's state (by marker) *under the lock*, so whatever an earlier, killed apply
+  created is found and never created twice; the marker is part of the create call itself, so
+  there is no moment at which an object exists without it;
+- it records what it pushed after every object, so a kill loses at most the bookkeeping of the
+  object in flight, which the next run rebuilds from the marker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from secplan.config import Config
+from secplan.errors import LockedError, SecplanError
+from secplan.model import Plan
+from secplan.sync.actual import Actual, fetch_actual
+from secplan.sync.desired import (
+    EPIC_ITEM,
+    DesiredEpic,
+    DesiredIssue,
+    DesiredMilestone,
+    DesiredPlan,
+    content_hash,
+    desired_for_plan,
+)
+from secplan.sync.diff import PENDING_EPIC, Change, PlanDiff, diff_plans
+from secplan.sync.lifecycle import truth_mode
+from secplan.sync.lock import apply_lock
+from secplan.sync.state import SyncRecord, SyncState, state_for
+from secplan.tracker.base import Tracker
+
+#: Actions that write to the tracker.
+WRITE_ACTIONS = frozenset({"create", "update"})
+#: Parse problems that make a plan unfit to sync.
+BLOCKING_CODES = frozenset({"SP106"})
+
+
+@dataclass
+class SyncPlan:
+    """The outcome of ``secplan plan``: one :class:`PlanDiff` per plan."""
+
+    diffs: list[PlanDiff]
+    desired: dict[str, DesiredPlan] = field(default_factory=dict)
+    actual: Actual | None = None
+
+    @property
+    def changes(self) -> list[Change]:
+        """Every change, plan by plan."""
+        return [c for d in self.diffs for c in d.changes]
+
+    def pending(self) -> list[Change]:
+        """Changes that write to the tracker."""
+        return [c for c in self.changes if c.action in WRITE_ACTIONS]
+
+    def counts(self) -> dict[str, int]:
+        """Number of changes per action."""
+        out = {a: 0 for a in ("create", "update", "unchanged", "drift", "orphan")}
+        for c in self.changes:
+            out[c.action] += 1
+        return out
+
+
+@dataclass
+class ApplyResult:
+    """What ``apply`` did."""
+
+    plan: SyncPlan
+    done: list[Change] = field(default_factory=list)  # creates/updates carried out (refs set)
+    failed: list[tuple[Change, str]] = field(default_factory=list)
+    writes: int = 0  # tracker write calls
+    epics: dict[str, str] = field(default_factory=dict)  # plan id -> epic ref (managed/named)
+    issues: dict[tuple[str, str], str] = field(default_factory=dict)  # (plan, item) -> ref
+
+    @property
+    def ok(self) -> bool:
+        """Everything that should be written was written and no plan was skipped."""
+        return not self.failed and not any(d.errors for d in self.plan.diffs)
+
+
+def _desired(plans: Sequence[Plan], config: Config) -> tuple[list[DesiredPlan], list[PlanDiff]]:
+    """Desired state per plan; plans that cannot be synced become diffs holding only errors."""
+    good: list[DesiredPlan] = []
+    bad: list[PlanDiff] = []
+    for plan in plans:
+        blocking = [d for d in plan.diagnostics if d.code in BLOCKING_CODES]
+        try:
+            if blocking:
+                raise SecplanError(blocking[0].message, path=plan.rel_path, line=blocking[0].line)
+            good.append(desired_for_plan(plan, config))
+        except SecplanError as exc:
+            pd = PlanDiff(plan.id, plan.rel_path, plan.status, truth_mode(plan))
+            pd.errors.append(exc.message + (f" ({exc.hint})" if exc.hint else ""))
+            bad.append(pd)
+    return good, bad
+
+
+def compute_plan(
+    tracker: Tracker,
+    plans: Sequence[Plan],
+    config: Config,
+    *,
+    create_epic: bool = False,
+    all_plans: bool = False,
+    state: SyncState | None = None,
+) -> SyncPlan:
+    """What ``apply`` would do for ``plans`` (``all_plans``: they are the whole handbook, so
+    issues of removed plans are reported as orphans). Reads only."""
+    good, bad = _desired(plans, config)
+    state = state if state is not None else state_for(tracker)
+    actual = fetch_actual(tracker, good, state, all_plans=all_plans)
+    diffs = diff_plans(good, actual, create_epic=create_epic, all_plans=all_plans)
+    order = {p.id: i for i, p in enumerate(plans)}
+    diffs = sorted(diffs + bad, key=lambda d: (order.get(d.plan, len(order)), d.plan))
+    return SyncPlan(diffs=diffs, desired={d.id: d for d in good}, actual=actual)
+
+
+def apply_plans(
+    tracker: Tracker,
+    plans: Sequence[Plan],
+    config: Config,
+    *,
+    create_epic: bool = False,
+    all_plans: bool = False,
+    on_change: Callable[[Change], None] | None = None,
+    on_planned: Callable[[SyncPlan], None] | None = None,
+) -> ApplyResult:
+    """Bring the tracker in line with ``plans`` under the apply lock; returns what was done."""
+    state = state_for(tracker)
+    try:
+        with apply_lock(tracker):
+            sync_plan = compute_plan(
+                tracker,
+                plans,
+                config,
+                create_epic=create_epic,
+                all_plans=all_plans,
+                state=state,
+            )
+            if on_planned is not None:
+                on_planned(sync_plan)
+            return _execute(tracker, sync_plan, state, on_change)
+    except LockedError as exc:
+        raise LockedError(
+            f"another secplan apply is running on this tracker ({exc.message})",
+            hint="Wait for it to finish and run apply again. A lock left by a process that "
+            "died on this machine is taken over automatically.",
+        ) from None
+
+
+class _Executor:
+    def __init__(
+        self,
+        tracker: Tracker,
+        state: SyncState,
+        result: ApplyResult,
+        on_change: Callable[[Change], None] | None,
+    ) -> None:
+        self.tracker = tracker
+        self.state = state
+        self.result = result
+        self.on_change = on_change
+        self.deferred: list[SyncRecord] = []
+
+    def record(self, change: Change, ref: str, extra: dict[str, Any] | None = None) -> None:
+        d = change.desired
+        if d is None:
+            return
+        fields = d.fields()
+        item = EPIC_ITEM if change.kind == "epic" else (change.item or "")
+        rec = SyncRecord(
+            plan=change.plan,
+            kind=change.kind,
+            item=item,
+            ref=ref,
+            content_hash=content_hash(fields),
+            pushed={**fields, **(extra or {})},
+        )
+        self.state.record(rec)
+
+    def defer(self, change: Change) -> None:
+        # Bookkeeping-only records (no tracker write) are batched per plan.
+        d = change.desired
+        if d is None or change.ref is None:
+            return
+        fields = d.fields()
+        item = EPIC_ITEM if change.kind == "epic" else (change.item or "")
+        self.deferred.append(
+            SyncRecord(change.plan, change.kind, item, change.ref, content_hash(fields), fields)
+        )
+
+    def flush(self) -> None:
+        if not self.deferred:
+            return
+        many = getattr(self.state, "record_many", None)
+        if many is not None:
+            many(self.deferred)
+        else:
+            for rec in self.deferred:
+                self.state.record(rec)
+        self.deferred = []
+
+    def run_plan(self, pd: PlanDiff) -> None:
+        epic_ref = pd.epic_ref if pd.epic_ref != PENDING_EPIC else None
+        if epic_ref:
+            self.result.epics[pd.plan] = epic_ref
+        for change in pd.changes:
+            if change.kind == "issue" and change.ref and change.action != "orphan":
+                self.result.issues[(pd.plan, change.item or "")] = change.ref
+            if change.action not in WRITE_ACTIONS:
+                if change.record:
+                    self.defer(change)
+                continue
+            try:
+                ref = self.one(change, epic_ref)
+            except SecplanError as exc:
+                self.result.failed.append((change, str(exc)))
+                continue
+            change.ref = ref
+            if change.kind == "epic":
+                epic_ref = ref
+                self.result.epics[pd.plan] = ref
+            elif change.kind == "issue":
+                self.result.issues[(pd.plan, change.item or "")] = ref
+            self.result.done.append(change)
+            if self.on_change is not None:
+                self.on_change(change)
+        self.flush()
+
+    def one(self, change: Change, epic_ref: str | None) -> str:
+        t = self.tracker
+        d = change.desired
+        if isinstance(d, DesiredEpic):
+            if change.action == "create":
+                epic = t.create_epic(
+                    d.group, d.title, d.description, list(d.labels), d.confidential
+                )
+            else:
+                epic = t.update_epic(change.ref or "", **change.updates)
+            self.result.writes += 1
+            self.record(change, epic.ref)
+            return epic.ref
+        if isinstance(d, DesiredMilestone):
+            if change.action == "create":
+                # Another plan of this run (or an earlier, killed run) may have made it.
+                if t.get_milestone(d.group, d.title) is None:
+                    t.create_milestone(d.group, d.title, d.start, d.due, d.description)
+                    self.result.writes += 1
+            else:
+                t.update_milestone(d.group, d.title, **change.updates)
+                self.result.writes += 1
+            ref = change.ref or f'{d.group}%"{d.title}"'
+            self.record(change, ref)
+            return ref
+        if isinstance(d, DesiredIssue):
+            if change.action == "create":
+                issue = t.create_issue(
+                    d.project,
+                    d.title,
+                    d.description,
+                    labels=list(d.labels),
+                    milestone=d.milestone,
+                    assignees=list(d.assignees),
+                    confidential=d.confidential,
+                    epic=epic_ref,
+                )
+            else:
+                updates = dict(change.updates)
+                if updates.get("epic") == PENDING_EPIC:
+                    if epic_ref:
+                        updates["epic"] = epic_ref
+                    else:
+                        updates.pop("epic")
+                issue = t.update_issue(change.ref or "", **updates)
+            self.result.writes += 1
+            self.record(change, issue.ref, {"epic": issue.epic})
+            return issue.ref
+        raise SecplanError(f"nothing to apply for {change.kind} {change.item}")
+
+
+def _execute(
+    tracker: Tracker,
+    sync_plan: SyncPlan,
+    state: SyncState,
+    on_change: Callable[[Change], None] | None,
+) -> ApplyResult:
+    result = ApplyResult(plan=sync_plan)
+    ex = _Executor(tracker, state, result, on_change)
+    for pd in sync_plan.diffs:
+        if pd.errors:
+            continue
+        ex.run_plan(pd)
+    return result

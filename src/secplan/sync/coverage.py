@@ -1,0 +1,237 @@
+"""Coverage: which work items have issues, which do not, and work not yet written as items.
+
+The list a person needs for "create issues for any remaining work": per plan and per section,
+items with an issue (open or closed), uncovered items, TODO/TBD markers, and requirements no item
+covers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from secplan.config import Config
+from secplan.errors import SecplanError
+from secplan.model import Plan, Requirement, Section, WorkItem
+from secplan.sync.actual import Actual, fetch_actual
+from secplan.sync.desired import DesiredPlan, desired_for_plan
+from secplan.sync.state import SyncState, state_for
+from secplan.tracker.base import TrackedIssue, Tracker
+
+
+@dataclass
+class ItemCoverage:
+    """One work item and the issue covering it, if any."""
+
+    id: str
+    title: str
+    line: int
+    section: str | None
+    milestone: str | None
+    ref: str | None
+    state: str | None  # opened | closed | None (no issue)
+    done: bool = False
+    generated: bool = False
+
+
+@dataclass
+class Candidate:
+    """Work not yet written as an item: a TODO/TBD marker or an uncovered requirement."""
+
+    kind: str  # marker | requirement
+    text: str
+    line: int
+    section: str | None
+    level: str | None = None  # requirement level
+
+
+@dataclass
+class SectionCoverage:
+    """Coverage within one section."""
+
+    anchor: str | None
+    title: str
+    line: int
+    items: list[ItemCoverage] = field(default_factory=list)
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+@dataclass
+class PlanCoverage:
+    """Coverage of one plan."""
+
+    plan: str
+    title: str
+    status: str
+    path: str
+    epic: str | None
+    items: list[ItemCoverage] = field(default_factory=list)
+    candidates: list[Candidate] = field(default_factory=list)
+    sections: list[SectionCoverage] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        """Counts: items, open, closed, uncovered, candidates."""
+        return {
+            "items": len(self.items),
+            "open": sum(1 for i in self.items if i.state == "opened"),
+            "closed": sum(1 for i in self.items if i.state == "closed"),
+            "uncovered": sum(1 for i in self.items if i.state is None and not i.done),
+            "candidates": len(self.candidates),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON shape of ``secplan coverage --format json``."""
+        return {
+            "plan": self.plan,
+            "title": self.title,
+            "status": self.status,
+            "path": self.path,
+            "epic": self.epic,
+            "totals": self.totals,
+            "items": [asdict(i) for i in self.items],
+            "candidates": [asdict(c) for c in self.candidates],
+            "sections": [
+                {
+                    "anchor": s.anchor,
+                    "title": s.title,
+                    "line": s.line,
+                    "items": [i.id for i in s.items],
+                    "uncovered": [i.id for i in s.items if i.state is None and not i.done],
+                    "candidates": [asdict(c) for c in s.candidates],
+                }
+                for s in self.sections
+            ],
+            "problems": self.problems,
+        }
+
+
+def issue_for_item(plan_id: str, item: WorkItem, actual: Actual) -> TrackedIssue | None:
+    """The issue covering ``item``: the ref written on it, the recorded one, or the marked one."""
+    if item.ref:
+        return actual.issues_by_ref.get(item.ref)
+    rec = actual.records.get((plan_id, "issue", item.id))
+    if rec is not None and rec.ref in actual.issues_by_ref:
+        return actual.issues_by_ref[rec.ref]
+    mine = actual.issues_by_key.get((plan_id, item.id))
+    return mine[0] if mine else None
+
+
+def section_at(plan: Plan, line: int) -> Section | None:
+    """The innermost section containing ``line``."""
+    best: Section | None = None
+    for s in plan.sections:
+        inside = s.line <= line and (s.end_line == 0 or line <= s.end_line)
+        if inside and (best is None or s.level >= best.level):
+            best = s
+    return best
+
+
+def _requirement_covered(req: Requirement, plan: Plan, covered_items: set[str]) -> bool:
+    for item in plan.items:
+        if item.id not in covered_items:
+            continue
+        if item.id == req.id or req.id in item.id or req.text in item.description:
+            return True
+        if plan.requirements_mode == "checklist" and item.generated and item.section == req.section:
+            return True
+    return False
+
+
+def plan_coverage(plan: Plan, actual: Actual, epic: str | None = None) -> PlanCoverage:
+    """Coverage of one plan against already-fetched tracker state."""
+    pc = PlanCoverage(
+        plan=plan.id,
+        title=plan.title or plan.id,
+        status=plan.status,
+        path=plan.rel_path,
+        epic=epic or plan.epic,
+    )
+    covered: set[str] = set()
+    for item in plan.items:
+        issue = issue_for_item(plan.id, item, actual)
+        if issue is not None:
+            covered.add(item.id)
+        pc.items.append(
+            ItemCoverage(
+                id=item.id,
+                title=item.title,
+                line=item.line,
+                section=item.section,
+                milestone=item.milestone,
+                ref=issue.ref if issue else item.ref,
+                state=issue.state if issue else None,
+                done=item.done,
+                generated=item.generated,
+            )
+        )
+    for m in plan.markers:
+        sec = section_at(plan, m.line)
+        pc.candidates.append(
+            Candidate("marker", m.context or m.text, m.line, sec.anchor if sec else None)
+        )
+    for req in plan.requirements:
+        if not _requirement_covered(req, plan, covered):
+            pc.candidates.append(
+                Candidate("requirement", req.text, req.line, req.section, req.level)
+            )
+    pc.candidates.sort(key=lambda c: c.line)
+    by_anchor: dict[str | None, SectionCoverage] = {}
+    for s in plan.sections:
+        by_anchor.setdefault(s.anchor, SectionCoverage(s.anchor, s.title, s.line))
+    for ic in pc.items:
+        by_anchor.setdefault(ic.section, SectionCoverage(ic.section, "", 0)).items.append(ic)
+    for c in pc.candidates:
+        by_anchor.setdefault(c.section, SectionCoverage(c.section, "", 0)).candidates.append(c)
+    pc.sections = [s for s in by_anchor.values() if s.items or s.candidates]
+    return pc
+
+
+def _fetch(
+    tracker: Tracker, plans: Sequence[Plan], config: Config, state: SyncState | None
+) -> tuple[Actual, dict[str, DesiredPlan], dict[str, str]]:
+    desired: dict[str, DesiredPlan] = {}
+    problems: dict[str, str] = {}
+    for plan in plans:
+        try:
+            desired[plan.id] = desired_for_plan(plan, config)
+        except SecplanError as exc:
+            problems[plan.id] = exc.message
+    actual = fetch_actual(tracker, desired.values(), state or state_for(tracker))
+    # Plans without a project can still name issues on their items.
+    for plan in plans:
+        if plan.id in desired:
+            continue
+        for item in plan.items:
+            if item.ref and item.ref not in actual.issues_by_ref:
+                issue = tracker.get_issue(item.ref)
+                if issue is not None:
+                    actual.add_issue(issue)
+    return actual, desired, problems
+
+
+def managed_epic(plan: Plan, actual: Actual) -> str | None:
+    """The plan's epic: the one it names, else the one sync recorded or marked for it."""
+    if plan.epic:
+        return plan.epic
+    rec = actual.records.get((plan.id, "epic", "@epic"))
+    if rec is not None:
+        return rec.ref
+    mine = actual.epics_by_plan.get(plan.id)
+    return mine[0].ref if mine else None
+
+
+def coverage(
+    tracker: Tracker, plans: Sequence[Plan], config: Config, state: SyncState | None = None
+) -> list[PlanCoverage]:
+    """Coverage of every plan in ``plans`` (tracker state read in a few batch queries)."""
+    actual, _desired, problems = _fetch(tracker, plans, config, state)
+    out = []
+    for plan in plans:
+        pc = plan_coverage(plan, actual, managed_epic(plan, actual))
+        if plan.id in problems:
+            pc.problems.append(problems[plan.id])
+        out.append(pc)
+    return out

@@ -1,0 +1,287 @@
+"""Desired state: what the tracker should hold for a plan (its epic, milestones and issues).
+
+Pure functions of a :class:`~secplan.model.Plan` and the :class:`~secplan.config.Config`; nothing
+here talks to a tracker. Every object sync creates carries a hidden marker in its description
+(``<!-- secplan:plan=ID item=ID -->``) so it can be found again without any local state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import quote, unquote
+
+from secplan.config import Config
+from secplan.errors import UsageError
+from secplan.model import Plan, WorkItem
+from secplan.refs import parse_epic_ref, parse_issue_ref
+
+#: Every marker starts with this; searching for it finds every object sync made.
+MARKER_PREFIX = "<!-- secplan:plan="
+#: Pseudo item id under which a plan's epic is recorded in ``sync_state``.
+EPIC_ITEM = "@epic"
+_MARKER_RE = re.compile(r"<!-- secplan:plan=(?P<plan>\S+) (?:item=(?P<item>\S+)|kind=epic) -->")
+_SAFE = "/-_.~:"
+
+
+def _enc(value: str) -> str:
+    # Plan ids come from file names and may hold spaces; a marker must stay one token.
+    return quote(value, safe=_SAFE)
+
+
+def issue_marker(plan_id: str, item_id: str) -> str:
+    """The hidden marker an issue made for ``item_id`` of ``plan_id`` carries."""
+    return f"{MARKER_PREFIX}{_enc(plan_id)} item={_enc(item_id)} -->"
+
+
+def epic_marker(plan_id: str) -> str:
+    """The hidden marker an epic made for ``plan_id`` carries."""
+    return f"{MARKER_PREFIX}{_enc(plan_id)} kind=epic -->"
+
+
+def plan_issue_marker_prefix(plan_id: str) -> str:
+    """A prefix every issue marker of ``plan_id`` (and no other plan) starts with."""
+    return f"{MARKER_PREFIX}{_enc(plan_id)} item="
+
+
+def parse_marker(text: str) -> tuple[str, str] | None:
+    """``(plan_id, item_id)`` of the first marker in ``text`` (item ``@epic`` for epics)."""
+    m = _MARKER_RE.search(text or "")
+    if m is None:
+        return None
+    item = m["item"]
+    return unquote(m["plan"]), unquote(item) if item is not None else EPIC_ITEM
+
+
+def content_hash(fields: dict[str, object]) -> str:
+    """A stable hash of the fields sync pushes (what "the plan text changed" means)."""
+    blob = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class DesiredEpic:
+    """The epic a plan wants. ``ref`` is set when the plan already names one."""
+
+    plan: str
+    group: str
+    title: str
+    description: str
+    labels: list[str]
+    confidential: bool
+    ref: str | None = None
+
+    @property
+    def marker(self) -> str:
+        return epic_marker(self.plan)
+
+    def fields(self) -> dict[str, object]:
+        """The fields sync owns on an epic it created."""
+        return {
+            "title": self.title,
+            "description": self.description,
+            "labels": self.labels,
+            "confidential": self.confidential,
+        }
+
+
+@dataclass
+class DesiredMilestone:
+    """A group milestone a plan declares (identified by group and title)."""
+
+    plan: str
+    group: str
+    title: str
+    start: date | None = None
+    due: date | None = None
+    description: str = ""
+
+    def fields(self) -> dict[str, object]:
+        """The fields sync owns on a milestone."""
+        return {"start": self.start, "due": self.due, "description": self.description}
+
+
+@dataclass
+class DesiredIssue:
+    """The issue one work item wants."""
+
+    plan: str
+    item: str
+    project: str
+    title: str
+    description: str
+    labels: list[str]
+    milestone: str | None
+    assignees: list[str]
+    confidential: bool
+    line: int = 1
+    section: str | None = None
+    ref: str | None = None  # the item names an existing issue (``#12`` on its line)
+    done: bool = False
+    generated: bool = False
+
+    @property
+    def marker(self) -> str:
+        return issue_marker(self.plan, self.item)
+
+    def fields(self) -> dict[str, object]:
+        """The fields sync owns on an issue (the epic is added at apply time)."""
+        return {
+            "title": self.title,
+            "description": self.description,
+            "labels": self.labels,
+            "milestone": self.milestone,
+            "assignees": self.assignees,
+            "confidential": self.confidential,
+        }
+
+    @property
+    def hash(self) -> str:
+        return content_hash(self.fields())
+
+
+@dataclass
+class DesiredPlan:
+    """Everything one plan wants in the tracker."""
+
+    plan: Plan
+    project: str
+    group: str
+    epic: DesiredEpic
+    milestones: list[DesiredMilestone] = field(default_factory=list)
+    issues: list[DesiredIssue] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.plan.id
+
+
+def _unique(*lists: list[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for values in lists:
+        for v in values:
+            if v and v not in seen:
+                seen[v] = None
+    return list(seen)
+
+
+def permalink(plan: Plan, config: Config, anchor: str | None) -> str:
+    """Link to ``plan#anchor``: under ``Config.base_url`` when set, else the plan's path."""
+    base = (
+        f"{config.base_url.rstrip('/')}/{quote(plan.id, safe='/')}"
+        if config.base_url
+        else quote(plan.rel_path, safe="/")
+    )
+    return f"{base}#{anchor}" if anchor else base
+
+
+def issue_description(plan: Plan, item: WorkItem, config: Config) -> str:
+    """Item description + acceptance criteria + permalink to its section + the hidden marker."""
+    parts: list[str] = []
+    body = item.description.strip("\n")
+    if body.strip():
+        parts.append(body)
+    missing = [a for a in item.acceptance if a not in body]
+    if missing:
+        parts.append("**Acceptance criteria**\n\n" + "\n".join(f"- [ ] {a}" for a in missing))
+    section = plan.section(item.section)
+    where = plan.title or plan.id
+    if section is not None:
+        where = f"{where} § {section.title}"
+    link = permalink(plan, config, item.section)
+    parts.append(f"Plan: [{where}]({link})")
+    parts.append(issue_marker(plan.id, item.id))
+    return "\n\n".join(parts) + "\n"
+
+
+def epic_description(plan: Plan, config: Config) -> str:
+    """An epic made for a plan: a link to the plan and the hidden marker."""
+    title = plan.title or plan.id
+    return (
+        f"Plan: [{title}]({permalink(plan, config, None)})\n\n"
+        f"Work items are the child issues of this epic.\n\n{epic_marker(plan.id)}\n"
+    )
+
+
+def plan_project(plan: Plan, config: Config) -> str:
+    """The project new issues of ``plan`` go to; a clear error when none is configured."""
+    project = plan.tracker or config.tracker
+    if not project:
+        raise UsageError(
+            f"plan '{plan.id}' names no tracker project",
+            path=plan.rel_path,
+            line=plan.front_matter_lines.get("tracker", 1),
+            hint="Add 'tracker: group/project' to its front matter, "
+            "or 'tracker = \"group/project\"' to secplan.toml.",
+        )
+    return project
+
+
+def plan_group(plan: Plan, config: Config, project: str) -> str:
+    """Group of the plan's epic and milestones: the epic's group, the configured group, or the
+    project's group."""
+    epic = parse_epic_ref(plan.epic) if plan.epic else None
+    if epic is not None:
+        return epic.path
+    if config.group:
+        return config.group
+    ref = parse_issue_ref(f"{project}#1")
+    return ref.group if ref is not None else project
+
+
+def desired_for_plan(plan: Plan, config: Config) -> DesiredPlan:
+    """Desired epic, milestones and issues for one plan (raises UsageError when it names no
+    project)."""
+    project = plan_project(plan, config)
+    group = plan_group(plan, config, project)
+    base_labels = _unique(config.labels, plan.labels)
+    epic = DesiredEpic(
+        plan=plan.id,
+        group=group,
+        title=plan.title or plan.id,
+        description=epic_description(plan, config),
+        labels=base_labels,
+        confidential=plan.confidential,
+        ref=plan.epic,
+    )
+    milestones = [
+        DesiredMilestone(
+            plan=plan.id,
+            group=group,
+            title=m.title,
+            start=m.start,
+            due=m.due,
+            description=m.description,
+        )
+        for m in plan.milestones
+    ]
+    issues: list[DesiredIssue] = []
+    seen: set[str] = set()
+    for item in plan.items:
+        if item.id in seen:  # the parser makes ids unique; never push two issues for one id
+            continue
+        seen.add(item.id)
+        issues.append(
+            DesiredIssue(
+                plan=plan.id,
+                item=item.id,
+                project=project,
+                title=item.title,
+                description=issue_description(plan, item, config),
+                labels=_unique(base_labels, item.labels, ["spike"] if item.spike else []),
+                milestone=item.milestone,
+                assignees=_unique(item.assignees),
+                confidential=plan.confidential,
+                line=item.line,
+                section=item.section,
+                ref=item.ref,
+                done=item.done,
+                generated=item.generated,
+            )
+        )
+    return DesiredPlan(
+        plan=plan, project=project, group=group, epic=epic, milestones=milestones, issues=issues
+    )

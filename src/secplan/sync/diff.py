@@ -1,0 +1,520 @@
+"""Desired vs actual: the list of changes ``secplan plan`` shows and ``secplan apply`` executes.
+
+Each change is one object (epic, milestone or issue) with an action:
+``create`` (missing), ``update`` (fields differ and the plan is the source of truth),
+``unchanged``, ``drift`` (the plan changed since it was pushed but the tracker is now the source of
+truth) or ``orphan`` (made for an item that is no longer in the plan; never closed or deleted).
+
+Labels and assignees are managed as sets: sync adds what the plan asks for and removes only what
+it pushed itself before, so labels people add in the tracker (``workflow::doing``) survive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from secplan.sync.actual import Actual
+from secplan.sync.desired import (
+    EPIC_ITEM,
+    DesiredEpic,
+    DesiredIssue,
+    DesiredMilestone,
+    DesiredPlan,
+    content_hash,
+    parse_marker,
+)
+from secplan.sync.lifecycle import Mode, may_create, may_update, truth_mode
+from secplan.sync.state import SyncRecord
+from secplan.tracker.base import TrackedEpic, TrackedIssue, TrackedMilestone
+
+Action = Literal["create", "update", "unchanged", "drift", "orphan"]
+Kind = Literal["epic", "milestone", "issue"]
+ACTIONS: tuple[Action, ...] = ("create", "update", "unchanged", "drift", "orphan")
+
+#: Stands for the ref of an epic that this same apply creates first.
+PENDING_EPIC = "(new epic)"
+
+
+@dataclass
+class FieldChange:
+    """One field that differs: tracker value (``old``) and plan value (``new``)."""
+
+    name: str
+    old: Any
+    new: Any
+
+
+@dataclass
+class Change:
+    """One object and what sync does (or would do) with it."""
+
+    action: Action
+    kind: Kind
+    plan: str
+    item: str | None
+    ref: str | None
+    title: str
+    target: str = ""  # project (issues) or group (epics, milestones)
+    fields: list[FieldChange] = field(default_factory=list)
+    note: str = ""
+    line: int | None = None
+    desired: DesiredEpic | DesiredMilestone | DesiredIssue | None = None
+    updates: dict[str, Any] = field(default_factory=dict)  # passed to the tracker's update_*
+    record: bool = False  # bookkeeping must be (re)written even without a tracker write
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON shape of ``secplan plan --format json``."""
+        return {
+            "action": self.action,
+            "kind": self.kind,
+            "plan": self.plan,
+            "item": self.item,
+            "ref": self.ref,
+            "title": self.title,
+            "target": self.target,
+            "fields": [{"field": f.name, "old": f.old, "new": f.new} for f in self.fields],
+            "note": self.note,
+            "line": self.line,
+        }
+
+
+@dataclass
+class PlanDiff:
+    """The changes of one plan, plus what stops or limits its sync."""
+
+    plan: str
+    path: str
+    status: str
+    mode: Mode
+    changes: list[Change] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # the plan is not applied
+    warnings: list[str] = field(default_factory=list)
+    epic_ref: str | None = None  # resolved epic ref, PENDING_EPIC, or None
+
+
+def merge_managed(actual: list[str], desired: list[str], pushed: list[str]) -> list[str]:
+    """``actual`` minus what sync pushed before and no longer wants, plus ``desired``."""
+    drop = set(pushed) - set(desired)
+    out = [x for x in actual if x not in drop]
+    out += [d for d in desired if d not in out]
+    return out
+
+
+def _norm(text: str | None) -> str:
+    return (text or "").strip().replace("\r\n", "\n")
+
+
+def _issue_field_changes(
+    d: DesiredIssue, a: TrackedIssue, rec: SyncRecord | None, epic: str | None
+) -> tuple[dict[str, Any], list[FieldChange]]:
+    pushed = rec.pushed if rec else {}
+    updates: dict[str, Any] = {}
+    changes: list[FieldChange] = []
+
+    def put(name: str, old: Any, new: Any) -> None:
+        updates[name] = new
+        changes.append(FieldChange(name, old, new))
+
+    if d.title.strip() != a.title.strip():
+        put("title", a.title, d.title)
+    if _norm(d.description) != _norm(a.description):
+        put("description", a.description, d.description)
+    labels = merge_managed(a.labels, d.labels, list(pushed.get("labels") or []))
+    if set(labels) != set(a.labels):
+        put("labels", a.labels, labels)
+    if d.milestone != a.milestone and (d.milestone is not None or pushed.get("milestone")):
+        put("milestone", a.milestone, d.milestone)
+    assignees = merge_managed(a.assignees, d.assignees, list(pushed.get("assignees") or []))
+    if set(assignees) != set(a.assignees):
+        put("assignees", a.assignees, assignees)
+    if d.confidential != a.confidential:
+        put("confidential", a.confidential, d.confidential)
+    if epic is not None and a.epic != epic:
+        put("epic", a.epic, epic)
+    return updates, changes
+
+
+def _pushed_changes(fields: dict[str, Any], pushed: dict[str, Any]) -> list[FieldChange]:
+    """Fields whose plan value differs from what was pushed (for drift reports)."""
+    out = []
+    for name, new in fields.items():
+        old = pushed.get(name)
+        if isinstance(new, list) and isinstance(old, list):
+            if set(map(str, new)) == set(map(str, old)):
+                continue
+        elif str(old if old is not None else "") == str(new if new is not None else ""):
+            continue
+        out.append(FieldChange(name, old, new))
+    return out
+
+
+class _PlanDiffer:
+    """Builds the :class:`PlanDiff` of one plan."""
+
+    def __init__(
+        self, dp: DesiredPlan, actual: Actual, create_epic: bool, planned: dict[Any, str]
+    ) -> None:
+        self.dp = dp
+        self.actual = actual
+        self.create_epic = create_epic
+        self.planned = planned  # milestones this run creates -> plan that creates it
+        self.mode = truth_mode(dp.plan)
+        self.out = PlanDiff(
+            plan=dp.id, path=dp.plan.rel_path, status=dp.plan.status, mode=self.mode
+        )
+        self.claimed: set[str] = set()  # issue refs matched to a current item
+
+    def rec(self, kind: str, item: str) -> SyncRecord | None:
+        return self.actual.records.get((self.dp.id, kind, item))
+
+    def run(self) -> PlanDiff:
+        self.epic()
+        for m in self.dp.milestones:
+            self.milestone(m)
+        for d in self.dp.issues:
+            self.issue(d)
+        self.orphans()
+        return self.out
+
+    # -- epic -------------------------------------------------------------------------------
+    def epic(self) -> None:
+        d = self.dp.epic
+        rec = self.rec("epic", EPIC_ITEM)
+        found: TrackedEpic | None = None
+        if d.ref:
+            found = self.actual.epics_by_ref.get(d.ref)
+            if found is None:
+                # Issues are still created; a later apply links them once the epic exists.
+                self.out.warnings.append(
+                    f"epic {d.ref} named in the front matter does not exist in the tracker; "
+                    "issues are not linked to it"
+                )
+                return
+            if d.marker not in found.description:
+                # A promoted epic: its text belongs to people, sync only links issues to it.
+                self.out.epic_ref = found.ref
+                self._add("unchanged", "epic", None, found.ref, found.title, d.group, desired=d)
+                return
+        else:
+            mine = self.actual.epics_by_plan.get(self.dp.id) or []
+            if rec is not None:
+                found = self.actual.epics_by_ref.get(rec.ref)
+            if found is None and mine:
+                found = mine[0]
+        if found is None:
+            if self.create_epic and may_create(self.mode):
+                self.out.epic_ref = PENDING_EPIC
+                self._add("create", "epic", None, None, d.title, d.group, desired=d)
+            elif may_create(self.mode):
+                self.out.warnings.append(
+                    "the plan names no epic: issues are not linked to one (--create-epic makes one)"
+                )
+            return
+        self.out.epic_ref = found.ref
+        self._existing(
+            "epic",
+            EPIC_ITEM,
+            found.ref,
+            d.title,
+            d.group,
+            d,
+            d.fields(),
+            rec,
+            self._epic_updates(d, found, rec),
+        )
+
+    def _epic_updates(
+        self, d: DesiredEpic, a: TrackedEpic, rec: SyncRecord | None
+    ) -> tuple[dict[str, Any], list[FieldChange]]:
+        pushed = rec.pushed if rec else {}
+        updates: dict[str, Any] = {}
+        changes: list[FieldChange] = []
+        if d.title.strip() != a.title.strip():
+            updates["title"] = d.title
+            changes.append(FieldChange("title", a.title, d.title))
+        if _norm(d.description) != _norm(a.description):
+            updates["description"] = d.description
+            changes.append(FieldChange("description", a.description, d.description))
+        labels = merge_managed(a.labels, d.labels, list(pushed.get("labels") or []))
+        if set(labels) != set(a.labels):
+            updates["labels"] = labels
+            changes.append(FieldChange("labels", a.labels, labels))
+        if d.confidential != a.confidential:
+            updates["confidential"] = d.confidential
+            changes.append(FieldChange("confidential", a.confidential, d.confidential))
+        return updates, changes
+
+    # -- milestones -------------------------------------------------------------------------
+    def milestone(self, d: DesiredMilestone) -> None:
+        key = (d.group, d.title)
+        ref = f'{d.group}%"{d.title}"'
+        a = self.actual.milestones.get(key)
+        rec = self.rec("milestone", d.title)
+        if a is None:
+            creator = self.planned.get(key)
+            if creator is not None:
+                note = f"created for plan {creator}"
+                self._add("unchanged", "milestone", d.title, ref, d.title, d.group, note=note)
+            elif may_create(self.mode):
+                self.planned[key] = self.dp.id
+                self._add("create", "milestone", d.title, ref, d.title, d.group, desired=d)
+            return
+        self._existing(
+            "milestone",
+            d.title,
+            ref,
+            d.title,
+            d.group,
+            d,
+            d.fields(),
+            rec,
+            self._milestone_updates(d, a),
+        )
+
+    @staticmethod
+    def _milestone_updates(
+        d: DesiredMilestone, a: TrackedMilestone
+    ) -> tuple[dict[str, Any], list[FieldChange]]:
+        updates: dict[str, Any] = {}
+        changes: list[FieldChange] = []
+        for name, new, old in (("start", d.start, a.start), ("due", d.due, a.due)):
+            if new != old:
+                updates[name] = new
+                changes.append(FieldChange(name, old, new))
+        if d.description and _norm(d.description) != _norm(a.description):
+            updates["description"] = d.description
+            changes.append(FieldChange("description", a.description, d.description))
+        return updates, changes
+
+    # -- issues -----------------------------------------------------------------------------
+    def _epic_for_issues(self) -> str | None:
+        return self.out.epic_ref
+
+    def issue(self, d: DesiredIssue) -> None:
+        self._check_milestone(d)
+        rec = self.rec("issue", d.item)
+        found: TrackedIssue | None = None
+        if d.ref:
+            found = self.actual.issues_by_ref.get(d.ref)
+            if found is None:
+                self.out.warnings.append(
+                    f"line {d.line}: item '{d.item}' names {d.ref}, which the tracker does not have"
+                )
+                self._add("unchanged", "issue", d.item, d.ref, d.title, d.project, line=d.line)
+                self.out.changes[-1].note = "covered by an issue the tracker does not have"
+                return
+            self.claimed.add(found.ref)
+            owner = parse_marker(found.description)
+            if owner is None or owner[0] != self.dp.id:
+                # An issue written by people that covers the item: never touched.
+                self._add(
+                    "unchanged",
+                    "issue",
+                    d.item,
+                    found.ref,
+                    d.title,
+                    d.project,
+                    line=d.line,
+                    note="covered by an existing issue",
+                )
+                return
+        else:
+            mine = self.actual.issues_by_key.get((self.dp.id, d.item)) or []
+            if rec is not None:
+                found = self.actual.issues_by_ref.get(rec.ref)
+            if found is None and mine:
+                found = mine[0]
+            if found is not None:
+                self.claimed.add(found.ref)
+            for dup in mine:
+                if found is not None and dup.ref != found.ref:
+                    self.claimed.add(dup.ref)
+                    self._add(
+                        "orphan",
+                        "issue",
+                        d.item,
+                        dup.ref,
+                        dup.title,
+                        dup.project,
+                        note=f"duplicate of {found.ref}",
+                    )
+        if found is None:
+            if d.done:
+                self._add(
+                    "unchanged",
+                    "issue",
+                    d.item,
+                    None,
+                    d.title,
+                    d.project,
+                    line=d.line,
+                    note="done in the plan; no issue needed",
+                )
+            elif may_create(self.mode):
+                self._add("create", "issue", d.item, None, d.title, d.project, d, line=d.line)
+            return
+        epic = self._epic_for_issues()
+        self._existing(
+            "issue",
+            d.item,
+            found.ref,
+            d.title,
+            d.project,
+            d,
+            d.fields(),
+            rec,
+            _issue_field_changes(d, found, rec, epic),
+            line=d.line,
+        )
+
+    def _check_milestone(self, d: DesiredIssue) -> None:
+        if d.milestone is None:
+            return
+        if self.dp.plan.milestone(d.milestone) is not None:
+            return
+        if any(title == d.milestone for (_g, title) in self.actual.milestones):
+            return
+        self.out.warnings.append(
+            f"line {d.line}: item '{d.item}' names milestone '{d.milestone}', which neither the "
+            "plan nor the tracker has; the issue gets no milestone"
+        )
+        d.milestone = None
+
+    # -- shared -----------------------------------------------------------------------------
+    def _existing(
+        self,
+        kind: Kind,
+        item: str,
+        ref: str,
+        title: str,
+        target: str,
+        d: DesiredEpic | DesiredMilestone | DesiredIssue,
+        fields: dict[str, Any],
+        rec: SyncRecord | None,
+        diff: tuple[dict[str, Any], list[FieldChange]],
+        line: int | None = None,
+    ) -> None:
+        updates, changes = diff
+        h = content_hash(fields)
+        stale_record = rec is None or rec.ref != ref or rec.content_hash != h
+        change = Change(
+            "unchanged", kind, self.dp.id, item, ref, title, target, line=line, desired=d
+        )
+        if self.mode == "plan":
+            if updates:
+                change.action = "update"
+                change.fields = changes
+                change.updates = updates
+            change.record = stale_record
+        elif self.mode == "tracker":
+            if rec is not None and rec.content_hash != h:
+                change.action = "drift"
+                change.fields = _pushed_changes(fields, rec.pushed)
+                change.note = "plan changed since it was pushed; the tracker is the source of truth"
+            elif rec is None and changes and kind == "issue":
+                # No record (lost or never written): the tracker text is the only reference.
+                change.action = "drift"
+                change.fields = [c for c in changes if c.name != "epic"]
+                change.note = "no sync record; the plan differs from the tracker"
+                if not change.fields:
+                    change.action = "unchanged"
+                    change.record = True
+            else:
+                change.record = rec is None or rec.ref != ref
+        if kind == "epic" and not may_update(self.mode) and change.action == "update":
+            change.action = "unchanged"
+        self.out.changes.append(change)
+
+    def _add(
+        self,
+        action: Action,
+        kind: Kind,
+        item: str | None,
+        ref: str | None,
+        title: str,
+        target: str,
+        desired: DesiredEpic | DesiredMilestone | DesiredIssue | None = None,
+        line: int | None = None,
+        note: str = "",
+    ) -> None:
+        self.out.changes.append(
+            Change(
+                action,
+                kind,
+                self.dp.id,
+                item,
+                ref,
+                title,
+                target,
+                line=line,
+                desired=desired,
+                note=note,
+            )
+        )
+
+    def orphans(self) -> None:
+        wanted = {d.item for d in self.dp.issues}
+        for (plan_id, item), issues in sorted(self.actual.issues_by_key.items()):
+            if plan_id != self.dp.id or item in wanted:
+                continue
+            for issue in issues:
+                if issue.ref not in self.claimed:
+                    self.claimed.add(issue.ref)
+                    self._add(
+                        "orphan",
+                        "issue",
+                        item,
+                        issue.ref,
+                        issue.title,
+                        issue.project,
+                        note="its item is no longer in the plan",
+                    )
+        for (plan_id, kind, item), rec in sorted(self.actual.records.items()):
+            if plan_id != self.dp.id or kind != "issue" or item in wanted:
+                continue
+            known = self.actual.issues_by_ref.get(rec.ref)
+            if known is not None and known.ref not in self.claimed:
+                self.claimed.add(known.ref)
+                self._add(
+                    "orphan",
+                    "issue",
+                    item,
+                    known.ref,
+                    known.title,
+                    known.project,
+                    note="its item is no longer in the plan",
+                )
+
+
+def diff_plans(
+    plans: list[DesiredPlan], actual: Actual, *, create_epic: bool = False, all_plans: bool = False
+) -> list[PlanDiff]:
+    """The changes for every plan (in order); with ``all_plans``, issues of plans that no longer
+    exist are reported as orphans under their old plan id."""
+    planned: dict[Any, str] = {}
+    out = [_PlanDiffer(dp, actual, create_epic, planned).run() for dp in plans]
+    if all_plans:
+        known = {dp.id for dp in plans}
+        gone: dict[str, PlanDiff] = {}
+        for (plan_id, item), issues in sorted(actual.issues_by_key.items()):
+            if plan_id in known or item == EPIC_ITEM:
+                continue
+            pd = gone.setdefault(
+                plan_id, PlanDiff(plan=plan_id, path="", status="removed", mode="frozen")
+            )
+            for issue in issues:
+                pd.changes.append(
+                    Change(
+                        "orphan",
+                        "issue",
+                        plan_id,
+                        item,
+                        issue.ref,
+                        issue.title,
+                        issue.project,
+                        note="its plan is no longer in the handbook",
+                    )
+                )
+        out.extend(gone[k] for k in sorted(gone))
+    return out

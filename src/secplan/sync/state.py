@@ -1,0 +1,155 @@
+"""Sync bookkeeping: what sync last pushed for each object (``sync_state``).
+
+The record is a convenience, never the source of identity (markers in the tracker are): losing it
+costs drift detection for objects pushed before, never duplicates. Trackers backed by the local
+store keep it in the store's ``sync_state`` table; other trackers (GitLab) use :class:`MemoryState`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+Key = tuple[str, str, str]  # (plan_id, kind, item_id)
+
+
+@dataclass
+class SyncRecord:
+    """What sync pushed for one object."""
+
+    plan: str
+    kind: str  # epic | milestone | issue
+    item: str
+    ref: str
+    content_hash: str
+    pushed: dict[str, Any] = field(default_factory=dict)
+    updated_at: datetime | None = None
+
+    @property
+    def key(self) -> Key:
+        return (self.plan, self.kind, self.item)
+
+
+class SyncState(Protocol):
+    """Where sync keeps its records."""
+
+    def load(self, plan_ids: Iterable[str] | None = None) -> dict[Key, SyncRecord]:
+        """Records of these plans (all plans when None), in one read."""
+        ...
+
+    def record(self, rec: SyncRecord) -> None:
+        """Insert or replace one record (committed at once: apply may be killed any time)."""
+        ...
+
+
+class MemoryState:
+    """Records held in memory for one run (trackers without a local store)."""
+
+    def __init__(self) -> None:
+        self.records: dict[Key, SyncRecord] = {}
+
+    def load(self, plan_ids: Iterable[str] | None = None) -> dict[Key, SyncRecord]:
+        """Records of these plans (all when None)."""
+        if plan_ids is None:
+            return dict(self.records)
+        wanted = set(plan_ids)
+        return {k: v for k, v in self.records.items() if k[0] in wanted}
+
+    def record(self, rec: SyncRecord) -> None:
+        """Keep ``rec``."""
+        self.records[rec.key] = rec
+
+
+def _jsonable(value: dict[str, Any]) -> dict[str, Any]:
+    # Dates and other values become strings, as they would after a round trip through JSON.
+    import json
+
+    loaded: dict[str, Any] = json.loads(json.dumps(value, default=str, ensure_ascii=False))
+    return loaded
+
+
+class StoreState:
+    """Records in the local store's ``sync_state`` table; each write is its own transaction."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def load(self, plan_ids: Iterable[str] | None = None) -> dict[Key, SyncRecord]:
+        """Records of these plans (all when None), in one query."""
+        import sqlalchemy as sa
+
+        from secplan.store.models import SyncState as Row
+
+        query = sa.select(Row)
+        if plan_ids is not None:
+            ids = sorted(set(plan_ids))
+            if len(ids) <= 500:
+                query = query.where(Row.plan_id.in_(ids))
+            else:  # a long IN list costs more than filtering in Python
+                wanted = set(ids)
+        out: dict[Key, SyncRecord] = {}
+        with self.store.read_session() as s:
+            for row in s.scalars(query):
+                if plan_ids is not None and len(ids) > 500 and row.plan_id not in wanted:
+                    continue
+                rec = SyncRecord(
+                    plan=row.plan_id,
+                    kind=row.kind,
+                    item=row.item_id,
+                    ref=row.ref or "",
+                    content_hash=row.content_hash or "",
+                    pushed=dict(row.pushed or {}),
+                    updated_at=row.updated_at,
+                )
+                out[rec.key] = rec
+        return out
+
+    def record(self, rec: SyncRecord) -> None:
+        """Insert or replace ``rec`` and commit."""
+        self.record_many([rec])
+
+    def record_many(self, recs: list[SyncRecord]) -> None:
+        """Insert or replace several records in one transaction."""
+        if not recs:
+            return
+        import sqlalchemy as sa
+
+        from secplan.store.models import SyncState as Row
+        from secplan.store.models import utcnow
+
+        now = utcnow()
+        with self.store.session() as s:
+            keys = [r.key for r in recs]
+            existing = {
+                (row.plan_id, row.kind, row.item_id): row
+                for row in s.scalars(
+                    sa.select(Row).where(
+                        sa.tuple_(Row.plan_id, Row.kind, Row.item_id).in_(keys)
+                        if len(keys) > 1
+                        else sa.and_(
+                            Row.plan_id == keys[0][0],
+                            Row.kind == keys[0][1],
+                            Row.item_id == keys[0][2],
+                        )
+                    )
+                )
+            }
+            for rec in recs:
+                row = existing.get(rec.key)
+                if row is None:
+                    row = Row(plan_id=rec.plan, kind=rec.kind, item_id=rec.item)
+                    s.add(row)
+                row.ref = rec.ref
+                row.content_hash = rec.content_hash
+                row.pushed = _jsonable(rec.pushed)
+                row.updated_at = now
+
+
+def state_for(tracker: object) -> SyncState:
+    """The bookkeeping a tracker supports: its store's table, or memory for trackers without."""
+    store = getattr(tracker, "store", None)
+    if store is not None and hasattr(store, "session") and hasattr(store, "read_session"):
+        return StoreState(store)
+    return MemoryState()

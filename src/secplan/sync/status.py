@@ -1,0 +1,88 @@
+"""Status: per plan, its status, epic and progress (closed/total issues, by milestone)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from secplan.config import Config
+from secplan.model import Plan
+from secplan.sync.coverage import PlanCoverage, coverage
+from secplan.sync.state import SyncState
+from secplan.tracker.base import Tracker
+
+
+@dataclass
+class Progress:
+    """Closed and total issues."""
+
+    closed: int = 0
+    total: int = 0
+
+    @property
+    def percent(self) -> int:
+        """Whole percent closed (0 when there are no issues)."""
+        return round(100 * self.closed / self.total) if self.total else 0
+
+    def to_json(self) -> dict[str, int]:
+        """``{closed, total, percent}``."""
+        return {"closed": self.closed, "total": self.total, "percent": self.percent}
+
+
+@dataclass
+class PlanStatus:
+    """Status line of one plan."""
+
+    plan: str
+    title: str
+    status: str
+    path: str
+    epic: str | None
+    progress: Progress = field(default_factory=Progress)
+    milestones: dict[str, Progress] = field(default_factory=dict)  # "" = no milestone
+    uncovered: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON shape of ``secplan status --format json``."""
+        return {
+            "plan": self.plan,
+            "title": self.title,
+            "status": self.status,
+            "path": self.path,
+            "epic": self.epic,
+            "progress": self.progress.to_json(),
+            "milestones": [
+                {"milestone": title or None, **p.to_json()} for title, p in self.milestones.items()
+            ],
+            "uncovered": self.uncovered,
+            "problems": self.problems,
+        }
+
+
+def status_from_coverage(pc: PlanCoverage, plan: Plan) -> PlanStatus:
+    """Progress of one plan from its coverage (issues covering its items)."""
+    ps = PlanStatus(pc.plan, pc.title, pc.status, pc.path, pc.epic, problems=list(pc.problems))
+    for m in plan.milestones:
+        ps.milestones[m.title] = Progress()
+    for item in pc.items:
+        if item.state is None:
+            if not item.done:
+                ps.uncovered += 1
+            continue
+        bucket = ps.milestones.setdefault(item.milestone or "", Progress())
+        for p in (ps.progress, bucket):
+            p.total += 1
+            p.closed += item.state == "closed"
+    return ps
+
+
+def status(
+    tracker: Tracker, plans: Sequence[Plan], config: Config, state: SyncState | None = None
+) -> list[PlanStatus]:
+    """Status of every plan in ``plans``."""
+    by_id = {p.id: p for p in plans}
+    return [
+        status_from_coverage(pc, by_id[pc.plan]) for pc in coverage(tracker, plans, config, state)
+    ]
