@@ -10,6 +10,7 @@ from pathlib import Path
 
 from secplan.config import Config, load_config
 from secplan.errors import NotFoundError, UsageError
+from secplan.handbook.cache import PlanCache, cache_key
 from secplan.markdown.parser import parse_plan
 from secplan.model import Plan
 
@@ -219,12 +220,17 @@ def _selected(root: Path, paths: Iterable[Path]) -> tuple[list[Path], list[FileE
 
 
 def load_handbook(
-    root: Path, config: Config | None = None, paths: Iterable[Path] | None = None
+    root: Path,
+    config: Config | None = None,
+    paths: Iterable[Path] | None = None,
+    *,
+    use_cache: bool = True,
 ) -> Handbook:
     """Load the handbook at ``root``; ``paths`` limits parsing to those files/directories.
 
     Files that cannot be read as plans become :class:`FileError` entries; the others still
-    load. Unchanged files come from the per-file cache under ``<root>/.secplan/cache``.
+    load. Unchanged files come from the per-file cache under ``<root>/.secplan/cache``
+    (``use_cache=False`` or the environment variable ``SECPLAN_NO_CACHE`` turn it off).
     """
     root = root.absolute()
     if not root.is_dir():
@@ -236,6 +242,8 @@ def load_handbook(
         files, errors = _selected(root, paths)
         catalog = next((root / n for n in CATALOG_NAMES if (root / n).is_file()), None)
     handbook = Handbook(root=root, config=config, catalog_path=catalog, errors=errors)
+    cache = PlanCache(root, enabled=use_cache)
+    options = (config.anchor_flavour, config.tracker, config.group)
     seen: dict[str, str] = {}
     for path in files:
         if catalog is not None and _real(path) == _real(catalog):
@@ -259,8 +267,10 @@ def load_handbook(
             handbook.errors.append(result)
             continue
         text, digest = result
-        handbook.plans.append(
-            parse_plan(
+        key = cache_key(digest, *options)
+        plan = cache.get(key, plan_id=pid, path=path, rel_path=rel_path)
+        if plan is None:
+            plan = parse_plan(
                 text,
                 plan_id=pid,
                 path=path,
@@ -270,6 +280,7 @@ def load_handbook(
                 default_group=config.group,
                 content_hash=digest,
             )
-        )
+            cache.put(key, plan)
+        handbook.plans.append(plan)
     handbook.plans.sort(key=lambda p: p.rel_path)
     return handbook

@@ -1,0 +1,235 @@
+"""Plans as JSON: lossless for the cache, and the documented shape `show --format json` prints.
+
+Front matter may hold any YAML value (dates, sets, binary, non-string keys), so the lossless
+form tags the few values JSON cannot hold, e.g. ``{"$date": "2026-01-31"}``.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from secplan.model import (
+    Anchor,
+    Diagnostic,
+    Link,
+    LinkUse,
+    Marker,
+    Milestone,
+    Plan,
+    Requirement,
+    Section,
+    WorkItem,
+)
+
+#: Plan fields that hold lists of dataclasses, and the class of their elements.
+_LIST_FIELDS: dict[str, type] = {
+    "milestones": Milestone,
+    "resources": Link,
+    "ssot": Link,
+    "sections": Section,
+    "anchors": Anchor,
+    "items": WorkItem,
+    "requirements": Requirement,
+    "markers": Marker,
+    "links": LinkUse,
+    "diagnostics": Diagnostic,
+}
+#: Set from where the file lives, not from its content (one content may live at two paths).
+_LOCATION_FIELDS = frozenset({"id", "path", "rel_path"})
+
+
+def encode_value(value: Any) -> Any:
+    """A YAML value as JSON, tagging what JSON cannot hold."""
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, bytes):
+        return {"$bytes": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, set | frozenset):
+        return {"$set": [encode_value(v) for v in value]}
+    if isinstance(value, list | tuple):
+        return [encode_value(v) for v in value]
+    if isinstance(value, dict):
+        if all(isinstance(k, str) and not k.startswith("$") for k in value):
+            return {k: encode_value(v) for k, v in value.items()}
+        return {"$map": [[encode_value(k), encode_value(v)] for k, v in value.items()]}
+    return value
+
+
+def decode_value(value: Any) -> Any:
+    """The inverse of :func:`encode_value`."""
+    if isinstance(value, list):
+        return [decode_value(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        (tag, inner), *_ = value.items()
+        if tag == "$date":
+            return date.fromisoformat(inner)
+        if tag == "$datetime":
+            return datetime.fromisoformat(inner)
+        if tag == "$bytes":
+            return base64.b64decode(inner)
+        if tag == "$set":
+            return {_hashable(decode_value(v)) for v in inner}
+        if tag == "$map":
+            return {_hashable(decode_value(k)): decode_value(v) for k, v in inner}
+    return {k: decode_value(v) for k, v in value.items()}
+
+
+def plain_value(value: Any) -> Any:
+    """A YAML value as plain JSON: dates as ISO strings, sets as lists, keys as strings."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain_value(v) for k, v in value.items()}
+    return value
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _encode_dataclass(obj: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        out[f.name] = value.isoformat() if isinstance(value, date) else value
+    return out
+
+
+def plan_to_data(plan: Plan) -> dict[str, Any]:
+    """Everything parsed from a plan's content, as JSON-able data (no location fields)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(plan):
+        if f.name in _LOCATION_FIELDS:
+            continue
+        value = getattr(plan, f.name)
+        if f.name in _LIST_FIELDS:
+            out[f.name] = [_encode_dataclass(v) for v in value]
+        elif f.name == "front_matter":
+            out[f.name] = encode_value(value)
+        elif f.name == "suppressions":
+            out[f.name] = {str(line): sorted(codes) for line, codes in value.items()}
+        else:
+            out[f.name] = value
+    return out
+
+
+def _build(cls: type, data: dict[str, Any]) -> Any:
+    obj = cls(**data)
+    if cls is Milestone:
+        for key in ("due", "start"):
+            raw = getattr(obj, key)
+            setattr(obj, key, date.fromisoformat(raw) if isinstance(raw, str) else raw)
+    return obj
+
+
+def plan_from_data(data: dict[str, Any], *, plan_id: str, path: Path, rel_path: str) -> Plan:
+    """Rebuild a plan from :func:`plan_to_data`; raises (TypeError, ValueError...) on bad data."""
+    fields: dict[str, Any] = {}
+    known = {f.name for f in dataclasses.fields(Plan)}
+    for key, value in data.items():
+        if key not in known or key in _LOCATION_FIELDS:
+            raise ValueError(f"unexpected field {key!r}")
+        if key in _LIST_FIELDS:
+            fields[key] = [_build(_LIST_FIELDS[key], v) for v in value]
+        elif key == "front_matter":
+            fields[key] = decode_value(value)
+        elif key == "suppressions":
+            fields[key] = {int(line): set(codes) for line, codes in value.items()}
+        else:
+            fields[key] = value
+    return Plan(id=plan_id, path=path, rel_path=rel_path, **fields)
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    """The documented JSON shape of a plan (``secplan show PLAN --format json``)."""
+
+    def links(values: list[Link]) -> list[dict[str, str]]:
+        return [{"title": v.title, "url": v.url} for v in values]
+
+    return {
+        "id": plan.id,
+        "path": plan.rel_path,
+        "title": plan.title,
+        "status": plan.status,
+        "epic": plan.epic,
+        "source": plan.source,
+        "tracker": plan.tracker,
+        "owners": plan.owners,
+        "labels": plan.labels,
+        "confidential": plan.confidential,
+        "requirements_mode": plan.requirements_mode,
+        "superseded_by": plan.superseded_by,
+        "front_matter": plain_value(plan.front_matter),
+        "milestones": [
+            {
+                "title": m.title,
+                "due": m.due.isoformat() if m.due else None,
+                "start": m.start.isoformat() if m.start else None,
+                "description": m.description,
+                "line": m.line,
+            }
+            for m in plan.milestones
+        ],
+        "resources": links(plan.resources),
+        "ssot": links(plan.ssot),
+        "sections": [
+            {
+                "title": s.title,
+                "level": s.level,
+                "anchor": s.anchor,
+                "line": s.line,
+                "end_line": s.end_line,
+                "explicit": s.explicit,
+                "no_toc": s.no_toc,
+            }
+            for s in plan.sections
+        ],
+        "anchors": sorted(plan.anchor_ids()),
+        "items": [
+            {
+                "id": i.id,
+                "title": i.title,
+                "milestone": i.milestone,
+                "labels": i.labels,
+                "assignees": i.assignees,
+                "section": i.section,
+                "spike": i.spike,
+                "timebox": i.timebox,
+                "ref": i.ref,
+                "done": i.done,
+                "generated": i.generated,
+                "acceptance": i.acceptance,
+                "description": i.description,
+                "line": i.line,
+            }
+            for i in plan.items
+        ],
+        "requirements": [
+            {
+                "id": r.id,
+                "level": r.level,
+                "keyword": r.keyword,
+                "text": r.text,
+                "section": r.section,
+                "line": r.line,
+            }
+            for r in plan.requirements
+        ],
+        "markers": [{"text": m.text, "line": m.line, "column": m.column} for m in plan.markers],
+        "diagnostics": [
+            {"code": d.code, "message": d.message, "line": d.line, "column": d.column}
+            for d in plan.diagnostics
+        ],
+    }
