@@ -1,0 +1,256 @@
+"""The FastAPI application: ``create_app(root)`` serves one handbook and its tracker.
+
+Pages are server-rendered Jinja2 templates (autoescaped); every page has a JSON twin. The
+handbook is read through :class:`~secplan.web.plans_cache.PlansCache` (live reload by mtime);
+the tracker and review threads come from the store, opened lazily so a handbook without a
+database still shows its plans.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from secplan import __version__
+from secplan.config import Config, load_config
+from secplan.errors import SecplanError
+from secplan.handbook.loader import Handbook
+from secplan.model import Plan
+from secplan.web import security
+from secplan.web.plans_cache import PlansCache, Readiness
+from secplan.web.security import Auth
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+)
+_SAFE_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def safe_url(url: object) -> str:
+    """A URL from front matter, or ``#`` when it could run script (``javascript:``, ``data:``)."""
+    text = str(url or "").strip()
+    lowered = "".join(text.split()).lower()
+    if lowered.startswith(_SAFE_SCHEMES) or not re.match(r"^[a-z][a-z0-9+.-]*:", lowered):
+        return text
+    return "#"
+
+
+TEMPLATES.env.filters["safe_url"] = safe_url
+
+
+def lint_readiness(plan: Plan, handbook: Handbook) -> Readiness:
+    """(errors, warnings) for one plan judged at ``--require ready`` by the lint engine."""
+    from secplan.lint import engine
+
+    findings = engine.lint_plans(handbook, [plan], require_ready=True)
+    errors = sum(1 for f in findings if f.severity == "error")
+    warnings = sum(1 for f in findings if f.severity == "warning")
+    return errors, warnings
+
+
+def _lint_available() -> bool:
+    try:
+        from secplan.lint import engine
+    except ImportError:
+        return False
+    return hasattr(engine, "lint_plans")
+
+
+class WebContext:
+    """What every route needs: the handbook cache, the tracker/store (lazily), the auth."""
+
+    def __init__(
+        self,
+        root: Path,
+        config: Config,
+        database_url: str | None,
+        auth: Auth,
+        scan_interval: float,
+    ) -> None:
+        self.root = root
+        self.config = config
+        self.database_url = database_url
+        self.auth = auth
+        self.plans = PlansCache(
+            root,
+            config,
+            scan_interval=scan_interval,
+            readiness=lint_readiness if _lint_available() else None,
+        )
+        self._store: Any = None
+        self._tracker: Any = None
+        self._open_lock = threading.Lock()
+        self.store_error: str | None = None
+
+    def _open(self) -> None:
+        with self._open_lock:
+            if self._tracker is not None or self.store_error is not None:
+                return
+            try:
+                from secplan.tracker import open_tracker
+
+                self._tracker = open_tracker(self.root, database_url=self.database_url)
+                self._store = getattr(self._tracker, "store", None)
+            except (ImportError, SecplanError) as exc:  # plans still show without a store
+                self.store_error = f"tracker unavailable: {exc}"
+
+    @property
+    def tracker(self) -> Any:
+        """The tracker (LocalTracker), or None when the store cannot be used."""
+        self._open()
+        return self._tracker
+
+    @property
+    def store(self) -> Any:
+        """The store behind the tracker (review threads), or None."""
+        self._open()
+        return self._store
+
+    def close(self) -> None:
+        """Release the database connections."""
+        if self._tracker is not None and hasattr(self._tracker, "close"):
+            self._tracker.close()
+
+
+def get_ctx(request: Request) -> WebContext:
+    """The app's :class:`WebContext` (FastAPI dependency)."""
+    ctx: WebContext = request.app.state.ctx
+    return ctx
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+    """Render a page with the CSRF token and the common context filled in."""
+    ctx = get_ctx(request)
+    context.setdefault("title", "secplan")
+    response = TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {
+            "csrf_token": security.csrf_token_for(request),
+            "user": getattr(request.state, "user", None),
+            "version": __version__,
+            "root_name": ctx.root.name,
+            **context,
+        },
+        status_code=status_code,
+    )
+    return response
+
+
+def create_app(
+    root: Path,
+    database_url: str | None = None,
+    auth: Auth | None = None,
+    *,
+    config: Config | None = None,
+    scan_interval: float = 1.0,
+) -> FastAPI:
+    """Build the web app for the handbook at ``root``.
+
+    ``auth`` defaults to what the configuration and environment provide (``web_users``,
+    ``SECPLAN_WEB_TOKENS``, ``SECPLAN_WEB_USERS``); with no auth every request is allowed,
+    which ``secplan serve`` only permits on loopback.
+    """
+    root = root.resolve()
+    config = config or load_config(root)
+    if auth is None:
+        auth = Auth.from_sources(getattr(config, "web_users", None))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.ctx.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="secplan",
+        version=__version__,
+        description="Security plans, their epics, issues, progress and review threads.",
+        docs_url=None,  # the Swagger page needs third-party scripts the CSP forbids
+        redoc_url=None,
+    )
+    app.state.ctx = WebContext(
+        root, config, database_url or config.database_url, auth, scan_interval
+    )
+
+    @app.middleware("http")
+    async def _guard(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        ctx: WebContext = request.app.state.ctx
+        if ctx.auth.enabled and not request.url.path.startswith("/static/"):
+            user = ctx.auth.authenticate(request)
+            if user is None:
+                response: Response = JSONResponse(
+                    {"detail": "authentication required"},
+                    status_code=401,
+                    headers={"WWW-Authenticate": 'Basic realm="secplan", charset="UTF-8"'},
+                )
+                response.headers.update(security.SECURITY_HEADERS)
+                return response
+            request.state.user = user
+        response = await call_next(request)
+        for name, value in security.SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        security.set_csrf_cookie(request, response)
+        return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_json(request):
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+        return render(
+            request,
+            "error.html",
+            status_code=exc.status_code,
+            title=f"{exc.status_code}",
+            status=exc.status_code,
+            detail=exc.detail,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    from secplan.web import routes_catalog, routes_plans, routes_reviews, routes_tracker
+
+    # Order matters: the plan routes with suffixes (.json, /progress, /threads) come before
+    # the catch-all plan page, because plan ids may contain "/".
+    app.include_router(routes_catalog.router)
+    app.include_router(routes_reviews.router)
+    app.include_router(routes_tracker.router)
+    app.include_router(routes_plans.router)
+
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    """JSON errors for the JSON twins and for API clients; HTML pages for browsers."""
+    if request.url.path.endswith(".json"):
+        return True
+    return "text/html" not in request.headers.get("accept", "")

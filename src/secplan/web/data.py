@@ -1,0 +1,196 @@
+"""What the pages show from the tracker: issues per plan and item, progress, review threads.
+
+Everything here degrades to "nothing known" when the store is unavailable, so the plan pages
+keep working on a handbook that has never been synced.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from secplan.model import Plan
+from secplan.tracker.base import TrackedIssue
+from secplan.web.app import WebContext
+
+_MARKER = re.compile(r"<!-- secplan:plan=(\S+) item=(\S+) -->")
+
+
+def _decode(value: str) -> str:
+    from urllib.parse import unquote
+
+    return unquote(value)
+
+
+@dataclass
+class Progress:
+    """Closed / total issues."""
+
+    closed: int = 0
+    total: int = 0
+
+    @property
+    def percent(self) -> int:
+        """Whole percent closed (0 when there is nothing)."""
+        return round(100 * self.closed / self.total) if self.total else 0
+
+    def as_dict(self) -> dict[str, int]:
+        """JSON shape."""
+        return {"closed": self.closed, "total": self.total, "percent": self.percent}
+
+
+@dataclass
+class IssueIndex:
+    """Every issue of the tracker, indexed by the plan/item markers sync put in them."""
+
+    by_plan: dict[str, dict[str, TrackedIssue]] = field(default_factory=dict)
+    by_ref: dict[str, TrackedIssue] = field(default_factory=dict)
+    by_epic: dict[str, list[TrackedIssue]] = field(default_factory=dict)
+
+    def for_plan(self, plan: Plan) -> dict[str, TrackedIssue]:
+        """item id -> issue, from sync's markers and from refs written on the items."""
+        found = dict(self.by_plan.get(plan.id, {}))
+        for item in plan.items:
+            if item.id not in found and item.ref and item.ref in self.by_ref:
+                found[item.id] = self.by_ref[item.ref]
+        return found
+
+    def progress(self, plan: Plan) -> Progress:
+        """Closed/total of the plan's issues (its items' issues, else its epic's children)."""
+        issues: dict[str, TrackedIssue] = {i.ref: i for i in self.for_plan(plan).values()}
+        if plan.epic:
+            for issue in self.by_epic.get(plan.epic, []):
+                issues.setdefault(issue.ref, issue)
+        return Progress(
+            closed=sum(1 for i in issues.values() if i.state == "closed"), total=len(issues)
+        )
+
+
+_index_lock = threading.Lock()
+_index_cache: dict[int, tuple[float, IssueIndex]] = {}
+#: Seconds an issue index is reused; page loads within this window share one query.
+INDEX_TTL = 1.0
+
+
+def issue_index(ctx: WebContext) -> IssueIndex:
+    """All issues, grouped by plan, item and epic (one query, reused for ``INDEX_TTL``)."""
+    tracker = ctx.tracker
+    if tracker is None:
+        return IssueIndex()
+    with _index_lock:
+        hit = _index_cache.get(id(ctx))
+        if hit is not None and time.monotonic() - hit[0] < INDEX_TTL:
+            return hit[1]
+        index = IssueIndex()
+        by_plan: dict[str, dict[str, TrackedIssue]] = defaultdict(dict)
+        by_epic: dict[str, list[TrackedIssue]] = defaultdict(list)
+        for issue in tracker.list_issues(state="all"):
+            index.by_ref[issue.ref] = issue
+            if issue.epic:
+                by_epic[issue.epic].append(issue)
+            m = _MARKER.search(issue.description or "")
+            if m:
+                by_plan[_decode(m.group(1))][_decode(m.group(2))] = issue
+        index.by_plan = dict(by_plan)
+        index.by_epic = dict(by_epic)
+        _index_cache[id(ctx)] = (time.monotonic(), index)
+        return index
+
+
+def invalidate(ctx: WebContext) -> None:
+    """Forget the cached issue index (after a write)."""
+    with _index_lock:
+        _index_cache.pop(id(ctx), None)
+
+
+def issue_dict(issue: TrackedIssue) -> dict[str, Any]:
+    """JSON shape of an issue."""
+    return {
+        "ref": issue.ref,
+        "title": issue.title,
+        "state": issue.state,
+        "labels": list(issue.labels),
+        "milestone": issue.milestone,
+        "assignees": list(issue.assignees),
+        "confidential": issue.confidential,
+        "epic": issue.epic,
+        "web_url": issue.web_url,
+    }
+
+
+def threads_for(ctx: WebContext, plan: Plan) -> list[dict[str, Any]]:
+    """Review threads of a plan as dicts; ``outdated`` when their section anchor is gone."""
+    store = ctx.store
+    if store is None:
+        return []
+    try:
+        from secplan.store import reviews
+    except ImportError:
+        return []
+    anchors = plan.anchor_ids() | {s.anchor for s in plan.sections}
+    out: list[dict[str, Any]] = []
+    with store.read_session() as session:
+        for thread in reviews.list_threads(session, plan.id):
+            out.append(thread_dict(thread, anchors))
+    return out
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def thread_dict(thread: Any, anchors: set[str]) -> dict[str, Any]:
+    """JSON shape of a review thread (works on ORM rows and plain dicts)."""
+    section = _get(thread, "section") or _get(thread, "anchor") or ""
+    comments = [
+        {
+            "id": _get(c, "id"),
+            "author": _get(c, "author"),
+            "body": _get(c, "body"),
+            "created_at": _iso(_get(c, "created_at")),
+        }
+        for c in (_get(thread, "comments") or [])
+    ]
+    return {
+        "id": _get(thread, "id"),
+        "section": section,
+        "section_title": _get(thread, "section_title") or section,
+        "author": _get(thread, "author"),
+        "created_at": _iso(_get(thread, "created_at")),
+        "resolved": bool(_get(thread, "resolved", False)),
+        "resolved_by": _get(thread, "resolved_by"),
+        "outdated": section not in anchors,
+        "comments": comments,
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def feedback_flags(ctx: WebContext, plan: Plan) -> dict[str, bool]:
+    """section anchor -> True where the author asked for feedback."""
+    store = ctx.store
+    if store is None:
+        return {}
+    from secplan.store import reviews
+
+    with store.read_session() as session:
+        return dict(reviews.feedback_requested(session, plan.id))
+
+
+def open_thread_counts(ctx: WebContext) -> dict[str, int]:
+    """plan id -> unresolved review threads (empty without a store)."""
+    store = ctx.store
+    if store is None:
+        return {}
+    from secplan.store import reviews
+
+    with store.read_session() as session:
+        return dict(reviews.open_thread_counts(session))

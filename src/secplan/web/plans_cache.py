@@ -1,0 +1,213 @@
+"""Live view of a handbook for the web server: plans re-loaded when their file changes.
+
+The server loads the handbook once, then on each request only ``stat``s: the requested plan's
+file for a plan page, every plan file (and every directory, to notice new and deleted plans)
+for the catalog, at most once per ``scan_interval`` seconds. Changed files go back through
+:func:`secplan.handbook.load_handbook` with ``paths=`` so only they are parsed again. Rendered
+HTML and lint findings are cached by the plan's content hash, so an unchanged plan costs nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from secplan.config import Config, load_config
+from secplan.handbook import find_plan_files, load_handbook
+from secplan.handbook.loader import FileError, Handbook
+from secplan.markdown.render import RenderedPlan, render_markdown, split_front_matter
+from secplan.model import Plan
+
+_SKIP_DIRS = {".git", ".secplan", "node_modules", "__pycache__"}
+
+#: (errors, warnings) for one plan, judged as if it were ready.
+Readiness = tuple[int, int]
+
+
+@dataclass
+class _Stamp:
+    mtime_ns: int
+    size: int
+
+
+def _stamp(path: Path) -> _Stamp | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return _Stamp(st.st_mtime_ns, st.st_size)
+
+
+def _dirs(root: Path) -> dict[str, int]:
+    """Every directory under root (hidden and tool directories skipped) -> its mtime."""
+    out: dict[str, int] = {}
+    for dirpath, dirnames, _ in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS and not d.startswith(".")]
+        try:
+            out[dirpath] = os.stat(dirpath).st_mtime_ns
+        except OSError:
+            continue
+    return out
+
+
+def _plan_key(plan: Plan) -> str:
+    return plan.content_hash or f"{plan.path}:{id(plan)}"
+
+
+class PlansCache:
+    """The handbook as the web server sees it; thread-safe, cheap to ask on every request."""
+
+    def __init__(
+        self,
+        root: Path,
+        config: Config | None = None,
+        *,
+        scan_interval: float = 1.0,
+        readiness: Callable[[Plan, Handbook], Readiness] | None = None,
+    ) -> None:
+        self.root = root.resolve()
+        self.config = config or load_config(self.root)
+        self.scan_interval = scan_interval
+        self._readiness_fn = readiness
+        self._lock = threading.RLock()
+        self._plans: dict[str, Plan] = {}
+        self._by_path: dict[Path, str] = {}
+        self._stamps: dict[Path, _Stamp | None] = {}
+        self._dir_stamps: dict[str, int] = {}
+        self._errors: list[FileError] = []
+        self._last_scan = 0.0
+        self._rendered: dict[str, RenderedPlan] = {}
+        self._readiness: dict[str, Readiness] = {}
+        self.handbook = Handbook(root=self.root, config=self.config)
+        self._load_all()
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def _load_all(self) -> None:
+        self._dir_stamps = _dirs(self.root)
+        handbook = load_handbook(self.root, self.config)
+        self.handbook = handbook
+        self._plans = {p.id: p for p in handbook.plans}
+        self._by_path = {p.path.resolve(): p.id for p in handbook.plans}
+        self._stamps = {path: _stamp(path) for path in self._by_path}
+        self._errors = list(handbook.errors)
+        self._last_scan = time.monotonic()
+
+    def _reload(self, paths: list[Path]) -> None:
+        """Parse these files again (or forget them when gone) and merge the result."""
+        for path in paths:
+            old_id = self._by_path.pop(path, None)
+            if old_id is not None:
+                self._plans.pop(old_id, None)
+            self._stamps.pop(path, None)
+        self._errors = [e for e in self._errors if e.path.resolve() not in set(paths)]
+        existing = [p for p in paths if p.exists()]
+        if existing:
+            fresh = load_handbook(self.root, self.config, paths=existing)
+            for plan in fresh.plans:
+                resolved = plan.path.resolve()
+                self._plans[plan.id] = plan
+                self._by_path[resolved] = plan.id
+                self._stamps[resolved] = _stamp(resolved)
+            self._errors.extend(fresh.errors)
+        self._sync_handbook()
+
+    def _sync_handbook(self) -> None:
+        plans = sorted(self._plans.values(), key=lambda p: p.id)
+        self.handbook = Handbook(
+            root=self.root,
+            config=self.config,
+            plans=plans,
+            catalog_path=self.handbook.catalog_path,
+            errors=list(self._errors),
+        )
+
+    def refresh(self, force: bool = False) -> None:
+        """Notice edited, new and deleted plan files (throttled by ``scan_interval``)."""
+        with self._lock:
+            now = time.monotonic()
+            if not force and now - self._last_scan < self.scan_interval:
+                return
+            self._last_scan = now
+            dirs = _dirs(self.root)
+            changed: list[Path] = []
+            if dirs != self._dir_stamps:
+                # A file was added, removed or renamed somewhere: list plan files again.
+                self._dir_stamps = dirs
+                on_disk = {p.resolve() for p in find_plan_files(self.root)}
+                known = set(self._by_path) | {e.path.resolve() for e in self._errors}
+                changed.extend(on_disk - known)
+                changed.extend(known - on_disk)
+            for path, stamp in list(self._stamps.items()):
+                if path not in changed and _stamp(path) != stamp:
+                    changed.append(path)
+            if changed:
+                self._reload(changed)
+
+    def _refresh_one(self, plan: Plan) -> Plan | None:
+        path = plan.path.resolve()
+        if _stamp(path) == self._stamps.get(path):
+            return plan
+        self._reload([path])
+        return self._plans.get(plan.id)
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def plans(self) -> list[Plan]:
+        """Every plan, by id, after a (throttled) check for changes on disk."""
+        self.refresh()
+        return self.handbook.plans
+
+    def errors(self) -> list[FileError]:
+        """Files that could not be read as plans."""
+        return list(self._errors)
+
+    def get(self, plan_id: str) -> Plan | None:
+        """A plan by id (never by path: ids from URLs are not trusted as paths), fresh from disk."""
+        with self._lock:
+            plan = self._plans.get(plan_id)
+            if plan is None:
+                # Maybe it was just created: check the tree (throttled) before saying 404.
+                self.refresh()
+                return self._plans.get(plan_id)
+            return self._refresh_one(plan)
+
+    def rendered(self, plan: Plan) -> RenderedPlan:
+        """The plan's sanitised HTML, cached by content hash."""
+        key = _plan_key(plan)
+        hit = self._rendered.get(key)
+        if hit is not None:
+            return hit
+        try:
+            text = plan.path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+        body, offset = split_front_matter(text)
+        if plan.body_line > 1:
+            offset = plan.body_line - 1
+            body = "\n".join(text.split("\n")[offset:])
+        result = render_markdown(body, plan.sections, line_offset=offset)
+        if len(self._rendered) > 2048:
+            self._rendered.clear()
+        self._rendered[key] = result
+        return result
+
+    def readiness(self, plan: Plan) -> Readiness | None:
+        """(errors, warnings) at ``--require ready``, cached by content hash; None without lint."""
+        if self._readiness_fn is None:
+            return None
+        key = _plan_key(plan)
+        hit = self._readiness.get(key)
+        if hit is None:
+            hit = self._readiness_fn(plan, self.handbook)
+            self._readiness[key] = hit
+        return hit
+
+    def stats(self) -> dict[str, Any]:
+        """Numbers for the JSON twins and debugging."""
+        return {"plans": len(self._plans), "errors": len(self._errors)}

@@ -1,0 +1,209 @@
+"""The plan page (rendered plan, TOC, side panel), its JSON twin and its burn-up chart.
+
+Plan ids may contain ``/`` (nested plans), so the routes use a path converter; an id is only
+ever looked up in the loaded handbook, never joined to a filesystem path.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import Response
+
+from secplan.model import Plan, Section
+from secplan.tracker.base import TrackedIssue
+from secplan.web.app import WebContext, get_ctx, render
+from secplan.web.data import feedback_flags, issue_dict, issue_index, threads_for
+
+router = APIRouter()
+
+LEVELS = ("must", "should", "may")
+
+
+def lookup(ctx: WebContext, plan_id: str) -> Plan:
+    """The plan with this id, or 404."""
+    plan = ctx.plans.get(plan_id)
+    if plan is None:
+        raise HTTPException(status_code=404, detail=f"no plan with id '{plan_id}'")
+    return plan
+
+
+def diagnostics(ctx: WebContext, plan: Plan) -> list[dict[str, Any]]:
+    """Lint findings at the plan's own status (parser diagnostics included)."""
+    try:
+        from secplan.lint import engine
+
+        findings = engine.lint_plans(ctx.plans.handbook, [plan], require_ready=False)
+    except (ImportError, AttributeError):
+        return [
+            {"code": d.code, "severity": "error", "message": d.message, "line": d.line}
+            for d in plan.diagnostics
+        ]
+    return [
+        {"code": f.code, "severity": f.severity, "message": f.message, "line": f.line}
+        for f in findings
+    ]
+
+
+def _in_section(line: int, section: Section) -> bool:
+    return section.line <= line <= (section.end_line or line)
+
+
+def plan_view(ctx: WebContext, plan: Plan) -> dict[str, Any]:
+    """Everything the plan page and ``/plans/{id}.json`` show."""
+    index = issue_index(ctx)
+    issues: dict[str, TrackedIssue] = index.for_plan(plan)
+    items = []
+    for item in plan.items:
+        issue = issues.get(item.id)
+        items.append(
+            {
+                "id": item.id,
+                "title": item.title,
+                "section": item.section,
+                "milestone": item.milestone,
+                "labels": list(item.labels),
+                "spike": item.spike,
+                "done": item.done,
+                "generated": item.generated,
+                "line": item.line,
+                "ref": issue.ref if issue else item.ref,
+                "state": issue.state if issue else None,
+                "issue": issue_dict(issue) if issue else None,
+            }
+        )
+    requirements: dict[str, list[dict[str, Any]]] = {level: [] for level in LEVELS}
+    for req in plan.requirements:
+        requirements.setdefault(req.level, []).append(
+            {
+                "id": req.id,
+                "level": req.level,
+                "keyword": req.keyword,
+                "text": req.text,
+                "section": req.section,
+                "line": req.line,
+            }
+        )
+    threads = threads_for(ctx, plan)
+    flags = feedback_flags(ctx, plan)
+    by_section: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for t in threads:
+        by_section[t["section"]].append(t)
+    coverage = []
+    for section in plan.sections:
+        sec_items = [i for i in items if i["section"] == section.anchor]
+        coverage.append(
+            {
+                "anchor": section.anchor,
+                "title": section.title,
+                "level": section.level,
+                "items": len(sec_items),
+                "with_issue": sum(1 for i in sec_items if i["state"]),
+                "closed": sum(1 for i in sec_items if i["state"] == "closed"),
+                "uncovered": [i["id"] for i in sec_items if not i["ref"]],
+                "markers": sum(1 for m in plan.markers if _in_section(m.line, section)),
+                "requirements": sum(1 for r in plan.requirements if r.section == section.anchor),
+                "open_threads": sum(1 for t in by_section[section.anchor] if not t["resolved"]),
+                "feedback_requested": flags.get(section.anchor, False),
+            }
+        )
+    progress = index.progress(plan)
+    return {
+        "id": plan.id,
+        "title": plan.title or plan.id,
+        "status": plan.status,
+        "epic": plan.epic,
+        "source": plan.source,
+        "owners": list(plan.owners),
+        "labels": list(plan.labels),
+        "path": plan.rel_path,
+        "milestones": [
+            {
+                "title": m.title,
+                "start": m.start.isoformat() if m.start else None,
+                "due": m.due.isoformat() if m.due else None,
+            }
+            for m in plan.milestones
+        ],
+        "resources": [{"title": r.title, "url": r.url} for r in plan.resources],
+        "ssot": [{"title": r.title, "url": r.url} for r in plan.ssot],
+        "sections": [
+            {"title": s.title, "level": s.level, "anchor": s.anchor, "line": s.line}
+            for s in plan.sections
+        ],
+        "items": items,
+        "requirements": requirements,
+        "coverage": coverage,
+        "progress": progress.as_dict(),
+        "diagnostics": diagnostics(ctx, plan),
+        "threads": threads,
+        "outdated_threads": [t for t in threads if t["outdated"]],
+    }
+
+
+@router.get("/plans/{plan_id:path}.json", summary="Plan as JSON")
+def plan_json(plan_id: str, ctx: Annotated[WebContext, Depends(get_ctx)]) -> dict[str, Any]:
+    """The parsed plan with its issues, coverage, diagnostics and review threads."""
+    plan = lookup(ctx, plan_id)
+    view = plan_view(ctx, plan)
+    view["html"] = ctx.plans.rendered(plan).html
+    return view
+
+
+@router.get(
+    "/plans/{plan_id:path}/progress",
+    summary="Burn-up chart (SVG)",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}}},
+)
+def plan_progress(plan_id: str, ctx: Annotated[WebContext, Depends(get_ctx)]) -> Response:
+    """A burn-up chart of the plan's issues from the tracker's state events."""
+    from secplan.web.charts import burnup_svg
+
+    plan = lookup(ctx, plan_id)
+    index = issue_index(ctx)
+    refs = sorted({i.ref for i in index.for_plan(plan).values()})
+    if plan.epic:
+        refs = sorted(set(refs) | {i.ref for i in index.by_epic.get(plan.epic, [])})
+    events = ctx.tracker.state_events(refs) if ctx.tracker is not None and refs else []
+    issues = [index.by_ref[r] for r in refs if r in index.by_ref]
+    svg = burnup_svg(plan.title or plan.id, issues, events)
+    return Response(
+        svg,
+        media_type="image/svg+xml",
+        headers={
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+            "Cache-Control": "no-cache",
+        },
+    )
+
+
+@router.get("/plans/{plan_id:path}", summary="Plan page", response_class=Response)
+def plan_page(
+    plan_id: str, request: Request, ctx: Annotated[WebContext, Depends(get_ctx)]
+) -> Response:
+    """The rendered plan with its table of contents and side panel."""
+    if plan_id.endswith((".md", ".html")) and ctx.plans.get(plan_id) is None:
+        # Relative links between plans are written to files (`other.md`): follow them.
+        stem = plan_id.rsplit(".", 2 if plan_id.endswith(".html.md") else 1)[0]
+        if ctx.plans.get(stem) is not None:
+            from fastapi.responses import RedirectResponse
+
+            return RedirectResponse(f"/plans/{stem}", status_code=307)
+    plan = lookup(ctx, plan_id)
+    rendered = ctx.plans.rendered(plan)
+    view = plan_view(ctx, plan)
+    threads_by_section: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for t in view["threads"]:
+        threads_by_section[t["section"]].append(t)
+    return render(
+        request,
+        "plan.html",
+        title=view["title"],
+        plan=view,
+        html=rendered.html,
+        toc=rendered.toc,
+        threads_by_section=threads_by_section,
+    )

@@ -1,0 +1,177 @@
+"""Review threads on plan sections: create, comment, resolve, and "feedback requested".
+
+Every POST needs the CSRF token (form field ``csrf_token`` matching the browser's cookie).
+Browsers are sent back to the plan page (303); other clients get JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from secplan.errors import NotFoundError, UsageError
+from secplan.web import security
+from secplan.web.app import WebContext, get_ctx
+from secplan.web.data import thread_dict
+from secplan.web.routes_plans import lookup
+
+router = APIRouter()
+
+MAX_BODY = 20_000
+
+CsrfField = Annotated[str, Form(description="The CSRF token from the page's forms.")]
+BodyField = Annotated[str, Form(min_length=1, max_length=MAX_BODY, description="Comment text.")]
+
+
+def _check_csrf(request: Request, token: str) -> None:
+    if not security.csrf_ok(request, token):
+        raise HTTPException(status_code=403, detail="invalid or missing CSRF token")
+
+
+def _author(request: Request, given: str | None) -> str:
+    # An authenticated user is who they signed in as; on an open loopback server people say.
+    user = getattr(request.state, "user", None)
+    if user and user != "token":
+        return str(user)
+    name = (given or "").strip()[:100]
+    return name or (str(user) if user else "anonymous")
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    # The store validates too (empty after trimming, too long): that is the client's mistake.
+    try:
+        yield
+    except UsageError as exc:
+        raise HTTPException(status_code=422, detail=exc.message) from None
+
+
+def _reviews() -> Any:
+    try:
+        from secplan.store import reviews
+    except ImportError:
+        raise HTTPException(status_code=503, detail="review threads need the store") from None
+    return reviews
+
+
+def _store(ctx: WebContext) -> Any:
+    store = ctx.store
+    if store is None:
+        raise HTTPException(status_code=503, detail=ctx.store_error or "store unavailable")
+    return store
+
+
+def _done(request: Request, plan_id: str, anchor: str, payload: dict[str, Any]) -> Response:
+    if "text/html" in request.headers.get("accept", ""):
+        return RedirectResponse(f"/plans/{plan_id}#{anchor}", status_code=303)
+    return JSONResponse(payload)
+
+
+@router.post("/plans/{plan_id:path}/threads", summary="Start a review thread on a section")
+def create_thread(
+    plan_id: str,
+    request: Request,
+    ctx: Annotated[WebContext, Depends(get_ctx)],
+    section: Annotated[str, Form(max_length=255, description="The section anchor.")],
+    body: BodyField,
+    csrf_token: CsrfField,
+    author: Annotated[str | None, Form(max_length=100)] = None,
+) -> Response:
+    """Create a thread anchored to ``section`` of the plan, with its first comment."""
+    _check_csrf(request, csrf_token)
+    plan = lookup(ctx, plan_id)
+    sec = plan.section(section)
+    if sec is None and section not in plan.anchor_ids():
+        raise HTTPException(status_code=422, detail=f"no section '{section}' in plan {plan.id}")
+    reviews, store = _reviews(), _store(ctx)
+    with _user_errors(), store.session() as session:
+        thread = reviews.create_thread(
+            session,
+            plan.id,
+            section,
+            author=_author(request, author),
+            body=body,
+            section_title=sec.title if sec else section,
+        )
+        payload = thread_dict(thread, plan.anchor_ids() | {s.anchor for s in plan.sections})
+    return _done(request, plan.id, section, payload)
+
+
+def _thread_plan(reviews: Any, session: Any, thread_id: int) -> tuple[str, str]:
+    try:
+        thread = reviews.get_thread(session, thread_id)
+    except NotFoundError:
+        raise HTTPException(status_code=404, detail=f"no review thread {thread_id}") from None
+    return thread.plan_id, thread.anchor
+
+
+@router.post("/threads/{thread_id}/comments", summary="Reply to a review thread")
+def add_comment(
+    thread_id: int,
+    request: Request,
+    ctx: Annotated[WebContext, Depends(get_ctx)],
+    body: BodyField,
+    csrf_token: CsrfField,
+    author: Annotated[str | None, Form(max_length=100)] = None,
+) -> Response:
+    """Add a comment to a thread."""
+    _check_csrf(request, csrf_token)
+    reviews, store = _reviews(), _store(ctx)
+    with _user_errors(), store.session() as session:
+        plan_id, anchor = _thread_plan(reviews, session, thread_id)
+        reviews.add_comment(session, thread_id, author=_author(request, author), body=body)
+    return _done(request, plan_id, anchor, {"thread": thread_id, "ok": True})
+
+
+@router.post("/threads/{thread_id}/resolve", summary="Resolve (or reopen) a review thread")
+def resolve_thread(
+    thread_id: int,
+    request: Request,
+    ctx: Annotated[WebContext, Depends(get_ctx)],
+    csrf_token: CsrfField,
+    reopen: Annotated[bool, Form()] = False,
+    author: Annotated[str | None, Form(max_length=100)] = None,
+) -> Response:
+    """Mark a thread resolved (``reopen=true`` opens it again)."""
+    _check_csrf(request, csrf_token)
+    reviews, store = _reviews(), _store(ctx)
+    with _user_errors(), store.session() as session:
+        plan_id, anchor = _thread_plan(reviews, session, thread_id)
+        who = _author(request, author)
+        if reopen:
+            reviews.reopen_thread(session, thread_id)
+        else:
+            reviews.resolve_thread(session, thread_id, by=who)
+    return _done(
+        request, plan_id, anchor, {"thread": thread_id, "resolved": not reopen, "ok": True}
+    )
+
+
+@router.post(
+    "/plans/{plan_id:path}/sections/{anchor}/feedback",
+    summary="Mark a section as needing feedback (or not)",
+)
+def section_feedback(
+    plan_id: str,
+    anchor: str,
+    request: Request,
+    ctx: Annotated[WebContext, Depends(get_ctx)],
+    csrf_token: CsrfField,
+    requested: Annotated[bool, Form()] = True,
+    author: Annotated[str | None, Form(max_length=100)] = None,
+) -> Response:
+    """Set or clear "feedback requested" on a section."""
+    _check_csrf(request, csrf_token)
+    plan = lookup(ctx, plan_id)
+    if plan.section(anchor) is None:
+        raise HTTPException(status_code=404, detail=f"no section '{anchor}' in plan {plan.id}")
+    reviews, store = _reviews(), _store(ctx)
+    with _user_errors(), store.session() as session:
+        reviews.set_feedback_requested(
+            session, plan.id, anchor, requested, by=_author(request, author)
+        )
+    return _done(request, plan.id, anchor, {"section": anchor, "feedback_requested": requested})
