@@ -80,24 +80,24 @@ def _judged_page(path: str) -> bool:
     return last.endswith(_PAGE_SUFFIXES) or "." not in last
 
 
-def _candidates(plan: Plan, path: str) -> list[str] | None:
-    """Root-relative targets the link may mean; None when every reading leaves the root."""
+def _candidates(plan: Plan, path: str) -> tuple[list[str], bool]:
+    """Root-relative targets the link may mean, and whether some reading leaves the root."""
     # Repositories resolve links against the file's folder; published sites with pretty URLs
     # (``a/b.md`` served at ``a/b/``) against the page's own folder. Accept either.
     bases = [posixpath.dirname(plan.rel_path)]
     if plan.id and plan.id not in bases:
         bases.append(plan.id)
     found = []
+    leaves = False
     for base in bases:
-        joined = (
-            posixpath.normpath(posixpath.join(base, path)) if base else posixpath.normpath(path)
-        )
+        joined = posixpath.normpath(posixpath.join(base, path) if base else path)
         if joined == ".":
             joined = ""
         if joined == ".." or joined.startswith("../"):
-            continue
-        found.append(joined)
-    return found or None
+            leaves = True
+        else:
+            found.append(joined)
+    return found, leaves
 
 
 @rule(
@@ -121,12 +121,11 @@ def broken_plan_link(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
         path = unquote(parts.path)
         if not _judged_page(path):
             continue
-        candidates = _candidates(plan, path)
-        if candidates is None:
-            continue  # leaves the handbook: not ours to judge
+        candidates, leaves = _candidates(plan, path)
         fragment = unquote(parts.fragment)
         problem = _judge(plan, ctx, candidates, fragment)
-        if problem:
+        # A link that leaves the handbook under one reading is not ours to judge.
+        if problem and not leaves:
             yield Finding("SP203", f"link to `{url}`: {problem}", link.line, link.column)
 
 

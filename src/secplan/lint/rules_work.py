@@ -127,7 +127,9 @@ def unresolved_marker(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
     for marker in plan.markers:
         context = marker.context if len(marker.context) <= 60 else marker.context[:57] + "..."
         suffix = f": {context}" if context else ""
-        yield Finding("SP306", f"unresolved `{marker.text}`{suffix}", marker.line, marker.column)
+        yield Finding(
+            "SP306", f"unresolved `{marker.text}` marker{suffix}", marker.line, marker.column
+        )
 
 
 @rule(

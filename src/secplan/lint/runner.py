@@ -15,7 +15,6 @@ from secplan.config import Config, load_config
 from secplan.errors import UsageError
 from secplan.lint.engine import CheckResult, Engine, Selector
 from secplan.lint.fix import apply_fixes
-from secplan.lint.rules_anchors import plan_id_for
 
 CATALOG_NAMES = ("index.md", "_index.md", "index.html.md")
 PLAN_SUFFIXES = (".md", ".html.md", "/index.md", "/index.html.md")
@@ -157,6 +156,7 @@ def load_open_threads(root: Path, database_url: str | None) -> Mapping[str, int]
 
 def _check_target(target: Target, options: CheckOptions, cwd: Path) -> CheckResult:
     from secplan.handbook import find_plan_files, load_handbook
+    from secplan.handbook.loader import plan_id
 
     config: Config = load_config(target.root)
     selector = Selector.build(options.select, options.ignore, config.ignore)
@@ -165,7 +165,7 @@ def _check_target(target: Target, options: CheckOptions, cwd: Path) -> CheckResu
     plan_ids: set[str] | None = None
     if not target.whole:
         plan_ids = {
-            plan_id_for(p.relative_to(target.root).as_posix()) for p in find_plan_files(target.root)
+            plan_id(p.relative_to(target.root).as_posix()) for p in find_plan_files(target.root)
         }
     threads = load_open_threads(target.root, options.database_url or config.database_url)
     result = engine.check(
