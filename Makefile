@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/secplan check examples/handbook
+	$(BIN)/secplan serve --demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

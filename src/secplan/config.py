@@ -32,6 +32,7 @@ class Config:
     base_url: str | None = None  # where the handbook is published, for permalinks
     gitlab_url: str | None = None  # GitLab instance, e.g. "https://gitlab.com" (catalog epic links)
     database_url: str | None = None
+    web_users: dict[str, str] = field(default_factory=dict)  # name -> password hash (serve)
     source_file: Path | None = None
 
 
@@ -41,6 +42,10 @@ def _str(v: Any) -> bool:
 
 def _str_list(v: Any) -> bool:
     return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+
+def _str_map(v: Any) -> bool:
+    return isinstance(v, dict) and all(isinstance(k, str) and _str(x) for k, x in v.items())
 
 
 def _positive_int(v: Any) -> bool:
@@ -69,6 +74,10 @@ SCHEMA: dict[str, tuple[Any, str]] = {
     "base_url": (_str, "a URL"),
     "gitlab_url": (_str, "the GitLab instance URL, such as 'https://gitlab.com'"),
     "database_url": (_str, "an SQLAlchemy database URL"),
+    "web_users": (
+        _str_map,
+        "a table of user name -> password hash (from 'secplan serve --hash-password')",
+    ),
 }
 
 

@@ -1,9 +1,96 @@
-"""Commands: (not yet written)."""
+"""Command: ``secplan serve`` — the web UI (catalog, plans, epics, board, review threads)."""
 
 from __future__ import annotations
 
+import getpass
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from secplan.cli.common import DatabaseUrlOption, RootOption, err_console, resolve_root
+from secplan.errors import UsageError
+
+
+def serve(
+    root_arg: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="[ROOT]", help="Handbook root (default: --root or the current directory)."
+        ),
+    ] = None,
+    root: RootOption = None,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind; non-loopback needs authentication.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to bind.")] = 8000,
+    database_url: DatabaseUrlOption = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Serve the example handbook from .secplan-demo/ with a filled tracker "
+            "(made on first run).",
+        ),
+    ] = False,
+    reset_demo: Annotated[
+        bool, typer.Option("--reset-demo", help="With --demo: rebuild .secplan-demo/ first.")
+    ] = False,
+    hash_password: Annotated[
+        bool,
+        typer.Option(
+            "--hash-password",
+            help="Read a password (prompt or stdin) and print its hash for web_users; no server.",
+        ),
+    ] = False,
+) -> None:
+    """Serve the handbook in a browser (http://127.0.0.1:8000 by default)."""
+    from secplan.web.security import Auth, is_loopback
+    from secplan.web.security import hash_password as make_hash
+
+    if hash_password:
+        password = (
+            getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline()
+        ).rstrip("\n")
+        if not password:
+            raise UsageError("empty password")
+        typer.echo(make_hash(password))
+        return
+    if root_arg is not None and root is not None and root_arg.resolve() != root.resolve():
+        raise UsageError("give the handbook root either as ROOT or as --root, not both")
+    if demo:
+        from secplan.web.demo import DEMO_DIR, prepare_demo
+
+        err_console.print(f"Preparing the demo handbook in {DEMO_DIR}/ ...")
+        base = prepare_demo(reset=reset_demo)
+    else:
+        base = resolve_root(root_arg or root)
+        if not base.is_dir():
+            raise UsageError(f"{base} is not a directory", hint="Pass the handbook root.")
+
+    from secplan.config import load_config
+
+    config = load_config(base)
+    auth = Auth.from_sources(getattr(config, "web_users", None))
+    if not is_loopback(host) and not auth.enabled:
+        raise UsageError(
+            f"refusing to serve on {host} without authentication",
+            hint="Set SECPLAN_WEB_TOKENS (comma-separated tokens) or web users "
+            "(SECPLAN_WEB_USERS='name:hash', hash from 'secplan serve --hash-password'), "
+            "or bind 127.0.0.1.",
+        )
+
+    import uvicorn
+
+    from secplan.web.app import create_app
+
+    app = create_app(base, database_url=database_url, auth=auth, config=config)
+    shown = f"[{host}]" if ":" in host else host
+    err_console.print(f"Serving {base} on http://{shown}:{port}/ (Ctrl+C to stop)")
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+    app.command("serve")(serve)

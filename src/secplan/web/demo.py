@@ -1,0 +1,199 @@
+"""The demo a newcomer runs (``make demo`` → ``secplan serve --demo``).
+
+On first run it copies the example handbook into a directory it owns (``.secplan-demo/`` in the
+current directory), then fills that copy's embedded tracker the way a team would have: the source
+issues the plans name, promoted to epics; the plans applied (epic, milestones, issues); some
+issues closed over the past weeks so progress shows; review threads on a few sections. Later runs
+reuse it. Everything goes through the library APIs, never through subprocesses.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+from secplan.errors import NotFoundError
+from secplan.handbook import load_handbook
+from secplan.model import Plan
+from secplan.refs import parse_epic_ref, parse_issue_ref
+
+DEMO_DIR = ".secplan-demo"
+#: Written last: its presence means the demo database is complete.
+READY_MARK = "demo-ready"
+#: How far back the demo's invented history starts.
+HISTORY = timedelta(days=42)
+#: Share of a plan's issues the demo closes, by plan status.
+CLOSED_SHARE = {"implementing": 0.6, "implemented": 1.0, "ready": 0.25}
+
+
+def example_handbook() -> Path:
+    """The project's ``examples/handbook`` (next to the source tree, or in the current dir)."""
+    candidates = [
+        Path(__file__).resolve().parents[3] / "examples" / "handbook",
+        Path.cwd() / "examples" / "handbook",
+    ]
+    for path in candidates:
+        if path.is_dir():
+            return path
+    raise NotFoundError(
+        "the example handbook (examples/handbook) was not found",
+        hint="Run the demo from a checkout of the secplan repository.",
+    )
+
+
+def prepare_demo(base: Path | None = None, *, reset: bool = False) -> Path:
+    """Make sure the demo handbook and its filled tracker exist; return the handbook root."""
+    workdir = (base or Path.cwd()) / DEMO_DIR
+    root = workdir / "handbook"
+    if reset and workdir.exists():
+        shutil.rmtree(workdir)
+    if (workdir / READY_MARK).exists() and root.is_dir():
+        return root
+    if workdir.exists():
+        shutil.rmtree(workdir)  # a half-made demo from an interrupted run: start again
+    workdir.mkdir(parents=True)
+    (workdir / ".gitignore").write_text("*\n", encoding="utf-8")
+    shutil.copytree(example_handbook(), root, ignore=shutil.ignore_patterns(".secplan"))
+    fill_tracker(root)
+    (workdir / READY_MARK).write_text("ok\n", encoding="utf-8")
+    return root
+
+
+def _iid(ref: str | None, kind: str) -> int:
+    parsed = (parse_epic_ref if kind == "epic" else parse_issue_ref)(ref or "")
+    return parsed.iid if parsed is not None and parsed.iid is not None else 10**9
+
+
+def fill_tracker(root: Path) -> None:
+    """Source issues, epics by promotion, sync, closed issues, review threads."""
+    from secplan.sync.apply import apply_plans
+    from secplan.tracker import open_tracker
+
+    handbook = load_handbook(root)
+    plans = handbook.plans
+    with open_tracker(root, author="demo") as tracker:
+        _create_sources(tracker, plans)
+        # Promote in the order of the epic iids the plans name, so the refs come out the same.
+        for plan in sorted(plans, key=lambda p: _iid(p.epic, "epic")):
+            if plan.source and plan.epic and tracker.get_epic(plan.epic) is None:
+                tracker.promote_issue(plan.source)
+        apply_plans(tracker, plans, handbook.config, all_plans=True)
+        _close_some(tracker, plans)
+        _backdate(tracker)
+        _add_threads(tracker, plans)
+
+
+def _create_sources(tracker: object, plans: list[Plan]) -> None:
+    from secplan.tracker.local import LocalTracker
+
+    assert isinstance(tracker, LocalTracker)
+    wanted: dict[str, dict[int, Plan]] = {}
+    for plan in plans:
+        ref = parse_issue_ref(plan.source or "")
+        if ref is not None and ref.iid is not None:
+            wanted.setdefault(ref.path, {})[ref.iid] = plan
+    for project, by_iid in wanted.items():
+        # Issues are numbered in creation order; fill gaps so each plan's source gets its iid.
+        for iid in range(1, max(by_iid) + 1):
+            if tracker.get_issue(f"{project}#{iid}") is not None:
+                continue
+            source_of = by_iid.get(iid)
+            if source_of is None:
+                tracker.create_issue(project, f"Triage: security request {iid}")
+                continue
+            tracker.create_issue(
+                project,
+                source_of.title or source_of.id,
+                description=(
+                    f"Proposal: {source_of.title}. We need a plan for this; "
+                    "this issue will be promoted to the plan's epic."
+                ),
+                labels=list(source_of.labels),
+            )
+
+
+def _close_some(tracker: object, plans: list[Plan]) -> None:
+    """Close work so progress shows: most of an implementing plan, the first steps of others."""
+    from secplan.tracker.local import LocalTracker
+    from secplan.web.data import _MARKER, _decode
+
+    assert isinstance(tracker, LocalTracker)
+    status = {p.id: p.status for p in plans}
+    by_plan: dict[str, list[str]] = {}
+    for issue in tracker.list_issues(state="opened"):
+        m = _MARKER.search(issue.description or "")
+        if m:
+            by_plan.setdefault(_decode(m.group(1)), []).append(issue.ref)
+    for plan_id, refs in by_plan.items():
+        refs.sort(key=lambda r: int(r.rsplit("#", 1)[1]))
+        share = {"implementing": 0.6, "implemented": 1.0, "ready": 0.25}.get(
+            status.get(plan_id, "")
+        )
+        for ref in refs[: int(len(refs) * (share or 0.0))]:
+            tracker.close_issue(ref, note="Done (demo data).")
+
+
+def _backdate(tracker: object) -> None:
+    """Spread the demo's history over past weeks, so the burn-up charts have a shape."""
+    import sqlalchemy as sa
+
+    from secplan.store.models import Issue, StateEventRow, utcnow
+    from secplan.tracker.local import LocalTracker
+
+    assert isinstance(tracker, LocalTracker)
+    now = utcnow()
+    with tracker.store.session() as s:
+        rows = s.scalars(sa.select(StateEventRow).order_by(StateEventRow.id)).all()
+        opened = [r for r in rows if r.state == "opened"]
+        closed = [r for r in rows if r.state == "closed"]
+        for n, row in enumerate(opened):
+            # Issues appear over the first half of the history, closes over the second half.
+            row.at = now - HISTORY + HISTORY / 2 * n / max(1, len(opened))
+        for n, row in enumerate(closed):
+            row.at = now - HISTORY / 2 + HISTORY / 2 * (n + 1) / (len(closed) + 1)
+        s.flush()
+        first = {r.issue_id: r.at for r in opened}
+        last_close = {r.issue_id: r.at for r in closed}
+        for issue in s.scalars(sa.select(Issue)).all():
+            if issue.id in first:
+                issue.created_at = first[issue.id]
+            if issue.id in last_close and issue.state == "closed":
+                issue.closed_at = last_close[issue.id]
+
+
+def _add_threads(tracker: object, plans: list[Plan]) -> None:
+    from secplan.store import reviews
+    from secplan.tracker.local import LocalTracker
+
+    assert isinstance(tracker, LocalTracker)
+    in_review = [p for p in plans if p.status == "review" and len(p.sections) > 1]
+    ready = [p for p in plans if p.status == "ready" and len(p.sections) > 1]
+    with tracker.store.session() as s:
+        for plan in in_review[:1]:
+            section = plan.sections[1]
+            t = reviews.create_thread(
+                s,
+                plan.id,
+                section.anchor,
+                section.title,
+                "jonas.weber",
+                "Which scanners feed this? If the container scanner is missing, the SLA numbers "
+                "will look better than they are.",
+            )
+            reviews.add_comment(
+                s, t.id, "li.wei", "Good point: container scanning is in scope, adding it."
+            )
+            reviews.set_feedback_requested(s, plan.id, section.anchor, True, "li.wei")
+        for plan in ready[:1]:
+            section = plan.sections[-1]
+            t = reviews.create_thread(
+                s,
+                plan.id,
+                section.anchor,
+                section.title,
+                "samira.haddad",
+                "Please link the runbook for emergency revocation here.",
+            )
+            reviews.add_comment(s, t.id, "amara.okafor", "Linked. Resolving.")
+            reviews.resolve_thread(s, t.id, "amara.okafor")
