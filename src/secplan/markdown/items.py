@@ -30,6 +30,7 @@ _ACCEPTANCE = re.compile(
     re.IGNORECASE,
 )
 _SPACES = re.compile(r"\s{2,}")
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])(?=\s|$)")
 
 
 @dataclass
@@ -135,7 +136,7 @@ def split_title(raw: str) -> TitleTokens:
     text = strip_trailing_ial(raw.strip())
     for rule in TITLE_RULES:
         text = rule(text, tokens)
-    title = _SPACES.sub(" ", text).strip()
+    title = _SPACE_BEFORE_PUNCT.sub(r"\1", _SPACES.sub(" ", text)).strip()
     # Tokens taken from the end leave dangling separators ("Fix it -", "Fix it ,").
     tokens.title = title.rstrip(" ,;-–—").strip() or title
     return tokens

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -184,8 +184,28 @@ def toc_html(toc: Sequence[TocEntry]) -> str:
     return "".join(parts)
 
 
+_HREF = re.compile(r'href="([^"]*)"')
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+def rewrite_links(fragment: str, resolve: Callable[[str], str | None]) -> str:
+    """Pass every relative ``href`` (not ``#x``, not ``/x``, no scheme) through ``resolve``."""
+
+    def one(m: re.Match[str]) -> str:
+        url = html.unescape(m.group(1))
+        if not url or url.startswith(("#", "/")) or _SCHEME.match(url):
+            return m.group(0)
+        new = resolve(url)
+        return m.group(0) if new is None else f'href="{html.escape(new, quote=True)}"'
+
+    return _HREF.sub(one, fragment)
+
+
 def render_markdown(
-    body: str, sections: Sequence[Section] = (), line_offset: int = 0
+    body: str,
+    sections: Sequence[Section] = (),
+    line_offset: int = 0,
+    resolve_link: Callable[[str], str | None] | None = None,
 ) -> RenderedPlan:
     """Render a plan body (front matter already removed) to sanitised HTML.
 
@@ -193,6 +213,7 @@ def render_markdown(
     file lines before ``body`` (``Plan.body_line - 1``), so a heading on body line n matches the
     section on file line n + offset. Every heading gets its section's anchor as ``id`` and a
     permalink; a kramdown ``{:toc}`` list is replaced by a real table of contents.
+    ``resolve_link`` may rewrite relative links (e.g. ``other.md#x`` to the other plan's page).
     """
     toc_token = "secplantoc" + secrets.token_hex(8)
     source, ials = neutralise_kramdown(body, toc_token)
@@ -214,6 +235,8 @@ def render_markdown(
         plan.append((anchor, text, ".no_toc" in ial))
 
     clean = _sanitise(_MD.html(source))
+    if resolve_link is not None:
+        clean = rewrite_links(clean, resolve_link)
     # Raw-HTML headings in the plan are not Markdown headings; when counts differ, match by text.
     in_order = len(_HEADING_HTML.findall(clean)) == len(plan)
     toc: list[TocEntry] = []
