@@ -216,7 +216,10 @@ class LocalTracker:
     def _writing(self) -> Iterator[Session]:
         if self._tx is not None:
             yield self._tx
+            # Everything is in the database (uncommitted); a growing identity map would make
+            # each later flush slower, so a long transaction stays as fast as short ones.
             self._tx.flush()
+            self._tx.expunge_all()
         else:
             with self.store.session() as session:
                 yield session
@@ -225,6 +228,7 @@ class LocalTracker:
     def _reading(self) -> Iterator[Session]:
         if self._tx is not None:
             yield self._tx
+            self._tx.expunge_all()
         else:
             with self.store.read_session() as session:
                 yield session
