@@ -54,6 +54,8 @@ def catalog(
         # not kept up to date; stdout stays clean for scripts.
         err = no_markers_error(status.path)
         err_console.print(f"Note: {escape(str(err))}")
+        if err.hint:
+            err_console.print(f"Hint: {escape(err.hint)}")
     if fmt is CatalogFormat.json:
         print_json(catalog_json(handbook))
     else:
