@@ -86,3 +86,13 @@ def test_read_sessions_do_not_block_a_writer(tmp_path: Path) -> None:
                 writer.add(Lock(name="n", holder="h"))
         with first.read_session() as reader:
             assert reader.scalar(sa.select(Lock.holder)) == "h"
+
+
+def test_a_file_that_is_not_a_database_is_reported_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / ".secplan" / "secplan.db"
+    path.parent.mkdir()
+    junk = b"these are someone's notes, not a database\n" * 50
+    path.write_bytes(junk)
+    with pytest.raises(TrackerError, match="file is not a database"):
+        open_store(tmp_path)
+    assert path.read_bytes() == junk

@@ -214,18 +214,26 @@ def open_store(root: Path, database_url: str | None = None) -> Store:
 
     ``database_url`` wins; otherwise the SQLite file ``<root>/.secplan/secplan.db`` is used.
     """
-    if database_url:
-        engine = create_engine_for(database_url)
-    else:
-        path = default_database_path(Path(root))
-        engine = _sqlite_engine(make_url(f"sqlite:///{path}"))
+    try:
+        if database_url:
+            engine = create_engine_for(database_url)
+        else:
+            path = default_database_path(Path(root))
+            engine = _sqlite_engine(make_url(f"sqlite:///{path}"))
+    except OSError as err:
+        raise TrackerError(
+            f"cannot create the database directory: {err}",
+            hint="Run secplan in a handbook directory you can write to, or pass --database-url.",
+        ) from err
     try:
         upgrade(engine)
-    except exc.OperationalError as err:
+    except exc.DBAPIError as err:
         engine.dispose()
         raise TrackerError(
             f"cannot open the database {safe_url_text(engine.url)}: {_first_line(err)}",
-            hint="Check --database-url / SECPLAN_DATABASE_URL, and that the server is running.",
+            hint="Check --database-url / SECPLAN_DATABASE_URL, and that the server is running."
+            if engine.dialect.name != "sqlite"
+            else "Check that the file is a secplan database and that you may write to it.",
         ) from err
     except BaseException:
         engine.dispose()
