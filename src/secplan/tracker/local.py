@@ -38,6 +38,7 @@ from secplan.tracker.base import (
     TrackedIssue,
     TrackedMilestone,
     TrackedNote,
+    Tracker,
 )
 
 ISSUE_FIELDS = frozenset(
@@ -899,3 +900,8 @@ class LocalTracker:
             self._set_state(s, row, "closed")
             s.flush()
             return _to_epic(epic)
+
+
+def _conforms(tracker: LocalTracker) -> Tracker:
+    """Never called: mypy checks here that LocalTracker implements the Tracker protocol."""
+    return tracker
