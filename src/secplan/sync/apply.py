@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from secplan.config import Config
-from secplan.errors import LockedError, SecplanError
+from secplan.errors import SecplanError
 from secplan.model import Plan
 from secplan.sync.actual import Actual, fetch_actual
 from secplan.sync.desired import (
@@ -132,25 +132,18 @@ def apply_plans(
 ) -> ApplyResult:
     """Bring the tracker in line with ``plans`` under the apply lock; returns what was done."""
     state = state_for(tracker)
-    try:
-        with apply_lock(tracker):
-            sync_plan = compute_plan(
-                tracker,
-                plans,
-                config,
-                create_epic=create_epic,
-                all_plans=all_plans,
-                state=state,
-            )
-            if on_planned is not None:
-                on_planned(sync_plan)
-            return _execute(tracker, sync_plan, state, on_change)
-    except LockedError as exc:
-        raise LockedError(
-            f"another secplan apply is running on this tracker ({exc.message})",
-            hint="Wait for it to finish and run apply again. A lock left by a process that "
-            "died on this machine is taken over automatically.",
-        ) from None
+    with apply_lock(tracker):
+        sync_plan = compute_plan(
+            tracker,
+            plans,
+            config,
+            create_epic=create_epic,
+            all_plans=all_plans,
+            state=state,
+        )
+        if on_planned is not None:
+            on_planned(sync_plan)
+        return _execute(tracker, sync_plan, state, on_change)
 
 
 class _Executor:
