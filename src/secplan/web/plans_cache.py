@@ -10,12 +10,14 @@ HTML and lint findings are cached by the plan's content hash, so an unchanged pl
 from __future__ import annotations
 
 import os
+import posixpath
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from secplan.config import Config, load_config
 from secplan.handbook import find_plan_files, load_handbook
@@ -191,11 +193,43 @@ class PlansCache:
         if plan.body_line > 1:
             offset = plan.body_line - 1
             body = "\n".join(text.split("\n")[offset:])
-        result = render_markdown(body, plan.sections, line_offset=offset)
+        result = render_markdown(
+            body, plan.sections, line_offset=offset, resolve_link=self._link_resolver(plan)
+        )
         if len(self._rendered) > 2048:
             self._rendered.clear()
         self._rendered[key] = result
         return result
+
+    def _link_resolver(self, plan: Plan) -> Callable[[str], str | None]:
+        """Relative links to other plans' files become links to their pages."""
+        folder = posixpath.dirname(plan.rel_path)
+
+        def resolve(url: str) -> str | None:
+            path, sep, fragment = url.partition("#")
+            path = path.split("?", 1)[0]
+            if not path:
+                return None
+            target = self.plan_id_for(posixpath.join(folder, path))
+            if target is None:
+                return None
+            return f"/plans/{quote(target)}" + (f"#{fragment}" if sep else "")
+
+        return resolve
+
+    def plan_id_for(self, rel: str) -> str | None:
+        """The id of the plan a root-relative file path (``a/index.md``, ``b.html``) names."""
+        target = posixpath.normpath(rel)
+        if target.startswith(("../", "/")) or target == "..":
+            return None  # leaves the handbook
+        for suffix in (".html.md", ".md", ".html"):
+            if target.endswith(suffix):
+                target = target[: -len(suffix)]
+                break
+        target = target.rstrip("/")
+        if target == "index" or target.endswith("/index"):
+            target = target[: -len("index")].rstrip("/")
+        return target if target in self._plans else None
 
     def readiness(self, plan: Plan) -> Readiness | None:
         """(errors, warnings) at ``--require ready``, cached by content hash; None without lint."""

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from secplan.model import Plan, Section
 from secplan.tracker.base import TrackedIssue
@@ -186,12 +187,10 @@ def plan_page(
 ) -> Response:
     """The rendered plan with its table of contents and side panel."""
     if plan_id.endswith((".md", ".html")) and ctx.plans.get(plan_id) is None:
-        # Relative links between plans are written to files (`other.md`): follow them.
-        stem = plan_id.rsplit(".", 2 if plan_id.endswith(".html.md") else 1)[0]
-        if ctx.plans.get(stem) is not None:
-            from fastapi.responses import RedirectResponse
-
-            return RedirectResponse(f"/plans/{stem}", status_code=307)
+        # A link written to a plan's file (`other.md`) that nothing rewrote: follow it.
+        target = ctx.plans.plan_id_for(plan_id)
+        if target is not None:
+            return RedirectResponse(f"/plans/{quote(target)}", status_code=307)
     plan = lookup(ctx, plan_id)
     rendered = ctx.plans.rendered(plan)
     view = plan_view(ctx, plan)

@@ -1,0 +1,135 @@
+"""Pages and their JSON twins, on a copy of the example handbook (TestClient, real SQLite)."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from secplan.tracker import open_tracker
+
+
+def test_catalog_lists_every_plan_with_status_epic_and_readiness(client: TestClient) -> None:
+    data = client.get("/plans.json").json()
+    by_id = {p["id"]: p for p in data["plans"]}
+    assert {"ci-runner-secrets-rotation", "admin-mfa", "network/segmentation"} <= set(by_id)
+    ready = by_id["ci-runner-secrets-rotation"]
+    assert ready["status"] == "ready"
+    assert ready["epic"] == "security&1"
+    assert ready["readiness"] == {"errors": 0, "warnings": 0}
+    # The review plan has gaps: at --require ready it has errors.
+    assert by_id["vulnerability-sla-dashboard"]["readiness"]["errors"] > 0
+    page = client.get("/").text
+    assert 'href="/plans/network/segmentation"' in page
+    assert "status-ready" in page
+
+
+def test_catalog_filters_and_search(client: TestClient) -> None:
+    ids = lambda q: [p["id"] for p in client.get("/plans.json", params=q).json()["plans"]]  # noqa: E731
+    assert ids({"status": "ready"}) == ["ci-runner-secrets-rotation"]
+    assert ids({"label": "network"}) == ["network/segmentation"]
+    assert ids({"owner": "nina.nested"}) == ["network/segmentation"]
+    assert ids({"q": "secrets ROTATION"}) == ["ci-runner-secrets-rotation"]
+    assert ids({"q": "no such words"}) == []
+    html = client.get("/", params={"status": "implementing"}).text
+    assert "Phishing-resistant MFA" in html
+    assert "Secrets rotation for CI runners" not in html
+
+
+def test_plan_page_json_twin(client: TestClient) -> None:
+    data = client.get("/plans/ci-runner-secrets-rotation.json").json()
+    assert data["id"] == "ci-runner-secrets-rotation"
+    anchors = [s["anchor"] for s in data["sections"]]
+    for anchor in anchors:
+        assert f'id="{anchor}"' in data["html"]
+    assert data["items"] and all("state" in i for i in data["items"])
+    assert set(data["requirements"]) >= {"must", "should", "may"}
+    assert any(c["items"] for c in data["coverage"])
+
+
+def test_nested_plan_ids_work_and_traversal_is_404(client: TestClient) -> None:
+    assert client.get("/plans/network/segmentation").status_code == 200
+    assert client.get("/plans/network/segmentation.json").json()["title"].startswith("Nested")
+    for bad in (
+        "/plans/../secplan.toml",
+        "/plans/..%2Fsecplan.toml",
+        "/plans/%2e%2e/%2e%2e/etc/passwd",
+        "/plans/network/../../secplan.toml",
+        "/plans//etc/passwd",
+        "/plans/index",
+        "/plans/secplan.toml",
+        "/plans/no-such-plan.json",
+    ):
+        r = client.get(bad, follow_redirects=False)
+        assert r.status_code == 404, bad
+        assert "security" not in r.text.lower() or "no plan" in r.text.lower()
+
+
+def test_links_between_plans_point_at_plan_pages(client: TestClient) -> None:
+    html = client.get("/plans/network/segmentation").text
+    assert 'href="/plans/ci-runner-secrets-rotation#design"' in html
+    r = client.get("/plans/admin-mfa/index.md", follow_redirects=False)
+    assert r.status_code == 307 and r.headers["location"] == "/plans/admin-mfa"
+
+
+def test_live_reload_edit_add_delete(client: TestClient, handbook: Path) -> None:
+    path = handbook / "network" / "segmentation.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("## Current state {#current}", "## Present state {#now}"), "utf-8")
+    # Same size is possible; make sure the mtime moves even on coarse filesystems.
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    html = client.get("/plans/network/segmentation").text
+    assert 'id="now"' in html and 'id="current"' not in html
+    (handbook / "fresh.md").write_text("---\ntitle: Fresh plan\n---\n\n# Fresh\n", "utf-8")
+    assert client.get("/plans/fresh").status_code == 200
+    assert "fresh" in [p["id"] for p in client.get("/plans.json").json()["plans"]]
+    (handbook / "fresh.md").unlink()
+    time.sleep(0.01)
+    assert "fresh" not in [p["id"] for p in client.get("/plans.json").json()["plans"]]
+    assert client.get("/plans/fresh").status_code == 404
+
+
+def test_epic_board_and_progress_from_the_tracker(client: TestClient, handbook: Path) -> None:
+    with open_tracker(handbook) as tracker:
+        epic = tracker.create_epic("security", "Secrets rotation epic")
+        a = tracker.create_issue("security/planning", "Inventory", labels=["ci"], epic=epic.ref)
+        tracker.create_issue("security/planning", "Pilot", labels=["vault"], epic=epic.ref)
+        tracker.close_issue(a.ref)
+    assert epic.ref == "security&1"
+    data = client.get("/epics/security&1.json").json()
+    assert data["total"] == 2 and data["closed"] == 1
+    assert [p["id"] for p in data["plans"]] == ["ci-runner-secrets-rotation"]
+    assert "Inventory" in client.get("/epics/security%261").text
+    assert client.get("/epics/security&99").status_code == 404
+    assert client.get("/epics/not-a-ref").status_code == 404
+    board = client.get("/board.json", params={"label": "vault"}).json()
+    opened, closed = board["columns"]
+    assert [i["title"] for i in opened["issues"]] == ["Pilot"] and closed["issues"] == []
+    board = client.get("/board.json").json()
+    assert [len(c["issues"]) for c in board["columns"]] == [1, 1]
+    row = next(
+        p
+        for p in client.get("/plans.json").json()["plans"]
+        if p["id"] == "ci-runner-secrets-rotation"
+    )
+    assert row["progress"] == {"closed": 1, "total": 2, "percent": 50}
+    svg = client.get("/plans/ci-runner-secrets-rotation/progress")
+    assert svg.status_code == 200
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert svg.text.lstrip().startswith("<?xml") and "<svg" in svg.text
+    assert not re.search(r"<script|\son\w+=", svg.text)
+
+
+def test_openapi_spec_lists_the_json_twins(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    paths = set(spec["paths"])
+    assert {
+        "/plans.json",
+        "/plans/{plan_id}.json",
+        "/board.json",
+        "/plans/{plan_id}/threads",
+    } <= paths
