@@ -84,6 +84,7 @@ def test_get_by_id_and_by_path(handbook: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.chdir(handbook / "team")
     assert hb.get("epsilon.md").title == "Epsilon"
     assert hb.get("../alpha.md").title == "Alpha"
+    assert hb.get(str(handbook / "delta")).title == "Delta"
     assert hb.get("nope") is None
     assert hb.get("index") is None
 

@@ -163,3 +163,10 @@ def test_unusual_yaml_values_are_kept_in_front_matter() -> None:
     assert plan.front_matter["extra"] == {"a", "b"}
     assert plan.front_matter["1"] == "numeric key"
     assert plan.front_matter["when"] == date(2026, 1, 1)
+
+
+def test_toml_front_matter_is_reported_and_skipped() -> None:
+    plan = parse_plan('+++\ntitle = "A"\n+++\n## Work\n')
+    assert codes(plan) == [("SP106", 1)]
+    assert "TOML" in plan.diagnostics[0].message
+    assert [(s.title, s.line) for s in plan.sections] == [("Work", 4)]

@@ -16,6 +16,7 @@ from secplan.model import Plan
 
 CATALOG_NAMES = ("index.md", "_index.md", "index.html.md")
 PLAN_SUFFIXES = (".html.md", ".md")
+_DIR_PLAN_NAMES = ("index.md", "index.html.md")
 #: Directories never searched for plans (besides every hidden directory).
 SKIP_DIRS = frozenset({".secplan", ".git", "node_modules"})
 #: Files larger than this are refused (SP100) rather than parsed.
@@ -44,28 +45,43 @@ class Handbook:
     catalog_path: Path | None = None
     errors: list[FileError] = field(default_factory=list)
 
+    _index: dict[str, Plan] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _index_key: tuple[int, int] = field(default=(0, -1), init=False, repr=False, compare=False)
+
     def get(self, ref: str) -> Plan | None:
         """A plan by id (``security-enclave``) or by file path (relative to root or cwd)."""
-        by_id = self.by_id()
+        by_id = self._by_id_cached()
         ref = ref.strip()
-        if ref in by_id:
-            return by_id[ref]
         trimmed = ref.strip("/")
-        if trimmed in by_id:
-            return by_id[trimmed]
-        candidates = [Path(ref)] if Path(ref).is_absolute() else [self.root / ref, Path.cwd() / ref]
-        by_path = {_real(p.path): p for p in self.plans}
+        for key in (ref, trimmed):
+            if key in by_id:
+                return by_id[key]
+        given = Path(ref)
+        candidates = [given] if given.is_absolute() else [self.root / ref, Path.cwd() / ref]
+        root_real = _real(self.root)
         for candidate in candidates:
-            plan = by_path.get(_real(candidate))
+            real = _real(candidate)
+            if real.is_dir():
+                real = next((real / n for n in _DIR_PLAN_NAMES if (real / n).is_file()), real)
+            if not _inside(real, root_real) or real == root_real:
+                continue
+            plan = by_id.get(plan_id(real.relative_to(root_real).as_posix()))
             if plan is not None:
                 return plan
-        # "security-enclave.md" written as an id, or a path to a plan's directory.
-        id_guess = plan_id(trimmed) if trimmed.endswith(".md") else trimmed
-        return by_id.get(id_guess)
+        # "security-enclave.md" written as an id.
+        return by_id.get(plan_id(trimmed)) if trimmed.endswith(".md") else None
 
     def by_id(self) -> dict[str, Plan]:
         """Plans keyed by id."""
         return {p.id: p for p in self.plans}
+
+    def _by_id_cached(self) -> dict[str, Plan]:
+        # Rebuilt when the plan list is replaced or grows, so get() in a loop stays O(1).
+        key = (id(self.plans), len(self.plans))
+        if key != self._index_key:
+            self._index = self.by_id()
+            self._index_key = key
+        return self._index
 
 
 def _real(path: Path) -> Path:

@@ -84,6 +84,8 @@ def split_front_matter(text: str) -> tuple[str | None, str, int, Diagnostic | No
     Front matter is a first line ``---`` and a closing ``---`` or ``...`` line. Without a
     closing fence the whole text is body and the problem is an SP106 diagnostic.
     """
+    if text.startswith("+++\n"):
+        return _skip_toml(text)
     if not (text.startswith("---\n") or text == "---" or text.startswith("--- \n")):
         return None, text, 1, None
     pos = text.find("\n") + 1
@@ -101,6 +103,18 @@ def split_front_matter(text: str) -> tuple[str | None, str, int, Diagnostic | No
     problem = Diagnostic(
         "SP106", "front matter starts with '---' but has no closing '---' line", line=1
     )
+    return None, text, 1, problem
+
+
+def _skip_toml(text: str) -> tuple[None, str, int, Diagnostic]:
+    """Hugo's TOML front matter is not read, but its lines must not count as body text."""
+    problem = Diagnostic(
+        "SP106", "TOML front matter (+++) is not supported; write YAML between '---' lines", 1
+    )
+    lines = text.split("\n")
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() == "+++":
+            return None, "\n".join(lines[index + 1 :]), index + 2, problem
     return None, text, 1, problem
 
 
