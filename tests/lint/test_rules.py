@@ -112,6 +112,11 @@ def test_sp202_broken_anchor_link() -> None:
     assert check(plan(links=[LinkUse("#work", 14)]), "SP202") == []
 
 
+def test_sp202_suggests_the_gitlab_form_of_a_github_style_anchor() -> None:
+    p = plan(anchors=[Anchor("upgrade-downgrade", 12)], links=[LinkUse("#upgrade--downgrade", 3)])
+    assert "did you mean `#upgrade-downgrade`" in check(p, "SP202")[0].message
+
+
 def _linking(links: list[str], **kw: object) -> Plan:
     return plan("team/alpha", rel_path="team/alpha.md", links=[LinkUse(u, 14) for u in links], **kw)
 

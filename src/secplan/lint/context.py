@@ -31,6 +31,13 @@ class LintContext:
     #: False when only some paths were checked: handbook-wide rules (the catalog) then stay quiet.
     whole_handbook: bool = True
 
+    def status_phrase(self, plan: Plan) -> str:
+        """``is `ready``` — or ``is `draft` (judged as `ready`)`` under ``--require ready``."""
+        judged = self.status(plan)
+        if judged != plan.status:
+            return f"is `{plan.status}` (judged as `{judged}`)"
+        return f"is `{judged}`"
+
     def status(self, plan: Plan) -> str:
         """The status a plan is judged at: its own, or ``ready`` under ``--require ready``."""
         if self.require_ready and plan.status in BEFORE_READY:

@@ -7,7 +7,6 @@ loader could not read (``handbook.errors``) — goes through the same pipeline h
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -162,14 +161,12 @@ def sort_key(f: Finding) -> tuple[str, int, int, str]:
 
 
 def display_path(path: Path, cwd: Path | None = None) -> str:
-    """A path as shown to the user: relative to the working directory when below it."""
-    cwd = cwd or Path.cwd()
+    """A path as shown to the user: relative to the working directory when below it (as ruff)."""
+    resolved = path.resolve()
     try:
-        return path.resolve().relative_to(cwd.resolve()).as_posix()
+        return resolved.relative_to((cwd or Path.cwd()).resolve()).as_posix()
     except ValueError:
-        rel = os.path.relpath(path.resolve(), cwd.resolve())
-        # A short ``../x`` is friendlier than an absolute path; deep climbs are not.
-        return Path(rel).as_posix() if rel.count("..") <= 2 else path.resolve().as_posix()
+        return resolved.as_posix()
 
 
 def _unknown(code: str) -> RuleInfo:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterator
 from urllib.parse import unquote, urlsplit
 
@@ -64,10 +65,15 @@ def broken_anchor_link(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
             )
 
 
+def _loose(anchor: str) -> str:
+    # GitHub keeps runs of '-' in heading ids, GitLab folds them: ``a--b`` vs ``a-b``.
+    return re.sub(r"-+", "-", anchor.lower())
+
+
 def _did_you_mean(target: str, ids: set[str]) -> str:
-    lowered = target.lower()
+    loose = _loose(target)
     for candidate in sorted(ids):
-        if candidate.lower() == lowered:
+        if _loose(candidate) == loose:
             return f" (did you mean `#{candidate}`?)"
     return ""
 

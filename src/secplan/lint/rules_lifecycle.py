@@ -25,7 +25,7 @@ def missing_epic(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
     if not plan.epic and plan.front_matter.get("epic") in (None, ""):
         yield Finding(
             "SP401",
-            f"plan is `{ctx.status(plan)}` but names no `epic` (e.g. `epic: group/sub&16`)",
+            f"plan {ctx.status_phrase(plan)} but names no `epic` (e.g. `epic: group/sub&16`)",
             _line(plan, "status"),
         )
 
@@ -43,7 +43,8 @@ def missing_ssot(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
     if status in TRACKER_IS_TRUTH and not plan.ssot:
         yield Finding(
             "SP402",
-            f"plan is `{status}` but lists no `ssot` (runbooks, system docs where the truth lives)",
+            f"plan {ctx.status_phrase(plan)} but lists no `ssot` (runbooks, system docs where "
+            "the truth lives)",
             _line(plan, "status"),
         )
 

@@ -140,8 +140,15 @@ def unresolved_marker(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
 )
 def milestone_without_due_date(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
     """A declared milestone has no ``due`` date."""
+    raw = plan.front_matter.get("milestones")
+    # A due date that is there but unreadable is SP104's finding, not a missing one.
+    written = {
+        str(r.get("title"))
+        for r in (raw if isinstance(raw, list) else [])
+        if isinstance(r, dict) and r.get("due") not in (None, "")
+    }
     for m in plan.milestones:
-        if m.due is None:
+        if m.due is None and m.title not in written:
             yield Finding("SP307", f"milestone {m.title!r} has no `due` date", m.line)
 
 

@@ -1,0 +1,113 @@
+"""Snapshot tests: every output format on the fixture handbook, compared exactly.
+
+Regenerate after an intended change with ``SECPLAN_UPDATE_SNAPSHOTS=1 pytest tests/lint``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, run_cli
+
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
+HANDBOOK = FIXTURES / "lint" / "handbook"
+UPDATE = os.environ.get("SECPLAN_UPDATE_SNAPSHOTS") == "1"
+
+
+@pytest.fixture
+def handbook(tmp_path: Path) -> Path:
+    """A copy of the fixture handbook (the check writes its parse cache under the root)."""
+    copy = tmp_path / "handbook"
+    shutil.copytree(HANDBOOK, copy)
+    return copy
+
+
+def assert_snapshot(name: str, actual: str) -> None:
+    """Compare with ``snapshots/<name>`` exactly (or rewrite it when updating)."""
+    path = SNAPSHOTS / name
+    if UPDATE:
+        path.write_text(actual, encoding="utf-8")
+        return
+    assert path.is_file(), f"missing snapshot {name}; run with SECPLAN_UPDATE_SNAPSHOTS=1"
+    assert actual == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("args", "snapshot"),
+    [
+        ((), "text.txt"),
+        (("--format", "json"), "json.json"),
+        (("--format", "gitlab"), "gitlab.json"),
+        (("--format", "sarif"), "sarif.json"),
+        (("--format", "github"), "github.txt"),
+        (("--statistics",), "statistics.txt"),
+        (("--require", "ready"), "require-ready.txt"),
+    ],
+)
+def test_output_format_snapshot(handbook: Path, args: tuple[str, ...], snapshot: str) -> None:
+    result = run_cli("check", *args, cwd=handbook)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == ""
+    assert_snapshot(snapshot, result.stdout)
+
+
+def test_json_objects_have_the_documented_keys(handbook: Path) -> None:
+    data = json.loads(run_cli("check", "--format", "json", cwd=handbook).stdout)
+    keys = {"code", "name", "severity", "message", "path", "line", "column", "plan", "fixable"}
+    assert data and all(keys <= set(obj) for obj in data)
+    assert {obj["severity"] for obj in data} == {"error", "warning", "info"}
+
+
+def test_gitlab_report_shape_and_unique_fingerprints(handbook: Path) -> None:
+    data = json.loads(run_cli("check", "--format", "gitlab", cwd=handbook).stdout)
+    assert len({d["fingerprint"] for d in data}) == len(data)
+    for d in data:
+        assert d["severity"] in {"info", "minor", "major", "critical", "blocker"}
+        assert isinstance(d["location"]["lines"]["begin"], int)
+        assert not Path(d["location"]["path"]).is_absolute()
+
+
+def test_gitlab_fingerprints_survive_moving_lines(handbook: Path) -> None:
+    before = json.loads(run_cli("check", "--format", "gitlab", cwd=handbook).stdout)
+    gappy = handbook / "gappy.md"
+    text = gappy.read_text(encoding="utf-8")
+    gappy.write_text(text.replace("# Gappy plan\n", "# Gappy plan\n\nA new paragraph.\n"))
+    after = json.loads(run_cli("check", "--format", "gitlab", cwd=handbook).stdout)
+    moved = [d for d in after if d["location"]["path"] == "gappy.md"]
+    assert moved and {d["fingerprint"] for d in moved} <= {d["fingerprint"] for d in before}
+    lines_before = {
+        d["location"]["lines"]["begin"] for d in before if "gappy" in d["location"]["path"]
+    }
+    assert lines_before != {d["location"]["lines"]["begin"] for d in moved}
+
+
+def test_sarif_results_point_at_declared_rules(handbook: Path) -> None:
+    log = json.loads(run_cli("check", "--format", "sarif", cwd=handbook).stdout)
+    assert log["version"] == "2.1.0"
+    run = log["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    for result in run["results"]:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+        assert result["level"] in {"error", "warning", "note"}
+
+
+def test_github_escapes_workflow_command_data() -> None:
+    import io
+
+    from secplan.lint.engine import CheckResult
+    from secplan.lint.formats import github
+    from secplan.lint.registry import Finding
+
+    f = Finding("SP306", "50% done,\nnext: x", 3, 2, name="unresolved-marker", severity="info")
+    f.path = "a,b:c.md"
+    out = io.StringIO()
+    github.write(CheckResult(findings=[f]), out)
+    assert out.getvalue() == (
+        "::notice file=a%2Cb%3Ac.md,line=3,col=2,title=SP306 (unresolved-marker)"
+        "::SP306 50%25 done,%0Anext: x\n"
+    )
