@@ -66,10 +66,10 @@ def test_changed_content_and_config_miss(handbook: Path) -> None:
     load_handbook(handbook)
     (handbook / "other.md").write_text("---\ntitle: Changed\n---\n", encoding="utf-8")
     assert load_handbook(handbook).by_id()["other"].title == "Changed"
+    before = set(entries(handbook))
     (handbook / "secplan.toml").write_text('anchor_flavour = "kramdown"\n', encoding="utf-8")
-    before = len(entries(handbook))
     load_handbook(handbook)
-    assert len(entries(handbook)) == before + 2
+    assert len(entries(handbook)) == 2 and not before & set(entries(handbook))
 
 
 def test_key_includes_the_parser_version(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -110,3 +110,12 @@ def test_cache_entries_are_json_never_pickle(handbook: Path) -> None:
     load_handbook(handbook)
     for entry in entries(handbook):
         assert isinstance(json.loads(entry.read_text(encoding="utf-8")), dict)
+
+
+def test_stale_entries_are_pruned_after_a_whole_load(handbook: Path) -> None:
+    load_handbook(handbook)
+    (handbook / "other.md").write_text("---\ntitle: Changed\n---\n", encoding="utf-8")
+    load_handbook(handbook, paths=[handbook / "other.md"])
+    assert len(entries(handbook)) == 3  # a partial load never prunes
+    load_handbook(handbook)
+    assert len(entries(handbook)) == 2

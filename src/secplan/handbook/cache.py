@@ -81,3 +81,20 @@ class PlanCache:
                 raise
         except (OSError, TypeError, ValueError):
             self.writable = False
+
+    def prune(self, keep: set[str]) -> int:
+        """Remove entries not in ``keep`` (after a whole-handbook load); returns how many."""
+        if not (self.enabled and self.writable) or not self.dir.is_dir():
+            return 0
+        removed = 0
+        try:
+            for sub in self.dir.iterdir():
+                if not sub.is_dir():
+                    continue
+                for entry in sub.iterdir():
+                    if entry.suffix == ".json" and entry.stem not in keep:
+                        entry.unlink(missing_ok=True)
+                        removed += 1
+        except OSError:
+            pass
+        return removed

@@ -167,6 +167,10 @@ def _rel(root: Path, path: Path) -> str:
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
+        pass
+    try:  # one side was reached through a symbolic link (e.g. a temp dir alias)
+        return _real(path).relative_to(_real(root)).as_posix()
+    except ValueError:
         return path.as_posix()
 
 
@@ -260,6 +264,7 @@ def load_handbook(
     handbook = Handbook(root=root, config=config, catalog_path=catalog, errors=errors)
     cache = PlanCache(root, enabled=use_cache)
     options = (config.anchor_flavour, config.tracker, config.group)
+    used_keys: set[str] = set()
     seen: dict[str, str] = {}
     for path in files:
         if catalog is not None and _real(path) == _real(catalog):
@@ -284,6 +289,7 @@ def load_handbook(
             continue
         text, digest = result
         key = cache_key(digest, *options)
+        used_keys.add(key)
         plan = cache.get(key, plan_id=pid, path=path, rel_path=rel_path)
         if plan is None:
             plan = parse_plan(
@@ -299,4 +305,6 @@ def load_handbook(
             cache.put(key, plan)
         handbook.plans.append(plan)
     handbook.plans.sort(key=lambda p: p.rel_path)
+    if paths is None:
+        cache.prune(used_keys)
     return handbook
