@@ -202,9 +202,10 @@ def apply_cmd(
             flagged = any(c.action in ("drift", "orphan") for c in pd.changes)
             if pd.errors or pd.warnings or flagged:
                 for line in plan_lines(pd):
-                    if line.lstrip().startswith(("+", "~", "=")):
+                    if line.lstrip().startswith(("+", "~", "=", "error:")):
                         continue
                     _out(line)
+        _print_problems(result.plan)
         for change, msg in result.failed:
             err_console.print(f"[bold red]error:[/] {escape(change.plan)}: {escape(msg)}")
         for line in written:

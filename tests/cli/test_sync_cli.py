@@ -1,0 +1,159 @@
+"""The CLI contract of ``secplan plan``, ``apply``, ``coverage`` and ``status`` (real processes)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, run_cli
+
+
+@pytest.fixture
+def hb(tmp_path: Path) -> Path:
+    dest = tmp_path / "handbook"
+    shutil.copytree(FIXTURES / "sync" / "basic", dest)
+    return dest
+
+
+def secplan(hb: Path, *args: str, db: str | None = None):
+    extra = ["--database-url", db] if db else []
+    return run_cli(*args, "--root", str(hb), *extra)
+
+
+def test_plan_json_contract_then_apply_then_nothing_left(hb: Path, database_url: str):
+    planned = secplan(hb, "plan", "--format", "json", "--create-epic", db=database_url)
+    assert planned.returncode == 0, planned.stderr
+    changes = json.loads(planned.stdout)
+    for c in changes:
+        assert {"action", "kind", "plan", "item", "ref"} <= c.keys()
+        assert c["action"] in {"create", "update", "unchanged", "drift", "orphan"}
+        assert c["kind"] in {"epic", "milestone", "issue"}
+    assert sorted((c["kind"], c["plan"]) for c in changes if c["kind"] == "epic") == [
+        ("epic", "scanner-rollout"),
+        ("epic", "token-hardening"),
+    ]
+    assert {c["action"] for c in changes} == {"create"}
+    assert len(changes) == 2 + 3 + 6
+
+    applied = secplan(hb, "apply", "--create-epic", db=database_url)
+    assert applied.returncode == 0, applied.stderr
+    refs = re.findall(r"^\+ created issue (\S+#\d+) ", applied.stdout, re.M)
+    assert len(refs) == 6 and len(set(refs)) == 6
+    assert re.findall(r"^\+ created epic (appsec&\d+)$", applied.stdout, re.M) == [
+        "appsec&1",
+        "appsec&2",
+    ]
+    assert applied.stdout.rstrip().endswith(
+        "Apply: 11 created, 0 updated, 0 unchanged, 0 drift, 0 orphans."
+    )
+
+    listed = secplan(hb, "issue", "list", "appsec/planning", "--format", "json", db=database_url)
+    assert listed.returncode == 0, listed.stderr
+    assert {i["ref"] for i in json.loads(listed.stdout)} == {
+        r for r in refs if r.startswith("appsec/planning#")
+    }
+
+    after = secplan(hb, "plan", "--format", "json", db=database_url)
+    assert {c["action"] for c in json.loads(after.stdout)} == {"unchanged"}
+    text = secplan(hb, "plan", db=database_url)
+    assert "token-hardening (ready; the plan is the source of truth)" in text.stdout
+    assert "up to date" in text.stdout
+    assert text.stdout.rstrip().endswith(
+        "Plan: 0 to create, 0 to update, 11 unchanged, 0 drift, 0 orphans."
+    )
+
+
+def test_plan_text_shows_terraform_style_lines(hb: Path):
+    secplan(hb, "apply", "scanner-rollout")
+    plan_file = hb / "scanner-rollout.md"
+    plan_file.write_text(
+        plan_file.read_text().replace(
+            "false positives\n  for two weeks", "false positives\n  for three weeks"
+        ),
+        encoding="utf-8",
+    )
+    out = secplan(hb, "plan")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert any(
+        ln.startswith("  ~ update issue appsec/scanners#1 enable-push-protection") for ln in lines
+    )
+    assert "      description: changed" in lines
+    assert any(
+        ln.startswith("  + create issue in appsec/planning inventory-long-lived") for ln in lines
+    )
+    assert any(
+        ln.startswith("  = unchanged issue appsec/scanners#2 write-the-bypass-runbook")
+        for ln in lines
+    )
+    # plan is a dry run: nothing changed
+    issue = json.loads(secplan(hb, "issue", "show", "appsec/scanners#1", "--format", "json").stdout)
+    assert "two weeks" in issue["description"]
+
+
+def test_apply_write_back_then_second_apply_is_a_no_op(hb: Path):
+    first = secplan(hb, "apply", "token-hardening", "--create-epic", "--write-back")
+    assert first.returncode == 0, first.stderr
+    assert "wrote 5 ref(s) into token-hardening.md" in first.stdout
+    text = (hb / "token-hardening.md").read_text()
+    assert "\nepic: appsec&1\n" in text
+    assert "%Audit ~inventory @rin.sato appsec/planning#1\n" in text
+    assert "appsec/planning#2 {#expiry-spike}" in text
+    second = secplan(hb, "apply", "token-hardening", "--format", "json")
+    assert second.returncode == 0, second.stderr
+    data = json.loads(second.stdout)
+    assert data["writes"] == 0 and data["created"] == [] and data["ok"] is True
+
+
+def test_coverage_and_status_json(hb: Path):
+    secplan(hb, "apply", "token-hardening")
+    cov = secplan(hb, "coverage", "--format", "json")
+    assert cov.returncode == 0, cov.stderr
+    by_plan = {p["plan"]: p for p in json.loads(cov.stdout)}
+    assert by_plan["token-hardening"]["totals"] == {
+        "items": 4,
+        "open": 4,
+        "closed": 0,
+        "uncovered": 0,
+        "candidates": 0,
+    }
+    scanner = by_plan["scanner-rollout"]
+    assert scanner["totals"]["uncovered"] == 2
+    assert [c["kind"] for c in scanner["candidates"]] == ["marker"]
+    assert "allow-list" in scanner["candidates"][0]["text"]
+    pilot = next(s for s in scanner["sections"] if s["anchor"] == "pilot")
+    assert len(pilot["uncovered"]) == 2 and len(pilot["candidates"]) == 1
+
+    closed = secplan(hb, "issue", "close", "appsec/planning#1")
+    assert closed.returncode == 0, closed.stderr
+    st = secplan(hb, "status", "--format", "json")
+    assert st.returncode == 0, st.stderr
+    tokens = next(p for p in json.loads(st.stdout) if p["plan"] == "token-hardening")
+    assert tokens["status"] == "ready"
+    assert tokens["progress"] == {"closed": 1, "total": 4, "percent": 25}
+    assert {m["milestone"]: (m["closed"], m["total"]) for m in tokens["milestones"]} == {
+        "Audit": (1, 2),
+        "Enforce": (0, 2),
+    }
+    text = secplan(hb, "status")
+    assert "token-hardening" in text.stdout and "1/4 (25%)" in text.stdout
+    cov_text = secplan(hb, "coverage", "scanner-rollout")
+    assert "UNCOVERED: write-the-bypass-runbook" in cov_text.stdout
+    assert "* marker line" in cov_text.stdout
+
+
+def test_unknown_plan_and_missing_project_are_clear_errors(hb: Path):
+    missing = secplan(hb, "plan", "no-such-plan")
+    assert missing.returncode == 1
+    assert "Error: no plan 'no-such-plan'" in missing.stderr
+    assert "Hint:" in missing.stderr and "Traceback" not in missing.stderr
+
+    (hb / "secplan.toml").write_text('group = "appsec"\n', encoding="utf-8")
+    res = secplan(hb, "apply", "token-hardening")
+    assert res.returncode == 1
+    assert "token-hardening.md: plan 'token-hardening' names no tracker project" in res.stderr
+    assert "Traceback" not in res.stderr

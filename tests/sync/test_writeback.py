@@ -1,0 +1,111 @@
+"""``--write-back``: only the lines meant to change change, byte for byte."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from secplan.config import load_config
+from secplan.handbook import load_handbook
+from secplan.model import Plan
+from secplan.sync.writeback import write_back
+
+PLAN = """\
+---
+title: Token hardening   # the title
+status: ready
+layout: handbook-page-toc
+labels: [tokens]
+milestones:
+  - title: Audit
+    due: 2027-03-19
+---
+
+# Token hardening
+
+## Audit
+
+- [ ] Inventory long-lived tokens %Audit ~inventory
+  Export every token older than 90 days with its owner and scopes.
+- [ ] Spike: can we expire tokens? (timebox 3d) %Audit {#expiry-spike}
+  Try it on staging.
+* [x] Done already %Audit
+
+```md
+- [ ] Not an item, inside code
+```
+"""
+
+
+def load_plan(root: Path, text: str, newline: str = "\n") -> Plan:
+    root.mkdir(exist_ok=True)
+    (root / "secplan.toml").write_text('tracker = "sec/plans"\n', encoding="utf-8")
+    path = root / "tokens.md"
+    path.write_bytes(text.replace("\n", newline).encode("utf-8"))
+    (plan,) = load_handbook(root, load_config(root)).plans
+    return plan
+
+
+def changed_lines(before: str, after: str) -> list[tuple[str, str]]:
+    out = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(
+        None, before.splitlines(keepends=True), after.splitlines(keepends=True)
+    ).get_opcodes():
+        if tag != "equal":
+            out.append(
+                (
+                    "".join(before.splitlines(keepends=True)[i1:i2]),
+                    "".join(after.splitlines(keepends=True)[j1:j2]),
+                )
+            )
+    return out
+
+
+def test_adds_epic_and_item_refs_and_nothing_else(tmp_path: Path):
+    plan = load_plan(tmp_path, PLAN)
+    refs = {"inventory-long-lived-tokens": "sec/plans#4", "expiry-spike": "sec/plans#5"}
+    wb = write_back(plan, "sec&2", refs)
+    after = plan.path.read_text(encoding="utf-8")
+    assert changed_lines(PLAN, after) == [
+        ("", "epic: sec&2\n"),
+        (
+            "- [ ] Inventory long-lived tokens %Audit ~inventory\n",
+            "- [ ] Inventory long-lived tokens %Audit ~inventory sec/plans#4\n",
+        ),
+        (
+            "- [ ] Spike: can we expire tokens? (timebox 3d) %Audit {#expiry-spike}\n",
+            "- [ ] Spike: can we expire tokens? (timebox 3d) %Audit sec/plans#5 {#expiry-spike}\n",
+        ),
+    ]
+    assert sorted(wb.changed_lines) == [9, 15, 17]
+    # The parser reads back what was written.
+    (again,) = load_handbook(tmp_path, load_config(tmp_path)).plans
+    assert again.epic == "sec&2"
+    assert {i.id: i.ref for i in again.items if i.ref} == refs
+    assert again.front_matter["layout"] == "handbook-page-toc"
+    # A second write-back with the same refs changes nothing.
+    assert not write_back(again, "sec&2", refs).changed
+    assert plan.path.read_text(encoding="utf-8") == after
+
+
+def test_empty_epic_key_is_filled_in_place_and_crlf_is_kept(tmp_path: Path):
+    text = PLAN.replace("status: ready\n", "status: ready\nepic:   # set by apply\n")
+    plan = load_plan(tmp_path, text, newline="\r\n")
+    before = plan.path.read_bytes()
+    write_back(plan, "sec&7", {"inventory-long-lived-tokens": "sec/plans#1"})
+    after = plan.path.read_bytes()
+    assert after.count(b"\r\n") == before.count(b"\r\n")
+    assert b"\nepic: sec&7\r\n" in after
+    assert b"epic:   # set by apply" not in after
+    diff = changed_lines(before.decode(), after.decode())
+    assert len(diff) == 2
+
+
+def test_existing_epic_and_refs_are_never_replaced(tmp_path: Path):
+    text = PLAN.replace("status: ready\n", "status: ready\nepic: sec&1\n").replace(
+        "%Audit ~inventory", "%Audit ~inventory sec/plans#3"
+    )
+    plan = load_plan(tmp_path, text)
+    wb = write_back(plan, "sec&9", {"inventory-long-lived-tokens": "sec/plans#8"})
+    assert not wb.changed
+    assert plan.path.read_text(encoding="utf-8") == text
