@@ -110,3 +110,25 @@ def test_database_url_from_the_environment(postgres_url: str, tmp_path: Path) ->
     assert not (tmp_path / ".secplan").exists()
     listed = run_cli("issue", "list", "--database-url", postgres_url, "--format", "json")
     assert [d["title"] for d in json.loads(listed.stdout)] == ["In PostgreSQL"]
+
+
+def test_epic_create_and_issue_update(tmp_path: Path) -> None:
+    root = ["--root", str(tmp_path)]
+    epic = run_cli("epic", "create", "sec", "Programme", "--label", "p", "--public", *root)
+    assert last_line(epic.stdout) == "sec&1", epic.stderr
+    run_cli("issue", "create", "sec/a/p", "Draft title", "-l", "keep", "-l", "drop", *root)
+    updated = run_cli(
+        "issue", "update", "sec/a/p#1", "--title", "Final title", "--add-label", "new",
+        "--remove-label", "drop", "--epic", "sec&1", *root,
+    )  # fmt: skip
+    assert last_line(updated.stdout) == "sec/a/p#1", updated.stderr
+    [issue] = json.loads(run_cli("issue", "list", "--format", "json", *root).stdout)
+    assert (issue["title"], issue["labels"], issue["epic"]) == (
+        "Final title",
+        ["keep", "new"],
+        "sec&1",
+    )
+    [e] = json.loads(run_cli("epic", "list", "--format", "json", *root).stdout)
+    assert (e["ref"], e["confidential"], e["labels"]) == ("sec&1", False, ["p"])
+    nothing = run_cli("issue", "update", "sec/a/p#1", *root)
+    assert nothing.returncode == 2 and "nothing to change" in nothing.stderr

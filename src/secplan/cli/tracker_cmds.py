@@ -197,6 +197,48 @@ def issue_show(
     _print_notes(notes)
 
 
+@issue_app.command("update")
+def issue_update(
+    ref: Annotated[str, typer.Argument(help="Issue ref.")],
+    title: Annotated[str | None, typer.Option(help="New title.")] = None,
+    description: Annotated[str | None, typer.Option("--description", "-d")] = None,
+    add_label: Annotated[list[str] | None, typer.Option(help="Add a label (repeat).")] = None,
+    remove_label: Annotated[list[str] | None, typer.Option(help="Remove a label (repeat).")] = None,
+    milestone: Annotated[str | None, typer.Option(help='Milestone title ("" removes it).')] = None,
+    epic: Annotated[str | None, typer.Option(help='Parent epic ref ("" removes it).')] = None,
+    assignee: Annotated[list[str] | None, typer.Option(help="Set the assignees (repeat).")] = None,
+    root: RootOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Change an issue's fields; prints its ref."""
+    changes: dict[str, object] = {}
+    if title is not None:
+        changes["title"] = title
+    if description is not None:
+        changes["description"] = description
+    if milestone is not None:
+        changes["milestone"] = milestone or None
+    if epic is not None:
+        changes["epic"] = epic or None
+    if assignee is not None:
+        changes["assignees"] = assignee
+    with _tracker(root, database_url) as tracker:
+        if add_label or remove_label:
+            current = tracker.get_issue(ref)
+            if current is None:
+                from secplan.errors import NotFoundError
+
+                raise NotFoundError(f"issue {ref} not found")
+            drop = set(remove_label or [])
+            changes["labels"] = [lb for lb in current.labels if lb not in drop] + [
+                lb for lb in add_label or [] if lb not in current.labels
+            ]
+        if not changes:
+            raise UsageError("nothing to change", hint="Pass --title, --add-label, ...")
+        issue = tracker.update_issue(ref, **changes)
+    typer.echo(issue.ref)
+
+
 @issue_app.command("close")
 def issue_close(
     ref: Annotated[str, typer.Argument(help="Issue ref.")],
@@ -236,6 +278,26 @@ def issue_note(
 
 
 # -- epic -------------------------------------------------------------------------------------
+
+
+@epic_app.command("create")
+def epic_create(
+    group: Annotated[str, typer.Argument(help="Group path, e.g. security.")],
+    title: Annotated[str, typer.Argument(help="Epic title.")],
+    description: Annotated[str, typer.Option("--description", "-d", help="Description.")] = "",
+    label: Annotated[
+        list[str] | None, typer.Option("--label", "-l", help="Label (repeat).")
+    ] = None,
+    public: Annotated[bool, typer.Option("--public", help="Not confidential.")] = False,
+    root: RootOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Create an epic (confidential unless --public); prints its ref as the last line."""
+    with _tracker(root, database_url) as tracker:
+        epic = tracker.create_epic(
+            group, title, description=description, labels=label or [], confidential=not public
+        )
+    typer.echo(epic.ref)
 
 
 @epic_app.command("list")
