@@ -106,6 +106,24 @@ def test_acceptance_criteria_inline_and_as_a_list() -> None:
         ),
         ("Stable id {#my-id}", "Stable id", None, [], [], [], "my-id"),
         ("Spike: is X fast? (timebox 1w)", "Spike: is X fast?", None, [], [], [], None),
+        (
+            "Set `~/.ssh` for `@deploy` ~ops",
+            "Set `~/.ssh` for `@deploy`",
+            None,
+            ["ops"],
+            [],
+            [],
+            None,
+        ),
+        (
+            "See https://x.example/page#12 now",
+            "See https://x.example/page#12 now",
+            None,
+            [],
+            [],
+            [],
+            None,
+        ),
     ],
 )
 def test_split_title(raw, title, milestone, labels, users, refs, explicit) -> None:
@@ -123,11 +141,13 @@ def test_timebox_forms() -> None:
         "- [ ] Spike: does it scale?\n  timebox: 2 weeks\n"
         "- [ ] PoC: try the thing\n"
         "- [ ] **Spike**: bold prefix? (timebox 3d)\n"
+        "- [ ] PoC: does it work?\n  Timeboxed to 2 days.\n"
     )
-    first, second, third = plan.items
+    first, second, third, fourth = plan.items
     assert (first.spike, first.timebox, first.has_question) == (True, "2 weeks", True)
     assert (second.spike, second.timebox, second.has_question) == (True, None, False)
     assert (third.spike, third.timebox) == (True, "3d")
+    assert (fourth.spike, fourth.timebox, fourth.has_question) == (True, "2 days", True)
 
 
 def test_question_marks_in_urls_are_not_questions() -> None:

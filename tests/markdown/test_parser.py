@@ -89,6 +89,11 @@ def test_same_line_kramdown_ial_on_heading() -> None:
     ]
 
 
+def test_ial_line_followed_by_text_still_belongs_to_the_heading() -> None:
+    plan = parse_plan("## Scope\n{: #the-scope}\nText goes on.\n")
+    assert plan.sections[0].anchor == "the-scope"
+
+
 def test_ial_only_applies_on_the_line_right_after_the_heading() -> None:
     plan = parse_plan("## Title\n\n{: #late}\n")
     assert plan.sections[0].anchor == "title"

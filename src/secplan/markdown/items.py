@@ -20,7 +20,7 @@ _URL = re.compile(r"<?(https?://[^\s<>)]+)>?")
 _SHORT_REF = re.compile(r"(?<![\w&/#])((?:[\w.\-]+/)+[\w.\-]+)?#(\d+)\b")
 _EXPLICIT_ID = re.compile(r"\s*\{#([A-Za-z0-9_][\w\-.:]*)\}\s*$")
 _TIMEBOX = re.compile(
-    r"\(?\btime-?box(?:ed)?\b\s*:?\s*(\d+(?:\.\d+)?\s*(?:h|d|w|m|hours?|days?|weeks?|months?)\b)\)?",
+    r"\(?\btime-?box(?:ed)?\b\s*:?\s*(?:to\s+|of\s+)?(\d+(?:\.\d+)?\s*(?:h|d|w|m|hours?|days?|weeks?|months?)\b)\)?",
     re.IGNORECASE,
 )
 _SPIKE = re.compile(r"^\s*(?:\*\*|__)?(spike|poc)\b\s*(?:\*\*|__)?\s*:", re.IGNORECASE)
@@ -118,10 +118,8 @@ def _take_timebox(text: str, tokens: TitleTokens) -> str:
     return text[: match.start()] + " " + text[match.end() :]
 
 
-#: Applied in order; links first so URLs are not mistaken for other tokens.
+#: Applied in order, after the explicit id and links are taken and code spans are hidden.
 TITLE_RULES = (
-    _take_explicit_id,
-    _take_links,
     _take_milestone,
     _take_labels,
     _take_users,
@@ -130,12 +128,44 @@ TITLE_RULES = (
 )
 
 
+_CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
+_PLACEHOLDER = re.compile(r"\x00(\d+)\x00")
+
+
+class _Masked:
+    """Code spans and plain URLs hidden from the token rules, put back afterwards."""
+
+    def __init__(self) -> None:
+        self.saved: list[str] = []
+
+    def hide(self, pattern: re.Pattern[str], text: str) -> str:
+        def replace(match: re.Match[str]) -> str:
+            self.saved.append(match.group(0))
+            return f"\x00{len(self.saved) - 1}\x00"
+
+        return pattern.sub(replace, text)
+
+    def restore(self, text: str) -> str:
+        if "\x00" not in text:
+            return text
+        return _PLACEHOLDER.sub(lambda m: self.saved[int(m.group(1))], text)
+
+
 def split_title(raw: str) -> TitleTokens:
-    """Take the GitLab-style tokens out of a task item's first line; what remains is the title."""
+    """Take the GitLab-style tokens out of a task item's first line; what remains is the title.
+
+    Text in inline code and URLs that are not issue links is never read as a token.
+    """
     tokens = TitleTokens(title="")
-    text = strip_trailing_ial(raw.strip())
+    masked = _Masked()
+    text = strip_trailing_ial(raw.strip().replace("\x00", ""))
+    text = _take_explicit_id(text, tokens)
+    text = masked.hide(_CODE_SPAN, text) if "`" in text else text
+    text = _take_links(text, tokens)
+    text = masked.hide(_URL, text) if "://" in text else text
     for rule in TITLE_RULES:
         text = rule(text, tokens)
+    text = masked.restore(text)
     title = _SPACE_BEFORE_PUNCT.sub(r"\1", _SPACES.sub(" ", text)).strip()
     # Tokens taken from the end leave dangling separators ("Fix it -", "Fix it ,").
     tokens.title = title.rstrip(" ,;-–—").strip() or title

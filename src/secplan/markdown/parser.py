@@ -43,7 +43,7 @@ from secplan.model import (
 from secplan.refs import parse_issue_ref
 
 #: Bump whenever parsing results change, so cached results from older code are not reused.
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 
 OPTIONS = (
     pyromark.Options.ENABLE_TASKLISTS
@@ -255,7 +255,9 @@ class _BodyWalker:
                     last_block_heading = len(self.headings) - 1
                     continue
                 if tag == "Paragraph":
-                    text = "".join(para_text)
+                    # kramdown reads an IAL line right below a heading as the heading's, even
+                    # when the paragraph text continues on the next line.
+                    text = "".join(para_text).split("\n", 1)[0]
                     if (
                         last_block_heading >= 0
                         and is_ial_only(text)

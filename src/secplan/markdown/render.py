@@ -39,6 +39,8 @@ _TOC_LINE = re.compile(r"^\s*\{:\s*toc\s*\}\s*$")
 _MANUAL_ANCHOR = re.compile(r"\[\]\([^)\s]*\)\{:\s*(?:name|id)=[\"']([^\"'\n]+)[\"']\s*\}")
 # An inline IAL after a span or at the end of a line (`text{: .class}`).
 _INLINE_IAL = re.compile(r"\{:\s*[^}\n]*\}")
+_TASK_LINE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[[ xX]\]\s")
+_ITEM_ID = re.compile(r"\s*\{#[\w.:-]+\}\s*$")
 _LIST_LINE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _HEADING_HTML = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S)
 _TAG = re.compile(r"<[^>]+>")
@@ -110,6 +112,9 @@ def neutralise_kramdown(text: str, toc_token: str) -> tuple[str, dict[int, str]]
             if j >= 0 and lines[j].strip():
                 lines[i] = "\n" + toc_token  # keep it a paragraph of its own
             continue
+        if _TASK_LINE.match(line):
+            # A trailing `{#item-id}` names the work item; it is not text to show.
+            line = lines[i] = _ITEM_ID.sub("", line)
         if _IAL_LINE.match(line):
             ials[i + 1] = line.strip()[2:-1]
             lines[i] = ""
