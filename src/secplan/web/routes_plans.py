@@ -100,7 +100,7 @@ def plan_view(ctx: WebContext, plan: Plan) -> dict[str, Any]:
                 "anchor": section.anchor,
                 "title": section.title,
                 "level": section.level,
-                "items": len(sec_items),
+                "item_count": len(sec_items),
                 "with_issue": sum(1 for i in sec_items if i["state"]),
                 "closed": sum(1 for i in sec_items if i["state"] == "closed"),
                 "uncovered": [i["id"] for i in sec_items if not i["ref"]],

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from secplan.errors import NotFoundError, UsageError
@@ -23,6 +23,8 @@ router = APIRouter()
 
 MAX_BODY = 20_000
 
+# Bounded so an absurd id is a 422, not a database overflow.
+ThreadId = Annotated[int, Path(ge=1, le=2**53, description="The review thread id.")]
 CsrfField = Annotated[str, Form(description="The CSRF token from the page's forms.")]
 BodyField = Annotated[str, Form(min_length=1, max_length=MAX_BODY, description="Comment text.")]
 
@@ -111,7 +113,7 @@ def _thread_plan(reviews: Any, session: Any, thread_id: int) -> tuple[str, str]:
 
 @router.post("/threads/{thread_id}/comments", summary="Reply to a review thread")
 def add_comment(
-    thread_id: int,
+    thread_id: ThreadId,
     request: Request,
     ctx: Annotated[WebContext, Depends(get_ctx)],
     body: BodyField,
@@ -129,7 +131,7 @@ def add_comment(
 
 @router.post("/threads/{thread_id}/resolve", summary="Resolve (or reopen) a review thread")
 def resolve_thread(
-    thread_id: int,
+    thread_id: ThreadId,
     request: Request,
     ctx: Annotated[WebContext, Depends(get_ctx)],
     csrf_token: CsrfField,

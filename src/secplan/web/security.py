@@ -186,4 +186,7 @@ def csrf_ok(request: Request, submitted: str | None) -> bool:
     """True when the submitted token matches the browser's CSRF cookie."""
     cookie = request.cookies.get(CSRF_COOKIE, "")
     submitted = submitted or request.headers.get(CSRF_HEADER, "")
-    return bool(cookie) and bool(submitted) and hmac.compare_digest(cookie, submitted)
+    if not cookie or not submitted:
+        return False
+    # Bytes, not str: compare_digest refuses non-ASCII strings, and both values are untrusted.
+    return hmac.compare_digest(cookie.encode(), submitted.encode())

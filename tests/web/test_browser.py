@@ -1,0 +1,87 @@
+"""The UI in Debian's chromium (Playwright) against a real ``secplan serve`` process."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.web.conftest import LiveServer, shot
+
+pytestmark = pytest.mark.browser
+
+PLAN = "ci-runner-secrets-rotation"
+
+
+def test_catalog_filter_open_plan_and_follow_toc(live_server: LiveServer, page) -> None:
+    page.goto(live_server.url + "/")
+    assert page.locator("table.catalog tbody tr").count() >= 5
+    shot(page, "catalog")
+
+    page.select_option("select[name=status]", "ready")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(re.compile(r"status=ready"))
+    rows = page.locator("table.catalog tbody tr")
+    assert rows.count() == 1
+    assert "Secrets rotation for CI runners" in rows.first.inner_text()
+    shot(page, "catalog-filtered")
+
+    page.fill("input[name=q]", "nothing matches this")
+    page.click("form.filters button[type=submit]")
+    assert "No plan matches" in page.locator("table.catalog").inner_text()
+
+    page.goto(live_server.url + "/?status=ready")
+    page.click("a.plan-link")
+    page.wait_for_url(f"**/plans/{PLAN}")
+    assert "Secrets rotation for CI runners" in page.title()
+
+    link = page.locator("aside .toc-panel a[href='#design']")
+    link.click()
+    page.wait_for_url(f"**/plans/{PLAN}#design")
+    heading = page.locator("h2#design")
+    assert heading.is_visible()
+    # The anchor target is scrolled to: its heading is near the top of the viewport.
+    box = heading.bounding_box()
+    assert box is not None and 0 <= box["y"] < 300
+    assert page.evaluate("document.querySelector(':target').id") == "design"
+    shot(page, "plan-design-anchor")
+
+
+def test_add_and_resolve_a_review_comment(live_server: LiveServer, page) -> None:
+    page.goto(f"{live_server.url}/plans/{PLAN}")
+    section = page.locator("details#review-design")
+    section.locator("summary").click()
+    section.locator("form.new-thread input[name=author]").fill("reviewer")
+    section.locator("form.new-thread textarea[name=body]").fill(
+        "Does the pilot cover Windows runners?"
+    )
+    section.locator("form.new-thread button[type=submit]").click()
+    page.wait_for_url(f"**/plans/{PLAN}#design")
+
+    thread = page.locator("details#review-design .thread").first
+    assert "Does the pilot cover Windows runners?" in thread.inner_text()
+    assert "reviewer" in thread.inner_text()
+    assert "1 open" in page.locator("details#review-design summary").inner_text()
+    shot(page, "review-thread-open")
+
+    thread.locator("form.resolve button").click()
+    page.wait_for_url(f"**/plans/{PLAN}#design")
+    thread = page.locator("details#review-design .thread").first
+    assert "resolved" in thread.inner_text()
+    assert "open" not in page.locator("details#review-design summary").inner_text()
+    shot(page, "review-thread-resolved")
+
+
+def test_xss_payloads_stay_inert(live_server: LiveServer, page) -> None:
+    for url in ("/plans/xss-probe", "/", "/plans/xss-probe.json"):
+        page.goto(live_server.url + url)
+        page.wait_for_load_state("load")
+        flags = page.evaluate("Object.keys(window).filter(k => k.startsWith('__xss'))")
+        assert flags == [], (url, flags)
+    page.goto(live_server.url + "/plans/xss-probe")
+    page.click("text=click me")  # the onclick handler was stripped
+    page.wait_for_timeout(200)
+    assert page.dialogs == []  # type: ignore[attr-defined]
+    assert page.evaluate("Object.keys(window).filter(k => k.startsWith('__xss'))") == []
+    assert "<script>" in page.title()  # shown as text
+    shot(page, "xss-probe")

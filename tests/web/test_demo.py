@@ -1,0 +1,70 @@
+"""The demo a newcomer runs: example handbook copied, tracker filled, everything visible."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from secplan.web.demo import DEMO_DIR, READY_MARK, prepare_demo
+from tests.web.conftest import LiveServer, shot
+
+
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return prepare_demo(tmp_path_factory.mktemp("demo"))
+
+
+def test_demo_fills_catalog_epics_issues_progress_and_threads(demo_root: Path) -> None:
+    from secplan.web.app import create_app
+
+    assert demo_root.name == "handbook" and demo_root.parent.name == DEMO_DIR
+    with TestClient(create_app(demo_root)) as c:
+        plans = {p["id"]: p for p in c.get("/plans.json").json()["plans"]}
+        assert len(plans) >= 3
+        with_issues = [p for p in plans.values() if p["progress"]["total"]]
+        assert len(with_issues) >= 2
+        assert any(p["progress"]["closed"] for p in with_issues)
+        epics = {p["epic"] for p in plans.values() if p["epic"]}
+        for ref in epics:
+            epic = c.get(f"/epics/{ref}.json").json()
+            assert epic["total"] > 0 or ref == "security&2", ref
+        board = c.get("/board.json").json()
+        opened, closed = (len(col["issues"]) for col in board["columns"])
+        assert opened and closed
+        threads = [t for pid in plans for t in c.get(f"/plans/{pid}.json").json()["threads"]]
+        assert any(not t["resolved"] for t in threads) and any(t["resolved"] for t in threads)
+        ready = next(p for p in plans.values() if p["status"] == "ready")
+        svg = c.get(f"/plans/{ready['id']}/progress").text
+        assert "<svg" in svg
+
+
+def test_demo_is_reused_then_reset(demo_root: Path) -> None:
+    base = demo_root.parent.parent
+    marker = demo_root / "marker.txt"
+    marker.write_text("kept", encoding="utf-8")
+    assert prepare_demo(base) == demo_root and marker.exists()  # second run: no rebuild
+    prepare_demo(base, reset=True)
+    assert not marker.exists() and (demo_root.parent / READY_MARK).exists()
+
+
+@pytest.mark.browser
+def test_demo_pages_in_the_browser(demo_root: Path, page) -> None:
+    server = LiveServer(demo_root)
+    try:
+        page.goto(server.url + "/")
+        assert page.locator("table.catalog progress").count() >= 3
+        shot(page, "demo-catalog")
+        page.click("text=Secrets rotation for CI runners")
+        page.wait_for_load_state("load")
+        assert page.locator("img.burnup").evaluate("img => img.naturalWidth") > 0
+        shot(page, "demo-plan")
+        page.goto(server.url + "/epics/security&1")
+        assert page.locator("section.milestone-group").count() >= 2
+        shot(page, "demo-epic")
+        page.goto(server.url + "/board")
+        assert page.locator(".column-closed .card").count() >= 1
+        shot(page, "demo-board")
+    finally:
+        server.stop()
