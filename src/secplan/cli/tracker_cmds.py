@@ -43,12 +43,9 @@ FormatOption = Annotated[Format, typer.Option("--format", help="Output format.")
 
 @contextmanager
 def _tracker(root: Path | None, database_url: str | None) -> Iterator[Any]:
-    from secplan.config import load_config
     from secplan.tracker import open_tracker
 
-    where = resolve_root(root)
-    url = database_url or load_config(where).database_url
-    with open_tracker(where, url) as tracker:
+    with open_tracker(resolve_root(root), database_url) as tracker:
         yield tracker
 
 
