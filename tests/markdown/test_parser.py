@@ -80,6 +80,15 @@ def test_kramdown_markers_never_leak_into_text() -> None:
     assert plan.requirements == []  # "* TOC {:toc}" is a table of contents, nothing else
 
 
+def test_kramdown_ids_come_from_the_heading_as_written() -> None:
+    text = "## Use `kubectl` and [the docs](#x) ##\n\nSetext *title*\n-------\n"
+    plan = parse_plan(text, flavour="kramdown")
+    assert [s.anchor for s in plan.sections] == ["use-kubectl-and-the-docsx", "setext-title"]
+    assert [s.title for s in plan.sections] == ["Use kubectl and the docs", "Setext title"]
+    gitlab = parse_plan(text)
+    assert [s.anchor for s in gitlab.sections] == ["use-kubectl-and-the-docs", "setext-title"]
+
+
 def test_same_line_kramdown_ial_on_heading() -> None:
     plan = parse_plan("## Title {:.no_toc}\n## Other {: #given}\n## Third {#third}\n")
     assert [(s.title, s.anchor, s.no_toc) for s in plan.sections] == [

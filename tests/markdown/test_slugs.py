@@ -18,6 +18,10 @@ from secplan.markdown.slugs import SlugRegistry, gitlab_slug, kramdown_slug
         ("snake_case stays", "snake_case-stays"),
         ("2. Numbered", "2-numbered"),
         ("a -- b", "a-b"),
+        ("2024", "anchor-2024"),
+        ("नमस्ते दुनिया", "नमस्ते-दुनिया"),  # combining marks are letters' parts, kept
+        ("x² ½", "x-"),  # superscripts and fractions are not \p{Word}
+        ("tab\there", "tabhere"),
     ],
 )
 def test_gitlab_slug_follows_the_documented_rule(title: str, anchor: str) -> None:

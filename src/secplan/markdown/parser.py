@@ -43,7 +43,7 @@ from secplan.model import (
 from secplan.refs import parse_issue_ref
 
 #: Bump whenever parsing results change, so cached results from older code are not reused.
-PARSER_VERSION = "3"
+PARSER_VERSION = "4"
 
 OPTIONS = (
     pyromark.Options.ENABLE_TASKLISTS
@@ -66,6 +66,7 @@ class _Heading:
     column: int
     explicit_id: str | None
     no_toc: bool
+    source: str = ""  # the heading as written (kramdown derives its ids from this)
 
 
 @dataclass
@@ -106,6 +107,24 @@ class _PendingAnchor:
     line: int
     column: int
     section: int
+
+
+_ATX_OPEN = re.compile(r"^\s{0,3}#{1,6}(?:\s+|$)")
+_ATX_CLOSE = re.compile(r"(?:^|\s+)#+\s*$")
+_ATTR_BLOCK = re.compile(r"\s*\{[^{}]*\}\s*$")
+
+
+def _heading_source(raw: str) -> str:
+    """A heading's text as written: no ``#`` marks, setext underline or attribute block."""
+    lines = raw.rstrip("\n").split("\n")
+    if _ATX_OPEN.match(lines[0]):
+        text = _ATX_OPEN.sub("", lines[0])
+        text = _ATTR_BLOCK.sub("", text)
+        text = _ATX_CLOSE.sub("", text)
+    else:  # setext: text lines, then the ===/--- underline
+        text = " ".join(line.strip() for line in lines[:-1]) if len(lines) > 1 else lines[0]
+        text = _ATTR_BLOCK.sub("", text)
+    return strip_ials(text).strip()
 
 
 def normalise_newlines(text: str) -> str:
@@ -250,7 +269,7 @@ class _BodyWalker:
             elif kind == "End":
                 tag = value if isinstance(value, str) else next(iter(value))
                 if tag == "Heading" and heading is not None:
-                    self._end_heading(heading, "".join(heading_text), heading_start)
+                    self._end_heading(heading, "".join(heading_text), heading_start, rng["end"])
                     heading = None
                     last_block_heading = len(self.headings) - 1
                     continue
@@ -339,7 +358,7 @@ class _BodyWalker:
                 return candidate
         return None
 
-    def _end_heading(self, data: dict[str, Any], text: str, start: int) -> None:
+    def _end_heading(self, data: dict[str, Any], text: str, start: int, end: int) -> None:
         attrs = heading_attrs(tuple(data.get("attrs") or ()))
         classes = set(data.get("classes") or ()) | set(attrs.classes)
         line, column = self.lines.position(start)
@@ -351,6 +370,7 @@ class _BodyWalker:
                 column=column,
                 explicit_id=data.get("id") or attrs.id,
                 no_toc="no_toc" in classes,
+                source=_heading_source(self.lines.data[start:end].decode("utf-8", "replace")),
             )
         )
 
@@ -473,7 +493,8 @@ class _BodyWalker:
             if heading.explicit_id:
                 anchor, kind = heading.explicit_id, "explicit"
             else:
-                slug = slugify(heading.title, self.flavour) or "section"
+                text = heading.source if self.flavour == "kramdown" else heading.title
+                slug = slugify(text, self.flavour) or "section"
                 anchor, kind = registry.unique(slug), "heading"
             sections.append(
                 Section(

@@ -3,18 +3,38 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
-# GitLab keeps \p{Word} (letters, marks, digits, connector punctuation), '-' and spaces.
-_GITLAB_DROP = re.compile(r"[^\w\- ]")
+# GitLab keeps Ruby's \p{Word} (letters, marks, decimal and letter numbers, connector
+# punctuation), '-' and spaces. Python's \w differs outside ASCII (no marks, all numbers).
+_ASCII_DROP = re.compile(r"[^A-Za-z0-9_\- ]")
+_WORD_CATEGORIES = frozenset({"Nd", "Nl", "Pc"})
+_DIGITS_ONLY = re.compile(r"\A\d+\Z")
 _DASHES = re.compile(r"-{2,}")
 _KRAMDOWN_LEADING = re.compile(r"^[^a-zA-Z]+")
 _KRAMDOWN_DROP = re.compile(r"[^a-zA-Z0-9 \-]")
 
 
+def _keep_word(char: str) -> bool:
+    if char in "- ":
+        return True
+    category = unicodedata.category(char)
+    return category[0] in "LM" or category in _WORD_CATEGORIES
+
+
 def gitlab_slug(text: str) -> str:
-    """GitLab's rule: lower-case, drop all but letters/digits/_/-/space, spaces to '-', squeeze."""
-    slug = _GITLAB_DROP.sub("", text.strip().lower()).replace(" ", "-")
-    return _DASHES.sub("-", slug)
+    """GitLab's rule: lower-case, drop all but letters/digits/_/-/space, spaces to '-', squeeze.
+
+    Like GitLab, an anchor of digits only gets an ``anchor-`` prefix (it would read as an
+    issue reference otherwise).
+    """
+    lowered = text.strip().lower()
+    if lowered.isascii():
+        kept = _ASCII_DROP.sub("", lowered)
+    else:
+        kept = "".join(c for c in lowered if _keep_word(c))
+    slug = _DASHES.sub("-", kept.replace(" ", "-"))
+    return f"anchor-{slug}" if _DIGITS_ONLY.match(slug) else slug
 
 
 def kramdown_slug(text: str) -> str:
