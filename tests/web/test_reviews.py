@@ -100,3 +100,17 @@ def test_thread_on_a_removed_section_shows_as_outdated(client: TestClient, handb
     assert thread["outdated"] and data["outdated_threads"] == [thread]
     html = client.get(plan).text
     assert "Outdated threads" in html and "Stale?" in html and "outdated" in html
+
+
+def test_open_threads_count_against_readiness(client: TestClient) -> None:
+    def readiness() -> dict:
+        rows = client.get("/plans.json").json()["plans"]
+        return next(p for p in rows if p["id"] == "ci-runner-secrets-rotation")["readiness"]
+
+    assert readiness() == {"errors": 0, "warnings": 0}
+    token = csrf(client)
+    r = client.post(f"{PLAN}/threads", data={"section": "goals", "body": "?", "csrf_token": token})
+    before = readiness()
+    assert before["errors"] + before["warnings"] == 1  # SP501 unresolved-review-threads
+    client.post(f"/threads/{r.json()['id']}/resolve", data={"csrf_token": token})
+    assert readiness() == {"errors": 0, "warnings": 0}

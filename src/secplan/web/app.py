@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -56,14 +56,21 @@ def safe_url(url: object) -> str:
 TEMPLATES.env.filters["safe_url"] = safe_url
 
 
-def lint_readiness(plan: Plan, handbook: Handbook) -> Readiness:
-    """(errors, warnings) for one plan judged at ``--require ready`` by the lint engine."""
+def lint_readiness(
+    plans: list[Plan], handbook: Handbook, open_threads: Mapping[str, int]
+) -> dict[str, Readiness]:
+    """plan id -> (errors, warnings) judged at ``--require ready``, in one lint run."""
     from secplan.lint import engine
 
-    findings = engine.lint_plans(handbook, [plan], require_ready=True)
-    errors = sum(1 for f in findings if f.severity == "error")
-    warnings = sum(1 for f in findings if f.severity == "warning")
-    return errors, warnings
+    out: dict[str, Readiness] = {p.id: (0, 0) for p in plans}
+    findings = engine.lint_plans(handbook, plans, require_ready=True, open_threads=open_threads)
+    for f in findings:
+        if f.plan in out and f.severity in ("error", "warning"):
+            errors, warnings = out[f.plan]
+            out[f.plan] = (
+                (errors + 1, warnings) if f.severity == "error" else (errors, warnings + 1)
+            )
+    return out
 
 
 def _lint_available() -> bool:

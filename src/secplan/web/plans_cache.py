@@ -13,7 +13,7 @@ import os
 import posixpath
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,8 @@ _SKIP_DIRS = {".git", ".secplan", "node_modules", "__pycache__"}
 
 #: (errors, warnings) for one plan, judged as if it were ready.
 Readiness = tuple[int, int]
+#: Lints some plans at ``--require ready``: (plans, handbook, open threads) -> id -> Readiness.
+ReadinessFn = Callable[[list[Plan], Handbook, Mapping[str, int]], dict[str, Readiness]]
 
 
 @dataclass
@@ -70,7 +72,7 @@ class PlansCache:
         config: Config | None = None,
         *,
         scan_interval: float = 1.0,
-        readiness: Callable[[Plan, Handbook], Readiness] | None = None,
+        readiness: ReadinessFn | None = None,
     ) -> None:
         self.root = root.resolve()
         self.config = config or load_config(self.root)
@@ -84,7 +86,7 @@ class PlansCache:
         self._errors: list[FileError] = []
         self._last_scan = 0.0
         self._rendered: dict[str, RenderedPlan] = {}
-        self._readiness: dict[str, Readiness] = {}
+        self._readiness: dict[tuple[str, int], Readiness] = {}
         self.handbook = Handbook(root=self.root, config=self.config)
         self._load_all()
 
@@ -231,16 +233,36 @@ class PlansCache:
             target = target[: -len("index")].rstrip("/")
         return target if target in self._plans else None
 
-    def readiness(self, plan: Plan) -> Readiness | None:
-        """(errors, warnings) at ``--require ready``, cached by content hash; None without lint."""
+    @property
+    def lints(self) -> bool:
+        """True when readiness can be judged (the lint engine is available)."""
+        return self._readiness_fn is not None
+
+    def readiness(
+        self, plans: list[Plan], open_threads: Mapping[str, int] | None = None
+    ) -> dict[str, Readiness]:
+        """plan id -> (errors, warnings) at ``--require ready``; only changed plans are linted.
+
+        Cached by content hash and open-thread count (SP501 depends on the threads).
+        """
         if self._readiness_fn is None:
-            return None
-        key = _plan_key(plan)
-        hit = self._readiness.get(key)
-        if hit is None:
-            hit = self._readiness_fn(plan, self.handbook)
-            self._readiness[key] = hit
-        return hit
+            return {}
+        threads = open_threads or {}
+        out: dict[str, Readiness] = {}
+        missing: list[Plan] = []
+        for plan in plans:
+            hit = self._readiness.get((_plan_key(plan), threads.get(plan.id, 0)))
+            if hit is None:
+                missing.append(plan)
+            else:
+                out[plan.id] = hit
+        if missing:
+            fresh = self._readiness_fn(missing, self.handbook, threads)
+            for plan in missing:
+                value = fresh.get(plan.id, (0, 0))
+                self._readiness[(_plan_key(plan), threads.get(plan.id, 0))] = value
+                out[plan.id] = value
+        return out
 
     def stats(self) -> dict[str, Any]:
         """Numbers for the JSON twins and debugging."""

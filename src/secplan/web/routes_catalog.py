@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from secplan.model import STATUSES, Plan
 from secplan.web.app import WebContext, get_ctx, render
-from secplan.web.data import issue_index
+from secplan.web.data import issue_index, open_thread_counts
 
 router = APIRouter()
 
@@ -42,11 +42,13 @@ def catalog_rows(
     """One dict per plan that passes the filters, plus every plan (for the filter choices)."""
     plans = ctx.plans.plans()
     index = issue_index(ctx)
+    shown = [
+        p for p in plans if _matches(p, status or None, label or None, owner or None, q or None)
+    ]
+    judged = ctx.plans.readiness(shown, open_thread_counts(ctx))
     rows: list[dict[str, Any]] = []
-    for plan in plans:
-        if not _matches(plan, status or None, label or None, owner or None, q or None):
-            continue
-        readiness = ctx.plans.readiness(plan)
+    for plan in shown:
+        readiness = judged.get(plan.id)
         progress = index.progress(plan)
         rows.append(
             {
@@ -91,7 +93,7 @@ def catalog_page(
         owners=sorted({o for p in plans for o in p.owners}),
         filters={"status": status or "", "label": label or "", "owner": owner or "", "q": q or ""},
         errors=ctx.plans.errors(),
-        lint=ctx.plans.readiness is not None,
+        lint=ctx.plans.lints,
     )
 
 
