@@ -138,3 +138,13 @@ def test_unknown_milestone_is_dropped_with_a_warning():
     assert any("Nowhere" in w for w in d.warnings)
     spike = next(c for c in d.changes if c.item == "spike")
     assert spike.desired is not None and spike.desired.milestone is None  # type: ignore[union-attr]
+
+
+def test_a_record_never_hands_another_items_issue_to_an_item():
+    dp = desired_for_plan(make_plan(), CFG)
+    spike = dp.issues[1]
+    # The record of "inventory" points at #2, which now carries the marker of "spike".
+    rec = SyncRecord("team/tokens", "issue", "inventory", "sec/plans#2", "x", {})
+    (d,) = diff_plans([dp], actual_with(tracked(spike, 2), records=[rec]))
+    got = {c.item: (c.action, c.ref) for c in d.changes if c.kind == "issue"}
+    assert got == {"inventory": ("create", None), "spike": ("unchanged", "sec/plans#2")}

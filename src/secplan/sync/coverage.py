@@ -15,7 +15,7 @@ from secplan.config import Config
 from secplan.errors import SecplanError
 from secplan.model import Plan, Requirement, Section, WorkItem
 from secplan.sync.actual import Actual, fetch_actual
-from secplan.sync.desired import DesiredPlan, desired_for_plan
+from secplan.sync.desired import DesiredPlan, desired_for_plan, parse_marker
 from secplan.sync.state import SyncState, state_for
 from secplan.tracker.base import TrackedIssue, Tracker
 
@@ -114,7 +114,10 @@ def issue_for_item(plan_id: str, item: WorkItem, actual: Actual) -> TrackedIssue
         return actual.issues_by_ref.get(item.ref)
     rec = actual.records.get((plan_id, "issue", item.id))
     if rec is not None and rec.ref in actual.issues_by_ref:
-        return actual.issues_by_ref[rec.ref]
+        issue = actual.issues_by_ref[rec.ref]
+        owner = parse_marker(issue.description)
+        if owner is None or owner == (plan_id, item.id):
+            return issue
     mine = actual.issues_by_key.get((plan_id, item.id))
     return mine[0] if mine else None
 

@@ -12,7 +12,7 @@ it pushed itself before, so labels people add in the tracker (``workflow::doing`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from secplan.sync.actual import Actual
 from secplan.sync.desired import (
@@ -149,6 +149,18 @@ def _pushed_changes(fields: dict[str, Any], pushed: dict[str, Any]) -> list[Fiel
     return out
 
 
+Obj = TypeVar("Obj", TrackedIssue, TrackedEpic)
+
+
+def _owned(obj: Obj | None, plan_id: str, item: str) -> Obj | None:
+    """``obj`` unless its marker says it belongs to another plan or item: a record must never
+    hand one item's issue to another (say, after a database restore reused an iid)."""
+    if obj is None:
+        return None
+    owner = parse_marker(obj.description)
+    return obj if owner is None or owner == (plan_id, item) else None
+
+
 class _PlanDiffer:
     """Builds the :class:`PlanDiff` of one plan."""
 
@@ -199,7 +211,7 @@ class _PlanDiffer:
         else:
             mine = self.actual.epics_by_plan.get(self.dp.id) or []
             if rec is not None:
-                found = self.actual.epics_by_ref.get(rec.ref)
+                found = _owned(self.actual.epics_by_ref.get(rec.ref), self.dp.id, EPIC_ITEM)
             if found is None and mine:
                 found = mine[0]
         if found is None:
@@ -322,7 +334,7 @@ class _PlanDiffer:
         else:
             mine = self.actual.issues_by_key.get((self.dp.id, d.item)) or []
             if rec is not None:
-                found = self.actual.issues_by_ref.get(rec.ref)
+                found = _owned(self.actual.issues_by_ref.get(rec.ref), self.dp.id, d.item)
             if found is None and mine:
                 found = mine[0]
             if found is not None:

@@ -111,40 +111,42 @@ class StoreState:
         self.record_many([rec])
 
     def record_many(self, recs: list[SyncRecord]) -> None:
-        """Insert or replace several records in one transaction."""
+        """Insert or replace several records in one transaction (one upsert statement)."""
         if not recs:
             return
-        import sqlalchemy as sa
+        from sqlalchemy.dialects import postgresql, sqlite
 
         from secplan.store.models import SyncState as Row
         from secplan.store.models import utcnow
 
+        insert: Any = sqlite.insert if self.store.is_sqlite else postgresql.insert
         now = utcnow()
-        with self.store.session() as s:
-            keys = [r.key for r in recs]
-            existing = {
-                (row.plan_id, row.kind, row.item_id): row
-                for row in s.scalars(
-                    sa.select(Row).where(
-                        sa.tuple_(Row.plan_id, Row.kind, Row.item_id).in_(keys)
-                        if len(keys) > 1
-                        else sa.and_(
-                            Row.plan_id == keys[0][0],
-                            Row.kind == keys[0][1],
-                            Row.item_id == keys[0][2],
-                        )
-                    )
-                )
+        unique = {rec.key: rec for rec in recs}  # an upsert may not touch one row twice
+        rows = [
+            {
+                "plan_id": rec.plan,
+                "kind": rec.kind,
+                "item_id": rec.item,
+                "ref": rec.ref,
+                "content_hash": rec.content_hash,
+                "pushed": _jsonable(rec.pushed),
+                "updated_at": now,
             }
-            for rec in recs:
-                row = existing.get(rec.key)
-                if row is None:
-                    row = Row(plan_id=rec.plan, kind=rec.kind, item_id=rec.item)
-                    s.add(row)
-                row.ref = rec.ref
-                row.content_hash = rec.content_hash
-                row.pushed = _jsonable(rec.pushed)
-                row.updated_at = now
+            for rec in unique.values()
+        ]
+        stmt = insert(Row)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[Row.plan_id, Row.kind, Row.item_id],
+            set_={
+                "ref": stmt.excluded.ref,
+                "content_hash": stmt.excluded.content_hash,
+                "pushed": stmt.excluded.pushed,
+                "updated_at": stmt.excluded.updated_at,
+            },
+        )
+        with self.store.session() as s:
+            for start in range(0, len(rows), 500):
+                s.execute(stmt, rows[start : start + 500])
 
 
 def state_for(tracker: object) -> SyncState:
