@@ -31,6 +31,15 @@ class LintContext:
     #: False when only some paths were checked: handbook-wide rules (the catalog) then stay quiet.
     whole_handbook: bool = True
 
+    _anchor_cache: dict[str, set[str]] = field(default_factory=dict, repr=False)
+
+    def anchor_ids(self, plan: Plan) -> set[str]:
+        """``plan.anchor_ids()``, computed once per plan per run (links to a plan are many)."""
+        ids = self._anchor_cache.get(plan.id)
+        if ids is None:
+            ids = self._anchor_cache[plan.id] = plan.anchor_ids()
+        return ids
+
     def status_phrase(self, plan: Plan) -> str:
         """``is `ready``` — or ``is `draft` (judged as `ready`)`` under ``--require ready``."""
         judged = self.status(plan)

@@ -209,10 +209,19 @@ class Engine:
         finding.plan = plan.id if plan is not None else finding.plan
         return finding
 
-    def check_plan(self, plan: Plan, ctx: LintContext, cwd: Path | None = None) -> list[Finding]:
-        """Every finding for one plan (parser diagnostics included), unsorted."""
+    def check_plan(
+        self, plan: Plan, ctx: LintContext, cwd: Path | None = None, prefix: str | None = None
+    ) -> list[Finding]:
+        """Every finding for one plan (parser diagnostics included), unsorted.
+
+        ``prefix`` is the handbook root as shown to the user (see :func:`display_path`); with
+        it, paths are built from ``plan.rel_path`` instead of resolving each file.
+        """
         status = ctx.status(plan)
-        path = display_path(plan.path, cwd)
+        if prefix is not None and plan.rel_path:
+            path = f"{prefix.rstrip('/')}/{plan.rel_path}" if prefix else plan.rel_path
+        else:
+            path = display_path(plan.path, cwd)
         raw: list[Finding] = [
             Finding(d.code, d.message, d.line, d.column, fixable=d.fixable, source="parser")
             for d in plan.diagnostics
@@ -258,8 +267,10 @@ class Engine:
             whole_handbook=whole_handbook,
         )
         result = CheckResult(plans_checked=len(handbook.plans))
+        prefix = display_path(handbook.root, cwd)
+        prefix = "" if prefix == "." else prefix
         for plan in handbook.plans:
-            result.findings.extend(self.check_plan(plan, ctx, cwd))
+            result.findings.extend(self.check_plan(plan, ctx, cwd, prefix))
         for error in handbook.errors:
             result.files_unreadable += 1
             finding = Finding(error.code or "SP100", error.message, error.line, error.column)

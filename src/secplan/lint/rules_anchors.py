@@ -55,7 +55,7 @@ def broken_anchor_link(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
         if target in _IMPLICIT_ANCHORS:
             continue
         if ids is None:
-            ids = plan.anchor_ids()
+            ids = ctx.anchor_ids(plan)
         if target not in ids:
             yield Finding(
                 "SP202",
@@ -149,7 +149,7 @@ def _judge(plan: Plan, ctx: LintContext, candidates: list[str], fragment: str) -
                 not fragment
                 or fragment in _IMPLICIT_ANCHORS
                 or target_plan is None  # not parsed in this run: cannot judge its anchors
-                or fragment in target_plan.anchor_ids()
+                or fragment in ctx.anchor_ids(target_plan)
             ):
                 return None
             missing_anchor = f"plan `{target_id}` has no anchor `#{fragment}`"
