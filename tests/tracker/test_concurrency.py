@@ -54,3 +54,46 @@ def test_concurrent_writers_never_share_an_iid(database_url: str, tmp_path: Path
         f"{w} {n}" for w in ("left", "right") for n in range(count)
     }
     assert len(events) == 2 * count
+
+
+KILLED_MID_TRANSACTION = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from secplan.tracker import open_tracker
+
+    with open_tracker(Path("."), sys.argv[1]) as t:
+        with t.transaction():
+            for n in range(20):
+                t.create_issue("sec/app/plans", f"half-done {n}")
+            print("inside", flush=True)
+            time.sleep(120)  # killed here, holding the transaction open
+    """
+)
+
+
+def test_a_writer_killed_mid_transaction_leaves_nothing_behind(
+    database_url: str, tmp_path: Path
+) -> None:
+    import signal
+
+    with open_tracker(tmp_path, database_url) as t:
+        t.create_issue("sec/app/plans", "Before")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_MID_TRANSACTION, database_url],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "inside", proc.stderr.read() if proc.stderr else ""
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    # The killed process's write lock / row locks are gone with it: the next writer proceeds at
+    # once and sees none of the uncommitted issues.
+    with open_tracker(tmp_path, database_url) as t:
+        after = t.create_issue("sec/app/plans", "After")
+        titles = [i.title for i in t.list_issues(state="all")]
+    assert titles == ["Before", "After"]
+    assert after.iid == 2
