@@ -133,3 +133,16 @@ def test_openapi_spec_lists_the_json_twins(client: TestClient) -> None:
         "/board.json",
         "/plans/{plan_id}/threads",
     } <= paths
+
+
+def test_catalog_pages_through_many_plans(client: TestClient, handbook: Path) -> None:
+    for i in range(30):
+        (handbook / f"bulk-{i:02d}.md").write_text(f"---\ntitle: Bulk {i}\n---\n\n# B\n", "utf-8")
+    data = client.get("/plans.json", params={"q": "bulk", "limit": 20}).json()
+    assert data["matched"] == 30 and len(data["plans"]) == 20
+    rest = client.get("/plans.json", params={"q": "bulk", "limit": 20, "offset": 20}).json()
+    assert [p["id"] for p in rest["plans"]] == [f"bulk-{i:02d}" for i in range(20, 30)]
+    html = client.get("/", params={"q": "bulk", "limit": 20}).text
+    assert "Plans 1–20 of 30 matching" in html
+    assert 'href="/?q=bulk&amp;offset=20&amp;limit=20"' in html
+    assert client.get("/plans.json", params={"limit": 0}).status_code == 422

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -32,43 +34,62 @@ def _matches(plan: Plan, status: str | None, label: str | None, owner: str | Non
     return True
 
 
+#: Rows per catalog page: a 10,000-plan handbook is shown (and linted) a page at a time.
+PAGE_SIZE = 500
+
+OffsetQ = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip.")]
+LimitQ = Annotated[int, Query(ge=1, le=10_000, description="Rows per page.")]
+
+
+@dataclass
+class CatalogPage:
+    """One page of catalog rows, with the counts around it."""
+
+    rows: list[dict[str, Any]]
+    matched: int  # plans passing the filters
+    plans: list[Plan]  # every plan (for the filter choices)
+    offset: int
+    limit: int
+
+
 def catalog_rows(
     ctx: WebContext,
     status: str | None = None,
     label: str | None = None,
     owner: str | None = None,
     q: str | None = None,
-) -> tuple[list[dict[str, Any]], list[Plan]]:
-    """One dict per plan that passes the filters, plus every plan (for the filter choices)."""
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+) -> CatalogPage:
+    """The rows that pass the filters, ``limit`` of them from ``offset``."""
     plans = ctx.plans.plans()
+    wanted = (status or None, label or None, owner or None, q or None)
+    matched = [p for p in plans if _matches(p, *wanted)]
+    shown = matched[offset : offset + limit]
     index = issue_index(ctx)
-    shown = [
-        p for p in plans if _matches(p, status or None, label or None, owner or None, q or None)
-    ]
-    judged = ctx.plans.readiness(shown, open_thread_counts(ctx))
+    judged = ctx.plans.readiness(shown, open_thread_counts(ctx)) if shown else {}
     rows: list[dict[str, Any]] = []
     for plan in shown:
         readiness = judged.get(plan.id)
-        progress = index.progress(plan)
         rows.append(
             {
                 "id": plan.id,
                 "title": plan.title or plan.id,
                 "status": plan.status,
                 "epic": plan.epic,
-                "owners": list(plan.owners),
-                "labels": list(plan.labels),
+                "owners": plan.owners,
+                "labels": plan.labels,
                 "path": plan.rel_path,
                 "readiness": (
                     None
                     if readiness is None
                     else {"errors": readiness[0], "warnings": readiness[1]}
                 ),
-                "progress": progress.as_dict(),
+                "progress": index.progress(plan).as_dict(),
                 "resources": [{"title": r.title, "url": r.url} for r in plan.resources],
             }
         )
-    return rows, plans
+    return CatalogPage(rows, len(matched), plans, offset, limit)
 
 
 @router.get("/", summary="Catalog page", response_class=Response)
@@ -79,19 +100,32 @@ def catalog_page(
     label: LabelQ = None,
     owner: OwnerQ = None,
     q: SearchQ = None,
+    offset: OffsetQ = 0,
+    limit: LimitQ = PAGE_SIZE,
 ) -> Response:
     """The catalog: a table of plans, filterable by status/label/owner and searchable by title."""
-    rows, plans = catalog_rows(ctx, status, label, owner, q)
+    page = catalog_rows(ctx, status, label, owner, q, offset, limit)
+    filters = {"status": status or "", "label": label or "", "owner": owner or "", "q": q or ""}
+    kept = {k: v for k, v in filters.items() if v}
+
+    def link(new_offset: int) -> str:
+        return "/?" + urlencode({**kept, "offset": new_offset, "limit": limit})
+
     return render(
         request,
         "catalog.html",
         title="Catalog",
-        rows=rows,
-        total=len(plans),
+        rows=page.rows,
+        total=len(page.plans),
+        matched=page.matched,
+        first=offset + 1 if page.rows else 0,
+        last=offset + len(page.rows),
+        prev_link=link(max(0, offset - limit)) if offset > 0 else None,
+        next_link=link(offset + limit) if offset + limit < page.matched else None,
         statuses=STATUSES,
-        labels=sorted({label for p in plans for label in p.labels}),
-        owners=sorted({o for p in plans for o in p.owners}),
-        filters={"status": status or "", "label": label or "", "owner": owner or "", "q": q or ""},
+        labels=sorted({label for p in page.plans for label in p.labels}),
+        owners=sorted({o for p in page.plans for o in p.owners}),
+        filters=filters,
         errors=ctx.plans.errors(),
         lint=ctx.plans.lints,
     )
@@ -104,12 +138,17 @@ def catalog_json(
     label: LabelQ = None,
     owner: OwnerQ = None,
     q: SearchQ = None,
+    offset: OffsetQ = 0,
+    limit: LimitQ = PAGE_SIZE,
 ) -> dict[str, Any]:
-    """The catalog rows as JSON (same filters as the page)."""
-    rows, plans = catalog_rows(ctx, status, label, owner, q)
+    """The catalog rows as JSON (same filters and paging as the page)."""
+    page = catalog_rows(ctx, status, label, owner, q, offset, limit)
     return {
-        "plans": rows,
-        "total": len(plans),
+        "plans": page.rows,
+        "total": len(page.plans),
+        "matched": page.matched,
+        "offset": offset,
+        "limit": limit,
         "errors": [
             {"path": e.rel_path, "code": e.code, "message": e.message, "line": e.line}
             for e in ctx.plans.errors()
