@@ -50,6 +50,8 @@ def test_group_and_project_paths_cannot_be_mixed_up(tracker: LocalTracker) -> No
         tracker.create_issue("lonely", "No group")
     with pytest.raises(UsageError, match="not a project path"):
         tracker.create_issue("sec/bad path", "Spaces")
+    with pytest.raises(UsageError, match="not a group path"):
+        tracker.create_epic("sec/..", "Dots")
     with pytest.raises(UsageError, match="empty"):
         tracker.create_issue("sec/appsec", "   ")
 

@@ -82,7 +82,8 @@ def _epic_ref(text: str) -> Ref:
 def _check_path(path: str, what: Literal["group", "project"]) -> str:
     path = path.strip().strip("/")
     parsed = parse_issue_ref(f"{path}#1")
-    if not path or parsed is None or parsed.path != path:
+    dots = any(part in (".", "..") or part.endswith(".git") for part in path.split("/"))
+    if not path or parsed is None or parsed.path != path or dots:
         raise UsageError(
             f"not a {what} path: {path!r}",
             hint="Use a GitLab-style full path such as security/appsec"
