@@ -239,3 +239,26 @@ def test_edit_setting_the_same_value_changes_nothing() -> None:
 def test_edit_refuses_front_matter_that_is_not_a_mapping() -> None:
     with pytest.raises(SecplanError, match="not a mapping"):
         edit_front_matter_text("---\n- a\n- b\n---\n", FrontMatterEdit(set={"epic": "g&1"}))
+
+
+def test_two_rows_for_one_plan_both_count(handbook: Path) -> None:
+    index = handbook / "index.html.md"
+    extra = "| [Log retention, part 2](./log-retention) | [Runbook](https://r.example/logs) |\n"
+    text = index.read_text(encoding="utf-8")
+    index.write_text(
+        text.replace("\n\n## How to add", "\n" + extra.rstrip("\n") + "\n\n## How to add")
+    )
+    adopt_handbook(load_handbook(handbook))
+    front = _front(handbook / "log-retention" / "index.html.md")
+    assert front["epic"] == "gitlab-com/gl-security/security-operations&3"
+    assert front["resources"] == [{"title": "Runbook", "url": "https://r.example/logs"}]
+
+
+def test_broken_plan_front_matter_stops_adoption_before_any_write(handbook: Path) -> None:
+    broken = handbook / "security-enclave.html.md"
+    broken.write_text("---\nlayout: [unclosed\n---\n# Enclave\n", encoding="utf-8")
+    before = _snapshot(handbook)
+    result = run_cli("adopt", str(handbook))
+    assert result.returncode == 1
+    assert "security-enclave.html.md" in result.stderr and "Traceback" not in result.stderr
+    assert _snapshot(handbook) == before

@@ -284,7 +284,7 @@ def adopt_handbook(handbook: Handbook, *, dry_run: bool = False) -> AdoptReport:
     report.table_line = table.line
     plans = handbook.by_id()
     listed: set[str] = set()
-    pending: list[tuple[Plan, str]] = []  # plan, new file text
+    pending: dict[str, tuple[Plan, str, str]] = {}  # plan id -> plan, old text, new text
     for row in table.rows:
         plan, plan_link = match_plan(row, plans)
         if plan is None:
@@ -294,10 +294,9 @@ def adopt_handbook(handbook: Handbook, *, dry_run: bool = False) -> AdoptReport:
         edit, new_epic, new_resources = _plan_edit(plan, row, plan_link, report)
         if not edit:
             continue
-        text = _read(plan.path)
-        new_text = edit_front_matter_text(text, edit, path=plan.path)
-        if new_text != text:
-            pending.append((plan, new_text))
+        # Two rows may name the same plan: the second edit starts from the first one's result.
+        original, text = pending[plan.id][1:] if plan.id in pending else (_read(plan.path),) * 2
+        pending[plan.id] = (plan, original, edit_front_matter_text(text, edit, path=plan.path))
         # Keep the in-memory plan in step with the file so the table below is right.
         if new_epic:
             plan.epic = new_epic
@@ -324,7 +323,9 @@ def adopt_handbook(handbook: Handbook, *, dry_run: bool = False) -> AdoptReport:
         block += newline
     new_page = (data[: table.start] + block.encode("utf-8") + data[table.end :]).decode("utf-8")
 
-    for plan, new_text in pending:
+    for plan, original, new_text in pending.values():
+        if new_text == original:
+            continue
         report.updated_plans.append(plan.id)
         report.changed_files.append(plan.path)
         if not dry_run:

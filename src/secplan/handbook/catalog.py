@@ -220,6 +220,7 @@ def catalog_status(handbook: Handbook) -> CatalogStatus:
 
 def atomic_write(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` (UTF-8, newlines as given) without a half-written file."""
+    path = path.resolve()  # a symlinked page is written through, not replaced by a file
     mode = path.stat().st_mode if path.exists() else None
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
