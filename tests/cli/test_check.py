@@ -90,6 +90,7 @@ def test_errors_exit_one_unless_exit_zero(lint_handbook: Path) -> None:
         (("--select", "SP999"), "no rule matches 'SP999'"),
         (("--format", "xml"), "Invalid value"),
         (("no-such-plan",), "no file, folder or plan named 'no-such-plan'"),
+        (("--root", "no-such-dir"), "is not a directory"),
     ],
 )
 def test_usage_errors_exit_two(clean: Path, args: tuple[str, ...], message: str) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from secplan.cli.common import DatabaseUrlOption, RootOption
+from secplan.cli.common import DatabaseUrlOption, RootOption, err_console
 
 
 class OutputFormat(StrEnum):
@@ -86,11 +88,18 @@ def check(
         database_url=database_url,
     )
     result = run_check(targets, options, cwd)
-    if output_format is OutputFormat.text:
-        text.write(result, sys.stdout, statistics=statistics)
-    else:
-        FORMATS[output_format.value](result, sys.stdout)
-    sys.stdout.flush()
+    try:
+        if output_format is OutputFormat.text:
+            text.write(result, sys.stdout, statistics=statistics)
+        else:
+            FORMATS[output_format.value](result, sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `secplan check | head`: the reader left; say nothing more, exit as a failed write.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(1) from None
+    for note in result.notes:
+        err_console.print(f"[bold yellow]Warning:[/] {escape(note)}")
     if result.has_errors and not exit_zero:
         raise typer.Exit(1)
 

@@ -133,6 +133,7 @@ class CheckResult:
     findings: list[Finding] = field(default_factory=list)
     plans_checked: int = 0
     files_unreadable: int = 0
+    notes: list[str] = field(default_factory=list)  # problems of the run itself (a failed fix)
 
     def counts(self) -> Counter[str]:
         """Number of (unfixed) findings per severity."""
@@ -153,6 +154,7 @@ class CheckResult:
         self.findings.sort(key=sort_key)
         self.plans_checked += other.plans_checked
         self.files_unreadable += other.files_unreadable
+        self.notes.extend(other.notes)
 
 
 def sort_key(f: Finding) -> tuple[str, int, int, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from secplan.errors import SecplanError
 from secplan.lint.engine import CheckResult
 from secplan.lint.rules_catalog import catalog_module
 
@@ -27,7 +28,12 @@ def apply_fixes(handbook: Handbook, result: CheckResult) -> int:
     module = catalog_module()
     if module is None:
         return 0
-    module.write_catalog(handbook)
+    try:
+        module.write_catalog(handbook)
+    except (OSError, SecplanError) as exc:
+        # The findings are still reported; the failure is said on stderr by the CLI.
+        result.notes.append(f"could not rewrite the catalog page: {exc}")
+        return 0
     # Confirm rather than assume: only a catalog that is now current counts as fixed.
     if getattr(module.catalog_status(handbook), "stale", True):
         return 0

@@ -73,6 +73,8 @@ def _plan_file(root: Path, ref: str) -> Path | None:
 
 def resolve_targets(args: Iterable[str], root: Path | None, cwd: Path) -> list[Target]:
     """Group PATH arguments by the handbook root they belong to."""
+    if root is not None and not root.is_dir():
+        raise UsageError(f"--root {root} is not a directory")
     base = (root or cwd).resolve()
     base_is_handbook = root is not None or is_handbook_root(base)
     order: list[Path] = []
