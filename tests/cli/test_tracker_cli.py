@@ -132,3 +132,14 @@ def test_epic_create_and_issue_update(tmp_path: Path) -> None:
     assert (e["ref"], e["confidential"], e["labels"]) == ("sec&1", False, ["p"])
     nothing = run_cli("issue", "update", "sec/a/p#1", *root)
     assert nothing.returncode == 2 and "nothing to change" in nothing.stderr
+
+
+def test_short_refs_use_the_configured_project_and_group(tmp_path: Path) -> None:
+    (tmp_path / "secplan.toml").write_text('tracker = "sec/plans"\ngroup = "sec"\n', "utf-8")
+    run_cli("issue", "create", "sec/plans", "Source issue", cwd=tmp_path)
+    promoted = run_cli("promote", "#1", cwd=tmp_path)
+    assert last_line(promoted.stdout) == "sec&1", promoted.stderr
+    shown = json.loads(run_cli("epic", "show", "&1", "--format", "json", cwd=tmp_path).stdout)
+    assert shown["title"] == "Source issue"
+    elsewhere = run_cli("issue", "show", "#1", "--root", str(tmp_path / "sub"))
+    assert elsewhere.returncode == 2 and "needs a default tracker" in elsewhere.stderr

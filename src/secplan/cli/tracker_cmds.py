@@ -49,6 +49,30 @@ def _tracker(root: Path | None, database_url: str | None) -> Iterator[Any]:
         yield tracker
 
 
+def _expand(root: Path | None, ref: str) -> str:
+    """``#12`` / ``&3`` short refs use the handbook's ``tracker`` project / ``group``."""
+    text = ref.strip()
+    if not text.startswith(("#", "&")):
+        return text
+    from secplan.config import load_config
+    from secplan.refs import parse_epic_ref, parse_issue_ref
+
+    config = load_config(resolve_root(root))
+    default = config.tracker if text.startswith("#") else config.group
+    parsed = (
+        parse_issue_ref(text, default_project=default)
+        if text.startswith("#")
+        else parse_epic_ref(text, default_group=default)
+    )
+    if parsed is None:
+        key = "tracker" if text.startswith("#") else "group"
+        raise UsageError(
+            f"{text} needs a default {key} to expand",
+            hint=f"Write the full reference, or set {key} = ... in secplan.toml.",
+        )
+    return str(parsed)
+
+
 def _iso(value: object) -> object:
     return value.isoformat() if isinstance(value, date | datetime) else value
 
@@ -165,6 +189,7 @@ def issue_show(
     """Show one issue with its notes."""
     from secplan.errors import NotFoundError
 
+    ref = _expand(root, ref)
     with _tracker(root, database_url) as tracker:
         issue = tracker.get_issue(ref)
         if issue is None:
@@ -219,6 +244,7 @@ def issue_update(
         changes["epic"] = epic or None
     if assignee is not None:
         changes["assignees"] = assignee
+    ref = _expand(root, ref)
     with _tracker(root, database_url) as tracker:
         if add_label or remove_label:
             current = tracker.get_issue(ref)
@@ -244,6 +270,7 @@ def issue_close(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Close an issue; prints its ref."""
+    ref = _expand(root, ref)
     with _tracker(root, database_url) as tracker:
         issue = tracker.close_issue(ref, note=note)
     typer.echo(issue.ref)
@@ -256,6 +283,7 @@ def issue_reopen(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Reopen a closed issue; prints its ref."""
+    ref = _expand(root, ref)
     with _tracker(root, database_url) as tracker:
         issue = tracker.reopen_issue(ref)
     typer.echo(issue.ref)
@@ -269,6 +297,7 @@ def issue_note(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Comment on an issue or an epic."""
+    ref = _expand(root, ref)
     with _tracker(root, database_url) as tracker:
         tracker.add_note(ref, body)
     typer.echo(ref)
@@ -335,6 +364,7 @@ def epic_show(
     """Show an epic with its child issues and notes."""
     from secplan.errors import NotFoundError
 
+    ref = _expand(root, ref)
     with _tracker(root, database_url) as tracker:
         epic = tracker.get_epic(ref)
         if epic is None:
@@ -428,6 +458,7 @@ def promote(
     """Promote an issue to an epic in its project's group; prints the epic ref last."""
     from secplan.cli.common import err_console
 
+    ref = _expand(root, ref)
     with _tracker(root, database_url) as tracker:
         epic = tracker.promote_issue(ref)
     err_console.print(Text(f"Promoted {ref} to epic {epic.ref}; the issue is closed."))
