@@ -130,6 +130,8 @@ def test_new_with_bad_arguments_is_a_usage_error(handbook: Path) -> None:
     assert not (handbook / "x-plan.md").exists()
     with pytest.raises(UsageError):
         create_plan(handbook, "!!!")
+    with pytest.raises(UsageError, match="catalog page"):
+        create_plan(handbook, "Index")
 
 
 def test_new_in_a_handbook_without_markers_still_writes_the_plan(tmp_path: Path) -> None:

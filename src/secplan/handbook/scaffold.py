@@ -120,6 +120,11 @@ def create_plan(
             f"cannot make a file name from the title {title!r}",
             hint="Use a title with some letters or digits in it.",
         )
+    if slug in ("index", "_index"):
+        raise UsageError(
+            f"the title {title!r} would make the file {slug}.md, the catalog page's name",
+            hint="Pick a more specific title.",
+        )
     if not root.is_dir():
         raise SecplanError(f"handbook root {root} is not a directory")
     existing = existing_plan_file(root, slug)
