@@ -78,8 +78,8 @@ def item_lacks_detail(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
     """An open item's description has fewer words than ``detail_words`` and no acceptance."""
     threshold = ctx.config.detail_words
     for item in _open_written_items(plan):
-        if item.acceptance:
-            continue
+        if item.acceptance or item.ref:
+            continue  # an item that names its existing issue has its detail there
         words = count_words(item.description)
         if words < threshold:
             yield Finding(
