@@ -20,11 +20,11 @@ def test_sections_have_file_lines_levels_and_ends() -> None:
     plan = load("full-plan.md")
     got = [(s.title, s.level, s.anchor, s.line, s.end_line) for s in plan.sections]
     assert got == [
-        ("Secrets rotation for CI runners", 1, "secrets-rotation-for-ci-runners", 26, 65),
+        ("Secrets rotation for CI runners", 1, "secrets-rotation-for-ci-runners", 26, 64),
         ("Summary", 2, "summary", 28, 31),
         ("Requirements", 2, "requirements", 32, 38),
         ("Design", 2, "design", 39, 48),
-        ("Work breakdown", 2, "work", 49, 65),
+        ("Work breakdown", 2, "work", 49, 64),
     ]
     assert plan.sections[-1].explicit is True
     assert plan.body_line == 25

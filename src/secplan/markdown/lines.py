@@ -12,7 +12,7 @@ class LineTable:
     its front matter still reports the line numbers people see in their editor.
     """
 
-    __slots__ = ("data", "first_line", "starts")
+    __slots__ = ("_last", "data", "first_line", "starts")
 
     def __init__(self, text: str, first_line: int = 1) -> None:
         self.data = text.encode("utf-8")
@@ -24,6 +24,7 @@ class LineTable:
             starts.append(pos + 1)
             pos = find(b"\n", pos + 1)
         self.starts = starts
+        self._last = (-1, 0, 1)  # (line index, byte offset, column) of the previous lookup
 
     def line(self, offset: int) -> int:
         """File line (1-based) of a byte offset."""
@@ -32,9 +33,23 @@ class LineTable:
     def position(self, offset: int) -> tuple[int, int]:
         """File line and character column (both 1-based) of a byte offset."""
         index = bisect_right(self.starts, offset) - 1
-        start = self.starts[index]
-        column = len(self.data[start:offset].decode("utf-8", "replace")) + 1
+        last_index, last_offset, last_column = self._last
+        if index == last_index and offset >= last_offset:
+            # Lookups come in reading order: on a long line, only decode what is new.
+            column = last_column + len(self.data[last_offset:offset].decode("utf-8", "replace"))
+        else:
+            start = self.starts[index]
+            column = len(self.data[start:offset].decode("utf-8", "replace")) + 1
+        self._last = (index, offset, column)
         return index + self.first_line, column
+
+    def snippet(self, offset: int, before: int = 60, after: int = 100) -> str:
+        """The text around a byte offset on its line, stripped (bounded, even on huge lines)."""
+        index = bisect_right(self.starts, offset) - 1
+        start = self.starts[index]
+        end = self.starts[index + 1] - 1 if index + 1 < len(self.starts) else len(self.data)
+        lo, hi = max(start, offset - before), min(end, offset + after)
+        return self.data[lo:hi].decode("utf-8", "ignore").strip()
 
     def line_text(self, line: int) -> str:
         """The text of a file line, without its newline ('' when out of range)."""
@@ -47,5 +62,6 @@ class LineTable:
 
     @property
     def last_line(self) -> int:
-        """The file line of the text's last line."""
-        return len(self.starts) - 1 + self.first_line
+        """The file line of the text's last line (a final newline does not start another)."""
+        count = len(self.starts) - (1 if len(self.starts) > 1 and self.data.endswith(b"\n") else 0)
+        return count - 1 + self.first_line

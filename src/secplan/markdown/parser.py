@@ -43,7 +43,7 @@ from secplan.model import (
 from secplan.refs import parse_issue_ref
 
 #: Bump whenever parsing results change, so cached results from older code are not reused.
-PARSER_VERSION = "4"
+PARSER_VERSION = "5"
 
 OPTIONS = (
     pyromark.Options.ENABLE_TASKLISTS
@@ -125,6 +125,22 @@ def _heading_source(raw: str) -> str:
         text = " ".join(line.strip() for line in lines[:-1]) if len(lines) > 1 else lines[0]
         text = _ATTR_BLOCK.sub("", text)
     return strip_ials(text).strip()
+
+
+def _byte_offsets(text: str, positions: list[Any], base: int) -> list[int]:
+    """Byte offsets (from ``base``) of character positions or matches, in one pass over ``text``.
+
+    Encoding ``text[:i]`` for every match would be quadratic on a long line full of markers.
+    """
+    out: list[int] = []
+    char = 0
+    byte = base
+    for item in positions:
+        position = item if isinstance(item, int) else item.start()
+        byte += len(text[char:position].encode("utf-8", "replace"))
+        char = position
+        out.append(byte)
+    return out
 
 
 def normalise_newlines(text: str) -> str:
@@ -329,25 +345,29 @@ class _BodyWalker:
     def _markers(self, text: str, start: int, end: int) -> None:
         if not ("TODO" in text or "TBD" in text or "FIXME" in text or "XXX" in text):
             return
+        # Search the source, not the event text, so columns are those of the file.
         source = self.lines.data[start:end].decode("utf-8", "replace")
-        for match in _MARKER.finditer(text):
-            found = source.find(match.group(1))
-            offset = start + len(source[:found].encode()) if found >= 0 else start
+        matches = list(_MARKER.finditer(source))
+        for match, offset in zip(matches, _byte_offsets(source, matches, start), strict=True):
             line, column = self.lines.position(offset)
             if self._is_excluded(line):
                 continue
-            context = self.lines.line_text(line).strip()
+            context = self.lines.snippet(offset)
             self.plan.markers.append(Marker(match.group(1), line, column, context))
 
     def _html(self, html: str, start: int) -> None:
-        for anchor, offset in html_anchors(html):
-            line, column = self.lines.position(start + len(html[:offset].encode()))
-            self.manual.append(_PendingAnchor(anchor, line, column, self._section()))
+        anchors = html_anchors(html)
+        if anchors:
+            offsets = _byte_offsets(html, [a[1] for a in anchors], start)
+            for (anchor, _), offset in zip(anchors, offsets, strict=True):
+                line, column = self.lines.position(offset)
+                self.manual.append(_PendingAnchor(anchor, line, column, self._section()))
         if "secplan" not in html:
             return
-        for match in _SUPPRESS.finditer(html):
+        matches = list(_SUPPRESS.finditer(html))
+        for match, offset in zip(matches, _byte_offsets(html, matches, start), strict=True):
             codes = {c.upper() for c in re.split(r"[\s,]+", match.group(1)) if c}
-            line = self.lines.line(start + len(html[: match.start()].encode()))
+            line = self.lines.line(offset)
             for target in (line, self._next_non_blank(line)):
                 if target:
                     self.plan.suppressions.setdefault(target, set()).update(codes)
@@ -507,14 +527,14 @@ class _BodyWalker:
                 )
             )
             anchors.append(Anchor(anchor, heading.line, heading.column, kind=kind))  # type: ignore[arg-type]
-        last = self.lines.last_line
-        for i, section in enumerate(sections):
-            end = last
-            for later in sections[i + 1 :]:
-                if later.level <= section.level:
-                    end = later.line - 1
-                    break
-            section.end_line = end
+        # A section ends before the next heading of the same or a higher level.
+        open_sections: list[Section] = []
+        for section in sections:
+            while open_sections and open_sections[-1].level >= section.level:
+                open_sections.pop().end_line = section.line - 1
+            open_sections.append(section)
+        for section in open_sections:
+            section.end_line = self.lines.last_line
         for heading_anchor, section in zip(anchors, sections, strict=True):
             heading_anchor.section = section.anchor
         return anchors
