@@ -121,21 +121,31 @@ def free_port() -> int:
 class LiveServer:
     """``secplan serve`` running in a real subprocess."""
 
-    def __init__(self, root: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path | None,
+        env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
+        cwd: Path | None = None,
+        timeout: float = 60,
+    ) -> None:
         self.root = root
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         full_env = {k: v for k, v in os.environ.items() if k != "SECPLAN_DATABASE_URL"}
         full_env.update(env or {})
-        self.log = root.parent / f"server-{self.port}.log"
+        where = root.parent if root is not None else (cwd or Path.cwd())
+        self.log = where / f"server-{self.port}.log"
         self._log = self.log.open("w")
+        target = [str(root)] if root is not None else []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "secplan", "serve", str(root), "--port", str(self.port)],
+            [sys.executable, "-m", "secplan", "serve", *target, "--port", str(self.port), *args],
             env=full_env,
+            cwd=cwd,
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log.read_text()}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -66,5 +67,17 @@ def test_demo_pages_in_the_browser(demo_root: Path, page) -> None:
         page.goto(server.url + "/board")
         assert page.locator(".column-closed .card").count() >= 1
         shot(page, "demo-board")
+    finally:
+        server.stop()
+
+
+def test_serve_demo_command_serves_the_filled_example(tmp_path: Path) -> None:
+    """What `make demo` runs: `secplan serve --demo` from a fresh directory."""
+    server = LiveServer(None, args=("--demo",), cwd=tmp_path, timeout=120)
+    try:
+        plans = httpx.get(server.url + "/plans.json", timeout=30).json()["plans"]
+        assert any(p["progress"]["closed"] for p in plans)
+        assert (tmp_path / DEMO_DIR / READY_MARK).exists()
+        assert "Serving" in server.log.read_text()
     finally:
         server.stop()
