@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from secplan.markdown import parse_plan
+from secplan.model import Plan
 from tests.conftest import FIXTURES
 
 PARSER_FIXTURES = FIXTURES / "parser"
 
 
-def load(name: str, **kwargs) -> object:
+def load(name: str, **kwargs: Any) -> Plan:
     return parse_plan((PARSER_FIXTURES / name).read_text(encoding="utf-8"), **kwargs)
 
 
