@@ -259,3 +259,16 @@ def test_check_never_crashes_on_the_corpora(corpora: Path) -> None:
     assert "Traceback" not in result.stderr
     data = findings(result)
     assert data and not [f for f in data if f["code"] == "SP900"]
+
+
+def test_symlink_leaving_the_root_is_reported_under_its_own_name(
+    lint_handbook: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside.md"
+    outside.write_text(CLEAN_PLAN)
+    (lint_handbook / "escape.md").symlink_to(outside)
+    data = findings(run_cli("check", "--select", "SP100", "--format", "json", cwd=lint_handbook))
+    assert [(f["path"], f["code"]) for f in data] == [
+        ("binary.md", "SP100"),
+        ("escape.md", "SP100"),
+    ]

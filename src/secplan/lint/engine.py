@@ -17,6 +17,7 @@ from secplan.config import Config
 from secplan.errors import UsageError
 from secplan.lint.context import LENIENT_STATUSES, LintContext
 from secplan.lint.registry import RULES, Finding, RuleInfo, all_rules, load_rule_modules
+from secplan.lint.rules_anchors import plan_id_for as plan_id
 from secplan.model import READY_OR_LATER, Plan
 
 if TYPE_CHECKING:
@@ -171,6 +172,16 @@ def display_path(path: Path, cwd: Path | None = None) -> str:
         return resolved.as_posix()
 
 
+def _shown(prefix: str | None, rel_path: str, path: Path, cwd: Path | None) -> str:
+    """The displayed path of a file of the handbook: the root's displayed path + rel_path.
+
+    Built from the relative path rather than resolved, so a symlink is shown as itself.
+    """
+    if prefix is None or not rel_path:
+        return display_path(path, cwd)
+    return f"{prefix.rstrip('/')}/{rel_path}" if prefix else rel_path
+
+
 def _unknown(code: str) -> RuleInfo:
     return RuleInfo(code=code, name=f"parser-{code.lower()}", default_severity="error", summary="")
 
@@ -220,10 +231,7 @@ class Engine:
         it, paths are built from ``plan.rel_path`` instead of resolving each file.
         """
         status = ctx.status(plan)
-        if prefix is not None and plan.rel_path:
-            path = f"{prefix.rstrip('/')}/{plan.rel_path}" if prefix else plan.rel_path
-        else:
-            path = display_path(plan.path, cwd)
+        path = _shown(prefix, plan.rel_path, plan.path, cwd)
         raw: list[Finding] = [
             Finding(d.code, d.message, d.line, d.column, fixable=d.fixable, source="parser")
             for d in plan.diagnostics
@@ -264,7 +272,10 @@ class Engine:
             config=self.config,
             require_ready=require_ready,
             open_threads=open_threads or {},
-            plan_ids=plan_ids if plan_ids is not None else set(by_id),
+            # Files that failed to load are still plans others may link to.
+            plan_ids=plan_ids
+            if plan_ids is not None
+            else set(by_id) | {plan_id(e.rel_path) for e in handbook.errors},
             plans_by_id=by_id,
             whole_handbook=whole_handbook,
         )
@@ -276,7 +287,8 @@ class Engine:
         for error in handbook.errors:
             result.files_unreadable += 1
             finding = Finding(error.code or "SP100", error.message, error.line, error.column)
-            done = self._finish(finding, None, None, display_path(error.path, cwd), error.rel_path)
+            shown = _shown(prefix, error.rel_path, error.path, cwd)
+            done = self._finish(finding, None, None, shown, error.rel_path)
             if done is not None:
                 result.findings.append(done)
         for info in self.handbook_rules:
