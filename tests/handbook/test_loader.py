@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from secplan.errors import NotFoundError, UsageError
 from secplan.handbook import find_plan_files, load_handbook, plan_id, resolve_plan_path
 from secplan.handbook.loader import MAX_FILE_BYTES
+from tests.conftest import EXAMPLE_HANDBOOK
 
 
 def write(path: Path, text: str) -> Path:
@@ -166,3 +170,25 @@ def test_plans_get_their_content_hash(handbook: Path) -> None:
     hb = load_handbook(handbook)
     hashes = {p.content_hash for p in hb.plans}
     assert len(hashes) == 5 and all(len(h) == 64 for h in hashes)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.binary(max_size=300), min_size=1, max_size=4))
+def test_arbitrary_bytes_never_raise(contents: list[bytes]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for n, data in enumerate(contents):
+            (root / f"p{n}.md").write_bytes(data)
+        hb = load_handbook(root, use_cache=False)
+        assert len(hb.plans) + len(hb.errors) == len(contents)
+        assert all(e.code == "SP100" and e.line >= 1 for e in hb.errors)
+
+
+def test_the_example_handbook_loads_cleanly() -> None:
+    hb = load_handbook(EXAMPLE_HANDBOOK, use_cache=False)
+    assert hb.errors == [] and len(hb.plans) >= 3
+    assert hb.catalog_path is not None
+    assert sum(len(plan.items) for plan in hb.plans) > 5
+    for plan in hb.plans:
+        assert plan.title and plan.sections
+        assert not [d for d in plan.diagnostics if d.code in ("SP103", "SP106")]
