@@ -75,10 +75,11 @@ def test_select_accepts_comma_separated_and_lower_case() -> None:
     assert enabled == {"SP304", "SP306"}
 
 
-def test_unknown_pattern_is_a_usage_error() -> None:
+@pytest.mark.parametrize("pattern", ["SP999x", "S", "sp9999", "unresolved"])
+def test_unknown_pattern_is_a_usage_error(pattern: str) -> None:
     with pytest.raises(UsageError) as err:
-        Selector.build(["SP999x"])
-    assert err.value.exit_code == 2 and "SP999x" in err.value.message
+        Selector.build([pattern])
+    assert err.value.exit_code == 2 and pattern in err.value.message
 
 
 def test_suppression_comment_silences_only_its_code_on_its_line() -> None:

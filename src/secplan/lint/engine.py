@@ -7,6 +7,7 @@ loader could not read (``handbook.errors``) — goes through the same pipeline h
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -70,8 +71,13 @@ def _split(values: Iterable[str]) -> list[str]:
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
 
+_CODE_PREFIX = re.compile(r"SP\d{0,3}", re.IGNORECASE)
+
+
 def _matches(pattern: str, info: RuleInfo) -> bool:
-    return pattern in ("ALL", info.name) or info.code.startswith(pattern.upper())
+    if pattern in ("ALL", info.name):
+        return True
+    return bool(_CODE_PREFIX.fullmatch(pattern)) and info.code.startswith(pattern.upper())
 
 
 @dataclass
