@@ -233,6 +233,24 @@ def test_unresolved_review_threads_from_the_store(clean: Path) -> None:
     assert run_cli("check", cwd=clean).returncode == 0
 
 
+@pytest.mark.postgres
+def test_review_threads_from_a_database_url(clean: Path, database_url: str) -> None:
+    from secplan.store import open_store
+    from secplan.store.reviews import create_thread
+
+    _ready(clean)
+    with open_store(clean, database_url) as store, store.session() as session:
+        create_thread(session, "clean", "work", "Work", "ana", "Which Vault cluster?")
+        create_thread(session, "other", "work", "Work", "ana", "Not this plan.")
+    result = run_cli(
+        "check", "--format", "json", env={"SECPLAN_DATABASE_URL": database_url}, cwd=clean
+    )
+    assert [(f["code"], f["message"]) for f in findings(result)] == [
+        ("SP501", "1 unresolved review thread (see `secplan serve`)")
+    ]
+    assert not (clean / ".secplan" / "secplan.db").exists()
+
+
 # --- robustness -----------------------------------------------------------------------------
 
 
