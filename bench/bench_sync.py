@@ -128,6 +128,9 @@ def scenario(name: str, plans: int, items: int, database_url: str | None) -> Non
                 lambda: apply_plans(tracker, handbook.plans, config, all_plans=True)
             )
             assert first.ok, first.failed[:3]
+            # The first re-apply may still write bookkeeping (records of milestones shared by
+            # several plans); the second is the steady state that is measured.
+            apply_plans(tracker, handbook.plans, config, all_plans=True)
             counter = StatementCounter(tracker.store.engine)
             t_again, again = timed(
                 lambda: apply_plans(tracker, handbook.plans, config, all_plans=True)

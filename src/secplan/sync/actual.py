@@ -33,6 +33,8 @@ class Actual:
     records: dict[Key, SyncRecord] = field(default_factory=dict)
     #: plan ids that have marked issues in the searched projects (for orphaned plans)
     marked_plans: set[str] = field(default_factory=set)
+    #: plan id -> item ids with marked issues (so per-plan lookups never scan every issue)
+    items_by_plan: dict[str, set[str]] = field(default_factory=dict)
 
     def add_issue(self, issue: TrackedIssue) -> None:
         """Index one issue by ref and by marker."""
@@ -41,6 +43,7 @@ class Actual:
         if found is not None:
             plan_id, item = found
             bucket = self.issues_by_key.setdefault((plan_id, item), [])
+            self.items_by_plan.setdefault(plan_id, set()).add(item)
             if all(i.ref != issue.ref for i in bucket):
                 bucket.append(issue)
                 bucket.sort(key=lambda i: (i.project, i.iid))
@@ -115,4 +118,4 @@ def records_by_plan(records: dict[Key, SyncRecord]) -> dict[str, list[SyncRecord
     out: dict[str, list[SyncRecord]] = defaultdict(list)
     for rec in records.values():
         out[rec.plan].append(rec)
-    return out
+    return dict(out)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from secplan.sync.actual import Actual
+from secplan.sync.actual import Actual, records_by_plan
 from secplan.sync.desired import (
     EPIC_ITEM,
     DesiredEpic,
@@ -165,7 +165,12 @@ class _PlanDiffer:
     """Builds the :class:`PlanDiff` of one plan."""
 
     def __init__(
-        self, dp: DesiredPlan, actual: Actual, create_epic: bool, planned: dict[Any, str]
+        self,
+        dp: DesiredPlan,
+        actual: Actual,
+        create_epic: bool,
+        planned: dict[Any, str],
+        by_plan: dict[str, list[SyncRecord]],
     ) -> None:
         self.dp = dp
         self.actual = actual
@@ -176,6 +181,7 @@ class _PlanDiffer:
             plan=dp.id, path=dp.plan.rel_path, status=dp.plan.status, mode=self.mode
         )
         self.claimed: set[str] = set()  # issue refs matched to a current item
+        self.by_plan = by_plan
 
     def rec(self, kind: str, item: str) -> SyncRecord | None:
         return self.actual.records.get((self.dp.id, kind, item))
@@ -467,10 +473,8 @@ class _PlanDiffer:
 
     def orphans(self) -> None:
         wanted = {d.item for d in self.dp.issues}
-        for (plan_id, item), issues in sorted(self.actual.issues_by_key.items()):
-            if plan_id != self.dp.id or item in wanted:
-                continue
-            for issue in issues:
+        for item in sorted(self.actual.items_by_plan.get(self.dp.id, set()) - wanted):
+            for issue in self.actual.issues_by_key[(self.dp.id, item)]:
                 if issue.ref not in self.claimed:
                     self.claimed.add(issue.ref)
                     self._add(
@@ -482,8 +486,9 @@ class _PlanDiffer:
                         issue.project,
                         note="its item is no longer in the plan",
                     )
-        for (plan_id, kind, item), rec in sorted(self.actual.records.items()):
-            if plan_id != self.dp.id or kind != "issue" or item in wanted:
+        for rec in sorted(self.by_plan.get(self.dp.id, []), key=lambda r: r.item):
+            item = rec.item
+            if rec.kind != "issue" or item in wanted:
                 continue
             known = self.actual.issues_by_ref.get(rec.ref)
             if known is not None and known.ref not in self.claimed:
@@ -505,7 +510,8 @@ def diff_plans(
     """The changes for every plan (in order); with ``all_plans``, issues of plans that no longer
     exist are reported as orphans under their old plan id."""
     planned: dict[Any, str] = {}
-    out = [_PlanDiffer(dp, actual, create_epic, planned).run() for dp in plans]
+    by_plan = records_by_plan(actual.records)
+    out = [_PlanDiffer(dp, actual, create_epic, planned, by_plan).run() for dp in plans]
     if all_plans:
         known = {dp.id for dp in plans}
         gone: dict[str, PlanDiff] = {}

@@ -82,7 +82,7 @@ class StoreState:
 
         from secplan.store.models import SyncState as Row
 
-        query = sa.select(Row)
+        query = sa.select(Row.plan_id, Row.kind, Row.item_id, Row.ref, Row.content_hash, Row.pushed)
         if plan_ids is not None:
             ids = sorted(set(plan_ids))
             if len(ids) <= 500:
@@ -91,7 +91,7 @@ class StoreState:
                 wanted = set(ids)
         out: dict[Key, SyncRecord] = {}
         with self.store.read_session() as s:
-            for row in s.scalars(query):
+            for row in s.execute(query):
                 if plan_ids is not None and len(ids) > 500 and row.plan_id not in wanted:
                     continue
                 rec = SyncRecord(
@@ -101,7 +101,6 @@ class StoreState:
                     ref=row.ref or "",
                     content_hash=row.content_hash or "",
                     pushed=dict(row.pushed or {}),
-                    updated_at=row.updated_at,
                 )
                 out[rec.key] = rec
         return out
