@@ -39,6 +39,7 @@ class PlanCache:
         self.writable = True
         self.hits = 0
         self.misses = 0
+        self.used: set[str] = set()  # keys of this load, kept by prune()
 
     def _entry(self, key: str) -> Path:
         return self.dir / key[:2] / f"{key}.json"

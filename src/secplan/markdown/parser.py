@@ -231,7 +231,7 @@ class _BodyWalker:
                         para_text.append("\n")
                 after_empty_link = False
                 continue
-            kind, value = next(iter(event.items()))
+            ((kind, value),) = event.items()
             if kind == "Text":
                 if code_depth:
                     continue
