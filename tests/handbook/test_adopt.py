@@ -262,3 +262,10 @@ def test_broken_plan_front_matter_stops_adoption_before_any_write(handbook: Path
     assert result.returncode == 1
     assert "security-enclave.html.md" in result.stderr and "Traceback" not in result.stderr
     assert _snapshot(handbook) == before
+
+
+def test_edit_keeps_a_byte_order_mark_in_front() -> None:
+    out = edit_front_matter_text(
+        "\ufeff---\ntitle: X\n---\nbody\n", FrontMatterEdit(set={"epic": "g&1"})
+    )
+    assert out == "\ufeff---\ntitle: X\nepic: g&1\n---\nbody\n"

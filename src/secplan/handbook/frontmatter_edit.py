@@ -116,6 +116,9 @@ def edit_front_matter_text(text: str, edit: FrontMatterEdit, *, path: Path | Non
     A file without front matter gets one. Raises :class:`SecplanError` naming the file when the
     front matter is not a YAML mapping.
     """
+    if text.startswith("\ufeff"):
+        # A byte-order mark stays in front; the front matter starts right after it.
+        return "\ufeff" + edit_front_matter_text(text[1:], edit, path=path)
     newline = "\r\n" if "\r\n" in text.split("\n", 1)[0] + "\n" else "\n"
     split = _split(text)
     if split is None:
