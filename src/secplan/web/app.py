@@ -183,6 +183,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Open the database (and run its migrations) before the first request, not during it.
+        _ = app.state.ctx.tracker
         yield
         app.state.ctx.close()
 
