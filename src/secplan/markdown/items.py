@@ -128,6 +128,9 @@ TITLE_RULES = (
 )
 
 
+# Issue titles are plain text: bold and emphasis markers go, their text stays.
+_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")
 _CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 _PLACEHOLDER = re.compile(r"\x00(\d+)\x00")
 
@@ -165,6 +168,8 @@ def split_title(raw: str) -> TitleTokens:
     text = masked.hide(_URL, text) if "://" in text else text
     for rule in TITLE_RULES:
         text = rule(text, tokens)
+    text = _STRONG.sub(r"\2", text) if "**" in text or "__" in text else text
+    text = _EMPHASIS.sub(r"\1", text) if "*" in text else text
     text = masked.restore(text)
     title = _SPACE_BEFORE_PUNCT.sub(r"\1", _SPACES.sub(" ", text)).strip()
     # Tokens taken from the end leave dangling separators ("Fix it -", "Fix it ,").
