@@ -146,3 +146,12 @@ def test_catalog_pages_through_many_plans(client: TestClient, handbook: Path) ->
     assert "Plans 1–20 of 30 matching" in html
     assert 'href="/?q=bulk&amp;offset=20&amp;limit=20"' in html
     assert client.get("/plans.json", params={"limit": 0}).status_code == 422
+
+
+def test_plan_ids_with_odd_characters_are_quoted_in_links(
+    client: TestClient, handbook: Path
+) -> None:
+    (handbook / "odd name#1.md").write_text("---\ntitle: Odd plan\n---\n\n# Odd\n", "utf-8")
+    html = client.get("/", params={"q": "odd"}).text
+    assert 'href="/plans/odd%20name%231"' in html
+    assert client.get("/plans/odd%20name%231").status_code == 200

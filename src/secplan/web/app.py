@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 from fastapi import FastAPI, Request
@@ -53,7 +54,13 @@ def safe_url(url: object) -> str:
     return "#"
 
 
+def path_quote(value: object, safe: str = "/") -> str:
+    """Percent-encode a plan id or anchor for use in a URL path (``/`` kept for nested ids)."""
+    return quote(str(value), safe=safe)
+
+
 TEMPLATES.env.filters["safe_url"] = safe_url
+TEMPLATES.env.filters["path_quote"] = path_quote
 
 
 def lint_readiness(
