@@ -99,3 +99,20 @@ def test_show_reports_parse_problems(handbook: Path) -> None:
     result = run_cli("show", "bad", "--root", str(handbook), "-f", "json")
     assert result.returncode == 0, result.stderr
     assert [d["code"] for d in json.loads(result.stdout)["diagnostics"]] == ["SP106"]
+
+
+def test_show_refuses_the_catalog_page(handbook: Path) -> None:
+    result = run_cli("show", "index.md", "--root", str(handbook))
+    assert result.returncode == 1
+    assert "is not a plan" in result.stderr
+
+
+def test_show_a_file_outside_the_handbook_is_a_usage_error(
+    handbook: Path, tmp_path_factory
+) -> None:
+    other = tmp_path_factory.mktemp("other") / "stray.md"
+    other.write_text("# Stray\n", encoding="utf-8")
+    result = run_cli("show", str(other), "--root", str(handbook))
+    assert result.returncode == 2
+    assert "not inside the handbook" in result.stderr
+    assert "Traceback" not in result.stderr
