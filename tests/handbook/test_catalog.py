@@ -6,11 +6,16 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
+import pyromark
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from secplan.config import Config
 from secplan.errors import NotFoundError
-from secplan.handbook import load_handbook
+from secplan.handbook import Handbook, load_handbook
 from secplan.handbook.catalog import (
     END_MARKER,
     START_MARKER,
@@ -19,6 +24,7 @@ from secplan.handbook.catalog import (
     render_catalog_table,
     write_catalog,
 )
+from secplan.model import Link, Plan
 from tests.conftest import EXAMPLE_HANDBOOK
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -208,3 +214,62 @@ def test_middleman_catalog_page_name(tmp_path: Path) -> None:
     )
     assert write_catalog(load_handbook(tmp_path))
     assert "| [P](./p) | draft |  |  |" in index.read_text(encoding="utf-8")
+
+
+def _cells(table: str) -> list[list[tuple[str, str | None]]]:
+    """Rows of (cell text, first link target) as pyromark reads the table."""
+    rows: list[list[tuple[str, str | None]]] = []
+    text: list[str] = []
+    link: str | None = None
+    options = pyromark.Options.ENABLE_TABLES | pyromark.Options.ENABLE_STRIKETHROUGH
+    for event in pyromark.events(table, options=options):
+        ev: Any = event
+        if ev == {"Start": "TableRow"}:
+            rows.append([])
+        elif ev == {"Start": "TableCell"}:
+            text, link = [], None
+        elif ev == {"End": "TableCell"} and rows:
+            rows[-1].append(("".join(text), link))
+        elif isinstance(ev, dict) and "Start" in ev and isinstance(ev["Start"], dict):
+            if "Link" in ev["Start"] and link is None:
+                link = ev["Start"]["Link"]["dest_url"]
+        elif isinstance(ev, dict):
+            for key in ("Text", "Code"):
+                if key in ev:
+                    text.append(ev[key])
+    return rows
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    titles=st.lists(
+        st.text(
+            alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1
+        ).filter(lambda t: t.strip()),
+        min_size=1,
+        max_size=4,
+    ),
+    resource_title=st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), max_size=20),
+)
+def test_any_title_reads_back_exactly_from_the_table(
+    titles: list[str], resource_title: str
+) -> None:
+    root = Path("/nonexistent-handbook")
+    plans = [
+        Plan(
+            id=f"p{i}",
+            path=root / f"p{i}.md",
+            rel_path=f"p{i}.md",
+            title=title,
+            resources=[Link(resource_title, "https://e.example/a b|c")],
+        )
+        for i, title in enumerate(titles)
+    ]
+    handbook = Handbook(root=root, config=Config(root=root), plans=plans)
+    rows = _cells(render_catalog_table(handbook))
+    assert len(rows) == len(titles)
+    for i, (row, title) in enumerate(zip(rows, titles, strict=True)):
+        assert len(row) == 4
+        assert row[0] == (" ".join(title.split()), f"./p{i}")
+        shown = " ".join(resource_title.split()) or "https://e.example/a b|c"
+        assert row[3] == (shown, "https://e.example/a b%7Cc")

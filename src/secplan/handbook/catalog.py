@@ -30,7 +30,7 @@ from typing import Any
 
 from secplan.errors import NotFoundError
 from secplan.handbook.loader import Handbook
-from secplan.model import Link, Plan
+from secplan.model import STATUSES, Link, Plan
 from secplan.refs import parse_epic_ref
 
 START_MARKER = "<!-- secplan:catalog -->"
@@ -39,6 +39,7 @@ HEADER = ("Plan", "Status", "Epic", "Other Resources and Links")
 
 _START_RE = re.compile(r"^\s{0,3}<!--\s*secplan:catalog\s*-->\s*$")
 _END_RE = re.compile(r"^\s{0,3}<!--\s*/secplan:catalog\s*-->\s*$")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|&~])")
 _FENCE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 
 
@@ -65,13 +66,21 @@ class _Region:
 
 
 def _escape_cell(text: str) -> str:
-    """Make text safe inside a table cell: one line, pipes escaped."""
-    text = " ".join(text.split())
-    return text.replace("|", "\\|")
+    """Make free text safe inside a table cell: one line, shown as written.
+
+    Every character Markdown could read as syntax inside a cell (emphasis, code, links, HTML,
+    entities, strikethrough, the cell separator) is backslash-escaped.
+    """
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def _escape_ref(text: str) -> str:
+    """A validated reference or status: only the cell separator can matter."""
+    return " ".join(text.split()).replace("|", "\\|")
 
 
 def _escape_link_text(text: str) -> str:
-    return _escape_cell(text).replace("[", "\\[").replace("]", "\\]")
+    return _escape_cell(text)
 
 
 def _link_target(url: str) -> str:
@@ -112,7 +121,8 @@ def _epic_cell(plan: Plan, gitlab_url: str | None) -> str:
     if not text or not isinstance(text, str):
         return ""
     url = epic_url(plan, gitlab_url)
-    return _md_link(text, url) if url else _escape_cell(text)
+    shown = _escape_ref(text) if plan.epic else _escape_cell(text)
+    return f"[{shown}]({_link_target(url)})" if url else shown
 
 
 def _resources_cell(resources: list[Link]) -> str:
@@ -133,7 +143,7 @@ def render_catalog_table(handbook: Handbook) -> str:
     for plan in _sorted_plans(handbook):
         cells = (
             _md_link(plan.title or plan.id, f"./{plan.id}"),
-            _escape_cell(plan.status),
+            _escape_ref(plan.status) if plan.status in STATUSES else _escape_cell(plan.status),
             _epic_cell(plan, gitlab_url),
             _resources_cell(plan.resources),
         )
