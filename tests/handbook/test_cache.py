@@ -119,3 +119,18 @@ def test_stale_entries_are_pruned_after_a_whole_load(handbook: Path) -> None:
     assert len(entries(handbook)) == 3  # a partial load never prunes
     load_handbook(handbook)
     assert len(entries(handbook)) == 2
+
+
+def test_a_symlinked_cache_directory_is_never_used(handbook: Path, tmp_path_factory) -> None:
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    (elsewhere / ".gitignore").write_text("keep me\n", encoding="utf-8")
+    (elsewhere / "plans" / "ab").mkdir(parents=True)
+    precious = elsewhere / "plans" / "ab" / "data.json"
+    precious.write_text("{}", encoding="utf-8")
+    (handbook / ".secplan").mkdir()
+    (handbook / ".secplan" / "cache").symlink_to(elsewhere, target_is_directory=True)
+    hb = load_handbook(handbook)
+    assert len(hb.plans) == 2
+    assert (elsewhere / ".gitignore").read_text(encoding="utf-8") == "keep me\n"
+    assert precious.exists()
+    assert sorted(p.name for p in (elsewhere / "plans" / "ab").iterdir()) == ["data.json"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from secplan.model import Plan
 CACHE_DIR = Path(".secplan") / "cache" / "plans"
 #: Set to any non-empty value to neither read nor write the cache.
 DISABLE_ENV = "SECPLAN_NO_CACHE"
+_KEY = re.compile(r"[0-9a-f]{64}")
 
 
 def cache_key(content_hash: str, *options: str | None) -> str:
@@ -30,12 +32,26 @@ def cache_key(content_hash: str, *options: str | None) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
+def _safe_location(root: Path) -> bool:
+    """False when part of the cache path is a symbolic link or a non-directory.
+
+    A cloned repository could ship ``.secplan/cache`` as a link to somewhere else; writing
+    (and pruning) there would touch files that are not the cache's.
+    """
+    path = root
+    for part in CACHE_DIR.parts:
+        path = path / part
+        if path.is_symlink() or (path.exists() and not path.is_dir()):
+            return False
+    return True
+
+
 class PlanCache:
     """The cache of one handbook. ``hits``/``misses`` count lookups (for benchmarks)."""
 
     def __init__(self, root: Path, *, enabled: bool = True) -> None:
         self.dir = root / CACHE_DIR
-        self.enabled = enabled and not os.environ.get(DISABLE_ENV)
+        self.enabled = enabled and not os.environ.get(DISABLE_ENV) and _safe_location(root)
         self.writable = True
         self.hits = 0
         self.misses = 0
@@ -69,7 +85,9 @@ class PlanCache:
             if not self.dir.exists():
                 self.dir.mkdir(parents=True, exist_ok=True)
                 # Keep the cache out of version control without touching the user's .gitignore.
-                (self.dir.parent / ".gitignore").write_text("*\n", encoding="utf-8")
+                ignore = self.dir.parent / ".gitignore"
+                if not ignore.exists():
+                    ignore.write_text("*\n", encoding="utf-8")
             entry.parent.mkdir(exist_ok=True)
             payload = json.dumps(plan_to_data(plan), separators=(",", ":"), default=str)
             fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-", suffix=".json")
@@ -93,7 +111,8 @@ class PlanCache:
                 if not sub.is_dir():
                     continue
                 for entry in sub.iterdir():
-                    if entry.suffix == ".json" and entry.stem not in keep:
+                    stem = entry.stem
+                    if entry.suffix == ".json" and _KEY.fullmatch(stem) and stem not in keep:
                         entry.unlink(missing_ok=True)
                         removed += 1
         except OSError:
