@@ -115,6 +115,14 @@ def test_bad_files_are_file_errors_and_the_rest_still_loads(tmp_path: Path) -> N
     assert "10 MB" in errors["huge.md"].message
 
 
+def test_a_fifo_is_refused_instead_of_blocking(tmp_path: Path) -> None:
+    write(tmp_path / "good.md", plan_text("Good"))
+    os.mkfifo(tmp_path / "pipe.md")
+    hb = load_handbook(tmp_path)
+    assert [p.id for p in hb.plans] == ["good"]
+    assert [(e.rel_path, e.message) for e in hb.errors] == [("pipe.md", "not a regular file")]
+
+
 def test_symlinks_leaving_the_root_are_refused(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     root = tmp_path / "handbook"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -192,7 +193,10 @@ def find_plan_files(root: Path) -> list[Path]:
 def read_plan_bytes(path: Path, rel_path: str) -> bytes | FileError:
     """A plan file's bytes, or the FileError saying why it cannot be read (missing, > 10 MB)."""
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+            return FileError(path, rel_path, "SP100", "not a regular file")
+        size = info.st_size
         if size > MAX_FILE_BYTES:
             message = f"file is {size / 1024 / 1024:.1f} MB; plans larger than 10 MB are refused"
             return FileError(path, rel_path, "SP100", message)
