@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -158,6 +159,7 @@ def test_cli_adopt_twice(handbook: Path) -> None:
     assert "Updated front matter: secrets-management" in first.stdout
     assert "incident-drills is on disk but not in the table" in first.stderr
     assert "index.html.md:24" in first.stderr
+    assert "gitlab_url = 'https://gitlab.com'" in first.stderr
     snapshot = _snapshot(handbook)
     second = run_cli("adopt", "--root", str(handbook))
     assert second.returncode == 0, second.stderr
@@ -269,3 +271,21 @@ def test_edit_keeps_a_byte_order_mark_in_front() -> None:
         "\ufeff---\ntitle: X\n---\nbody\n", FrontMatterEdit(set={"epic": "g&1"})
     )
     assert out == "\ufeff---\ntitle: X\nepic: g&1\n---\nbody\n"
+
+
+def test_cli_json_report_and_gitlab_url_hint(handbook: Path) -> None:
+    result = run_cli("adopt", str(handbook), "--dry-run", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["dry_run"] is True and data["catalog_changed"] is True
+    assert data["unknown_rows"] == [{"line": 24, "text": "Bug bounty triage (archived)"}]
+    assert data["suggested_gitlab_url"] == "https://gitlab.com"
+
+    (handbook / "secplan.toml").write_text('gitlab_url = "https://gitlab.com"\n')
+    text = run_cli("adopt", str(handbook))
+    assert text.returncode == 0 and "gitlab_url" not in text.stderr
+    index = (handbook / "index.html.md").read_text(encoding="utf-8")
+    assert (
+        "[gitlab-com/gl-security&12](https://gitlab.com/groups/gitlab-com/gl-security/-/epics/12)"
+        in index
+    )

@@ -103,6 +103,7 @@ def adopt(
                 "unlisted_plans": report.unlisted_plans,
                 "unknown_rows": [{"line": ln, "text": t} for ln, t in report.unknown_rows],
                 "conflicts": report.conflicts,
+                "suggested_gitlab_url": report.suggested_gitlab_url,
             }
         )
         return
@@ -127,10 +128,10 @@ def adopt(
         )
     for note in report.conflicts:
         err_console.print(f"Warning: {escape(note)}")
-    if report.epic_links_without_gitlab_url:
+    if report.suggested_gitlab_url:
         err_console.print(
-            "Hint: set gitlab_url (e.g. 'https://gitlab.com') in secplan.toml so the catalog"
-            " links each epic instead of showing its reference"
+            f"Hint: add gitlab_url = {escape(repr(report.suggested_gitlab_url))} to secplan.toml"
+            " so the catalog links each epic instead of showing its reference"
         )
 
 

@@ -86,7 +86,9 @@ class AdoptReport:
     unlisted_plans: list[str] = field(default_factory=list)  # on disk, not in the table
     unknown_rows: list[tuple[int, str]] = field(default_factory=list)  # (line, first cell)
     conflicts: list[str] = field(default_factory=list)  # human-readable notes
-    epic_links_without_gitlab_url: bool = False
+    #: Where the table's epic links pointed ("https://gitlab.com") when no gitlab_url is set:
+    #: without it the generated table shows epic references instead of links.
+    suggested_gitlab_url: str | None = None
 
 
 def _body_offset(text: str) -> int:
@@ -228,8 +230,9 @@ def _plan_edit(
             if current is None:
                 new_epic = str(ref)
                 edit.set["epic"] = new_epic
-                if url.startswith(("http://", "https://")):
-                    report.epic_links_without_gitlab_url = True
+                if url.startswith(("http://", "https://")) and not report.suggested_gitlab_url:
+                    parts = urlsplit(url)
+                    report.suggested_gitlab_url = f"{parts.scheme}://{parts.netloc}"
                 continue
             if current == str(ref):
                 continue
@@ -305,7 +308,7 @@ def adopt_handbook(handbook: Handbook, *, dry_run: bool = False) -> AdoptReport:
         plan.resources.extend(new_resources)
     report.unlisted_plans = sorted(set(plans) - listed)
     if getattr(handbook.config, "gitlab_url", None):
-        report.epic_links_without_gitlab_url = False
+        report.suggested_gitlab_url = None
 
     data = page.encode("utf-8")
     newline = "\r\n" if b"\r\n" in data[table.start : table.end] else "\n"
