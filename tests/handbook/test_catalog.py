@@ -273,3 +273,17 @@ def test_any_title_reads_back_exactly_from_the_table(
         assert row[0] == (" ".join(title.split()), f"./p{i}")
         shown = " ".join(resource_title.split()) or "https://e.example/a b|c"
         assert row[3] == (shown, "https://e.example/a b%7Cc")
+
+
+@pytest.mark.corpora
+def test_catalog_of_real_planning_documents_is_a_well_formed_table(corpora: Path) -> None:
+    handbook = load_handbook(corpora, use_cache=False)  # never write a cache into the corpora
+    assert len(handbook.plans) > 50
+    table = render_catalog_table(handbook)
+    rows = _cells(table)
+    assert len(rows) == len(handbook.plans)
+    plans = sorted(handbook.plans, key=lambda p: p.id)
+    for row, plan in zip(rows, plans, strict=True):
+        assert len(row) == 4
+        assert row[0] == (" ".join((plan.title or plan.id).split()), f"./{plan.id}")
+    assert json.loads(json.dumps(catalog_json(handbook)))[0]["id"] == plans[0].id
