@@ -74,7 +74,7 @@ def adopt(
     root_arg: Annotated[
         Path | None,
         typer.Argument(
-            metavar="[ROOT]", help="Handbook root (default: --root or the current directory)."
+            metavar="ROOT", help="Handbook root (default: --root or the current directory)."
         ),
     ] = None,
     root: RootOption = None,
