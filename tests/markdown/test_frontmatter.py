@@ -170,3 +170,11 @@ def test_toml_front_matter_is_reported_and_skipped() -> None:
     assert codes(plan) == [("SP106", 1)]
     assert "TOML" in plan.diagnostics[0].message
     assert [(s.title, s.line) for s in plan.sections] == [("Work", 4)]
+
+
+def test_repeated_keys_are_reported_and_the_last_one_wins() -> None:
+    plan = parse_plan("---\ntitle: First\nstatus: draft\ntitle: Second\n---\n")
+    assert codes(plan) == [("SP106", 4)]
+    assert "line 2" in plan.diagnostics[0].message
+    assert plan.title == "Second"
+    assert plan.front_matter_lines["title"] == 4

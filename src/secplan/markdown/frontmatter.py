@@ -156,7 +156,30 @@ def read_front_matter(yaml_text: str, first_line: int = 2) -> FrontMatter:
         return fm
     fm.node = node
     fm.data = {str(k): v for k, v in data.items()}
+    fm.diagnostics.extend(_duplicate_keys(node, first_line))
     return fm
+
+
+def _duplicate_keys(node: yaml.MappingNode, first_line: int) -> list[Diagnostic]:
+    """YAML keeps the last of two equal keys silently; the first value would be lost unseen."""
+    seen: dict[str, int] = {}
+    problems = []
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            continue
+        line = int(key.start_mark.line) + first_line
+        if key.value in seen:
+            problems.append(
+                Diagnostic(
+                    "SP106",
+                    f"front matter key '{key.value}' is repeated (first on line "
+                    f"{seen[key.value]}); only this last value is used",
+                    line=line,
+                )
+            )
+        else:
+            seen[key.value] = line
+    return problems
 
 
 def _check_bounds(root: yaml.Node) -> str | None:
@@ -182,7 +205,7 @@ def _check_bounds(root: yaml.Node) -> str | None:
 def _key_node(node: yaml.Node | None, key: str) -> tuple[yaml.Node, yaml.Node] | None:
     if not isinstance(node, yaml.MappingNode):
         return None
-    for k, v in node.value:
+    for k, v in reversed(node.value):  # the last of repeated keys is the one YAML keeps
         if isinstance(k, yaml.ScalarNode) and k.value == key:
             return k, v
     return None

@@ -43,7 +43,7 @@ from secplan.model import (
 from secplan.refs import parse_issue_ref
 
 #: Bump whenever parsing results change, so cached results from older code are not reused.
-PARSER_VERSION = "6"
+PARSER_VERSION = "7"
 
 OPTIONS = (
     pyromark.Options.ENABLE_TASKLISTS
