@@ -87,3 +87,17 @@ def test_printing_an_unmanaged_catalog_works_with_a_note(tmp_path: Path) -> None
 def test_bad_format_is_a_usage_error(handbook: Path) -> None:
     result = run_cli("catalog", "--format", "yaml", "--root", str(handbook))
     assert result.returncode == 2
+
+
+def test_unwritable_page_is_a_clear_error(tmp_path: Path) -> None:
+    from secplan.errors import SecplanError
+    from secplan.handbook.catalog import atomic_write
+
+    with pytest.raises(SecplanError, match="cannot write the file") as info:
+        atomic_write(tmp_path / "missing-dir" / "index.md", "x")
+    assert info.value.path == (tmp_path / "missing-dir" / "index.md").resolve()
+    page = tmp_path / "page.md"
+    page.write_text("old")
+    atomic_write(page, "new\r\n")
+    assert page.read_bytes() == b"new\r\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".page")] == []

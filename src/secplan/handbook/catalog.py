@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from secplan.errors import NotFoundError
+from secplan.errors import NotFoundError, SecplanError
 from secplan.handbook.loader import Handbook
 from secplan.model import STATUSES, Link, Plan
 from secplan.refs import parse_epic_ref
@@ -229,18 +229,26 @@ def catalog_status(handbook: Handbook) -> CatalogStatus:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` (UTF-8, newlines as given) without a half-written file."""
+    """Replace ``path`` with ``text`` (UTF-8, newlines as given) without a half-written file.
+
+    A file that cannot be written raises :class:`SecplanError` naming it (never a traceback).
+    """
     path = path.resolve()  # a symlinked page is written through, not replaced by a file
-    mode = path.stat().st_mode if path.exists() else None
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        mode = path.stat().st_mode if path.exists() else None
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise SecplanError(f"cannot write the file: {exc.strerror or exc}", path=path) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
         if mode is not None:
             os.chmod(tmp, mode & 0o7777)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise SecplanError(f"cannot write the file: {exc.strerror or exc}", path=path) from None
         raise
 
 
