@@ -17,6 +17,13 @@ from typing import Any
 import pyromark
 
 from secplan.markdown import items as item_syntax
+from secplan.markdown.assemble import (
+    Heading,
+    assign_item_ids,
+    build_sections,
+    duplicate_anchors,
+    resolve_item_ref,
+)
 from secplan.markdown.frontmatter import apply_front_matter, read_front_matter, split_front_matter
 from secplan.markdown.kramdown import (
     extension_blocks,
@@ -29,18 +36,14 @@ from secplan.markdown.kramdown import (
 )
 from secplan.markdown.lines import LineTable
 from secplan.markdown.requirements import generate_items, requirement_id, strongest_keyword
-from secplan.markdown.slugs import SlugRegistry, gitlab_slug, slugify
 from secplan.model import (
     Anchor,
-    Diagnostic,
     LinkUse,
     Marker,
     Plan,
     Requirement,
-    Section,
     WorkItem,
 )
-from secplan.refs import parse_issue_ref
 
 #: Bump whenever parsing results change, so cached results from older code are not reused.
 PARSER_VERSION = "7"
@@ -56,17 +59,6 @@ OPTIONS = (
 _MARKER = re.compile(r"\b(TODO|TBD|FIXME|XXX)\b")
 _SUPPRESS = re.compile(r"<!--\s*secplan\s*:\s*ignore\s+([A-Za-z0-9_,\s]+?)\s*-->", re.IGNORECASE)
 _BLOCK_STARTS = frozenset({"List", "CodeBlock", "BlockQuote", "Table", "HtmlBlock", "Heading"})
-
-
-@dataclass
-class _Heading:
-    title: str
-    level: int
-    line: int
-    column: int
-    explicit_id: str | None
-    no_toc: bool
-    source: str = ""  # the heading as written (kramdown derives its ids from this)
 
 
 @dataclass
@@ -189,7 +181,7 @@ class _BodyWalker:
         self.lines = LineTable(body, first_line)
         self.flavour = flavour
         self.project = project
-        self.headings: list[_Heading] = []
+        self.headings: list[Heading] = []
         self.items: list[_PendingItem] = []
         self.requirements: list[_PendingRequirement] = []
         self.manual: list[_PendingAnchor] = []
@@ -383,7 +375,7 @@ class _BodyWalker:
         classes = set(data.get("classes") or ()) | set(attrs.classes)
         line, column = self.lines.position(start)
         self.headings.append(
-            _Heading(
+            Heading(
                 title=" ".join(strip_ials(text).split()),
                 level=int(str(data["level"])[1:]),
                 line=line,
@@ -394,7 +386,7 @@ class _BodyWalker:
             )
         )
 
-    def _apply_heading_ial(self, heading: _Heading, text: str) -> None:
+    def _apply_heading_ial(self, heading: Heading, text: str) -> None:
         attrs = parse_ial(text)
         if attrs.id:
             heading.explicit_id = attrs.id
@@ -463,7 +455,7 @@ class _BodyWalker:
 
     def _finish(self) -> None:
         plan = self.plan
-        anchors = self._assign_anchors()
+        plan.sections, anchors = build_sections(self.headings, self.flavour, self.lines.last_line)
 
         def section_anchor(index: int) -> str | None:
             return plan.sections[index].anchor if index >= 0 else None
@@ -479,7 +471,7 @@ class _BodyWalker:
                 )
             )
         plan.anchors = anchors
-        self._duplicate_anchors()
+        plan.diagnostics.extend(duplicate_anchors(anchors))
         counters: dict[str | None, int] = {}
         # Nested list items end before their parents; number requirements in reading order.
         self.requirements.sort(key=lambda r: r.line)
@@ -499,108 +491,10 @@ class _BodyWalker:
             )
         for pending_item in self.items:
             pending_item.item.section = section_anchor(pending_item.section)
-            self._resolve_ref(pending_item)
+            problem = resolve_item_ref(pending_item.item, pending_item.refs, self.project)
+            if problem:
+                plan.diagnostics.append(problem)
         work_items = [p.item for p in self.items]
         work_items.extend(generate_items(plan.requirements_mode, plan.requirements, plan.sections))
-        self._assign_item_ids(work_items)
+        plan.diagnostics.extend(assign_item_ids(work_items))
         plan.items = work_items
-
-    def _assign_anchors(self) -> list[Anchor]:
-        registry = SlugRegistry()
-        anchors: list[Anchor] = []
-        sections = self.plan.sections
-        for heading in self.headings:
-            if heading.explicit_id:
-                anchor, kind = heading.explicit_id, "explicit"
-            else:
-                text = heading.source if self.flavour == "kramdown" else heading.title
-                slug = slugify(text, self.flavour) or "section"
-                anchor, kind = registry.unique(slug), "heading"
-            sections.append(
-                Section(
-                    title=heading.title,
-                    level=heading.level,
-                    anchor=anchor,
-                    line=heading.line,
-                    explicit=kind == "explicit",
-                    no_toc=heading.no_toc,
-                )
-            )
-            anchors.append(Anchor(anchor, heading.line, heading.column, kind=kind))  # type: ignore[arg-type]
-        # A section ends before the next heading of the same or a higher level.
-        open_sections: list[Section] = []
-        for section in sections:
-            while open_sections and open_sections[-1].level >= section.level:
-                open_sections.pop().end_line = section.line - 1
-            open_sections.append(section)
-        for section in open_sections:
-            section.end_line = self.lines.last_line
-        for heading_anchor, section in zip(anchors, sections, strict=True):
-            heading_anchor.section = section.anchor
-        return anchors
-
-    def _duplicate_anchors(self) -> None:
-        auto = {a.id for a in self.plan.anchors if a.kind == "heading"}
-        seen: dict[str, int] = {}
-        for anchor in self.plan.anchors:
-            if anchor.kind == "heading":
-                continue
-            if anchor.id in seen:
-                message = f"anchor '{anchor.id}' is already defined on line {seen[anchor.id]}"
-            elif anchor.id in auto:
-                message = f"anchor '{anchor.id}' clashes with a heading's automatic anchor"
-            else:
-                seen[anchor.id] = anchor.line
-                continue
-            self.plan.diagnostics.append(
-                Diagnostic("SP201", message, line=anchor.line, column=anchor.column)
-            )
-
-    def _resolve_ref(self, pending: _PendingItem) -> None:
-        if not pending.refs:
-            return
-        written = pending.refs[0]
-        ref = parse_issue_ref(written, default_project=self.project)
-        if ref is not None:
-            pending.item.ref = str(ref)
-            return
-        pending.item.ref = written
-        hint = (
-            " (set 'tracker:' in the front matter or secplan.toml to resolve '#IID')"
-            if written.startswith("#")
-            else ""
-        )
-        self.plan.diagnostics.append(
-            Diagnostic(
-                "SP103",
-                f"work item reference {written!r} is not an issue reference{hint}",
-                line=pending.item.line,
-                column=pending.item.column,
-            )
-        )
-
-    def _assign_item_ids(self, work_items: list[WorkItem]) -> None:
-        explicit: dict[str, int] = {}
-        for item in work_items:
-            if not item.explicit_id:
-                continue
-            if item.id in explicit:
-                self.plan.diagnostics.append(
-                    Diagnostic(
-                        "SP201",
-                        f"work item id '{item.id}' is already used on line {explicit[item.id]}",
-                        line=item.line,
-                        column=item.column,
-                    )
-                )
-            else:
-                explicit[item.id] = item.line
-        registry = SlugRegistry()
-        for item in work_items:
-            if item.explicit_id:
-                continue
-            base = item.id if item.generated else gitlab_slug(item.title) or "item"
-            candidate = registry.unique(base)
-            while candidate in explicit:
-                candidate = registry.unique(base)
-            item.id = candidate
