@@ -142,6 +142,8 @@ def create_plan(
             fh.write(text)
     except FileExistsError:
         raise SecplanError(f"{path.name} already exists", path=path) from None
+    except OSError as exc:
+        raise SecplanError(f"cannot write the plan: {exc.strerror or exc}", path=path) from None
     return path
 
 
