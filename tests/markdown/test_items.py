@@ -198,3 +198,11 @@ def test_acceptance_helper_ignores_other_lines() -> None:
         "it works",
         "shipped",
     ]
+
+
+def test_items_in_a_blockquote_have_clean_descriptions() -> None:
+    plan = parse_plan("> - [ ] Quoted item %M\n>   Some detail here.\n>   Acceptance: it works\n")
+    item = plan.items[0]
+    assert (item.title, item.milestone) == ("Quoted item", "M")
+    assert item.description == "Some detail here.\nAcceptance: it works"
+    assert item.acceptance == ["it works"]

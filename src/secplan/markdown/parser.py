@@ -46,7 +46,7 @@ from secplan.model import (
 )
 
 #: Bump whenever parsing results change, so cached results from older code are not reused.
-PARSER_VERSION = "7"
+PARSER_VERSION = "8"
 
 OPTIONS = (
     pyromark.Options.ENABLE_TASKLISTS
@@ -117,6 +117,21 @@ def _heading_source(raw: str) -> str:
         text = " ".join(line.strip() for line in lines[:-1]) if len(lines) > 1 else lines[0]
         text = _ATTR_BLOCK.sub("", text)
     return strip_ials(text).strip()
+
+
+_QUOTE_PREFIX = re.compile(r"^\s{0,3}>(?:\s?>)*")
+
+
+def _strip_quote(line: str, depth: int) -> str:
+    """``line`` without up to ``depth`` blockquote markers (and one space after each)."""
+    for _ in range(depth):
+        stripped = line.lstrip()
+        if not stripped.startswith(">"):
+            break
+        line = stripped[1:]
+        if line.startswith(" "):
+            line = line[1:]
+    return line
 
 
 def _byte_offsets(text: str, positions: list[Any], base: int) -> list[int]:
@@ -426,6 +441,10 @@ class _BodyWalker:
         title_line = self.lines.line(frame.marker_end)
         end_line = self.lines.line(max(frame.start, frame.end - 1))
         nested = [self.lines.line_text(n) for n in range(title_line + 1, end_line + 1)]
+        quote = _QUOTE_PREFIX.match(self.lines.line_text(title_line))
+        if quote:  # an item inside a blockquote: its description lines carry the same '>'s
+            depth = quote.group(0).count(">")
+            nested = [_strip_quote(line, depth) for line in nested]
         description = item_syntax.dedent_description(nested)
         tokens = item_syntax.split_title(raw)
         spike = item_syntax.is_spike(tokens.title)
