@@ -397,7 +397,10 @@ class _BodyWalker:
                 column=column,
                 explicit_id=data.get("id") or attrs.id,
                 no_toc="no_toc" in classes,
-                source=_heading_source(self.lines.data[start:end].decode("utf-8", "replace")),
+                # Only kramdown ids need the heading as written; GitLab's use the text.
+                source=_heading_source(self.lines.data[start:end].decode("utf-8", "replace"))
+                if self.flavour == "kramdown"
+                else "",
             )
         )
 
