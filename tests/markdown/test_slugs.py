@@ -46,3 +46,9 @@ def test_repeats_get_numbered_suffixes_and_never_reuse_a_taken_id() -> None:
     registry = SlugRegistry()
     got = [registry.unique(s) for s in ("intro", "intro", "intro-1", "intro")]
     assert got == ["intro", "intro-1", "intro-1-1", "intro-2"]
+
+
+def test_faithful_numbering_repeats_what_the_renderers_do() -> None:
+    registry = SlugRegistry(faithful=True)
+    got = [registry.unique(s) for s in ("intro", "intro", "intro-1", "intro")]
+    assert got == ["intro", "intro-1", "intro-1", "intro-2"]

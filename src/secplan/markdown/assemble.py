@@ -30,7 +30,7 @@ def build_sections(
     headings: list[Heading], flavour: str, last_line: int
 ) -> tuple[list[Section], list[Anchor]]:
     """Sections with anchors and end lines, and the heading anchors, in document order."""
-    registry = SlugRegistry()
+    registry = SlugRegistry(faithful=True)
     sections: list[Section] = []
     anchors: list[Anchor] = []
     for heading in headings:

@@ -46,7 +46,7 @@ from secplan.model import (
 )
 
 #: Bump whenever parsing results change, so cached results from older code are not reused.
-PARSER_VERSION = "8"
+PARSER_VERSION = "9"
 
 OPTIONS = (
     pyromark.Options.ENABLE_TASKLISTS

@@ -50,15 +50,21 @@ def slugify(text: str, flavour: str = "gitlab") -> str:
 
 
 class SlugRegistry:
-    """Makes anchors unique the way both renderers do: repeats get ``-1``, ``-2``, ..."""
+    """Numbers repeats the way both renderers do: the second ``x`` is ``x-1``, then ``x-2``...
 
-    def __init__(self) -> None:
+    GitLab and kramdown count repeats per base text only, so a heading literally titled
+    ``Intro 1`` after two ``Intro`` headings gets ``intro-1`` a second time; ``faithful=True``
+    (headings) reproduces that. The default never hands out an id twice (work item ids).
+    """
+
+    def __init__(self, *, faithful: bool = False) -> None:
         self._counts: dict[str, int] = {}
         self._used: set[str] = set()
+        self._faithful = faithful
 
     def unique(self, slug: str) -> str:
-        """``slug`` itself the first time, then ``slug-1``, ``slug-2``... never a taken one."""
-        if slug not in self._counts and slug not in self._used:
+        """``slug`` itself the first time, then ``slug-1``, ``slug-2``..."""
+        if slug not in self._counts and (self._faithful or slug not in self._used):
             self._counts[slug] = 0
             self._used.add(slug)
             return slug
@@ -66,7 +72,7 @@ class SlugRegistry:
         while True:
             n += 1
             candidate = f"{slug}-{n}"
-            if candidate not in self._used:
+            if self._faithful or candidate not in self._used:
                 self._counts[slug] = n
                 self._used.add(candidate)
                 return candidate
