@@ -241,3 +241,21 @@ def test_plan_names_no_project(handbook_dir: Path, tracker: CountingTracker):
     assert "names no tracker project" in errors["token-hardening"][0]
     assert errors["scanner-rollout"] == []  # it names its own project and is applied
     assert Counter(tracker.names()) == {"create_milestone": 1, "create_issue": 2}
+
+
+def test_plan_title_and_milestone_dates_are_pushed(handbook_dir: Path, tracker: CountingTracker):
+    apply(handbook_dir, tracker, create_epic=True)
+    plan_file = handbook_dir / "token-hardening.md"
+    edit(plan_file, "title: API token hardening", "title: API and deploy token hardening")
+    edit(plan_file, "    due: 2027-04-30", "    due: 2027-05-14")
+    result = apply(handbook_dir, tracker, create_epic=True)
+    # The epic's title, the milestone's due date, and the plan link text in the four issues.
+    assert Counter(tracker.names()) == {"update_epic": 1, "update_milestone": 1, "update_issue": 4}
+    assert {tuple(kw) for _name, _args, kw in tracker.writes if _name == "update_issue"} == {
+        ("description",)
+    }
+    epic = tracker.inner.get_epic(result.epics["token-hardening"])
+    assert epic is not None and epic.title == "API and deploy token hardening"
+    enforce = tracker.inner.get_milestone("appsec", "Enforce")
+    assert enforce is not None and str(enforce.due) == "2027-05-14"
+    assert apply(handbook_dir, tracker, create_epic=True).writes == 0
