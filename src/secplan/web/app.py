@@ -112,6 +112,9 @@ class WebContext:
         self._store: Any = None
         self._tracker: Any = None
         self._open_lock = threading.Lock()
+        #: (monotonic time, web.data.IssueIndex) of the last tracker read, shared by requests.
+        self.index_cache: tuple[float, Any] | None = None
+        self.index_lock = threading.Lock()
         self.store_error: str | None = None
 
     def _open(self) -> None:

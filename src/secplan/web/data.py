@@ -7,7 +7,6 @@ keep working on a handbook that has never been synced.
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -70,8 +69,6 @@ class IssueIndex:
         )
 
 
-_index_lock = threading.Lock()
-_index_cache: dict[int, tuple[float, IssueIndex]] = {}
 #: Seconds an issue index is reused; page loads within this window share one query.
 INDEX_TTL = 1.0
 
@@ -81,8 +78,8 @@ def issue_index(ctx: WebContext) -> IssueIndex:
     tracker = ctx.tracker
     if tracker is None:
         return IssueIndex()
-    with _index_lock:
-        hit = _index_cache.get(id(ctx))
+    with ctx.index_lock:
+        hit = ctx.index_cache
         if hit is not None and time.monotonic() - hit[0] < INDEX_TTL:
             return hit[1]
         index = IssueIndex()
@@ -97,14 +94,8 @@ def issue_index(ctx: WebContext) -> IssueIndex:
                 by_plan[_decode(m.group(1))][_decode(m.group(2))] = issue
         index.by_plan = dict(by_plan)
         index.by_epic = dict(by_epic)
-        _index_cache[id(ctx)] = (time.monotonic(), index)
+        ctx.index_cache = (time.monotonic(), index)
         return index
-
-
-def invalidate(ctx: WebContext) -> None:
-    """Forget the cached issue index (after a write)."""
-    with _index_lock:
-        _index_cache.pop(id(ctx), None)
 
 
 def issue_dict(issue: TrackedIssue) -> dict[str, Any]:
