@@ -155,3 +155,11 @@ def test_plan_ids_with_odd_characters_are_quoted_in_links(
     html = client.get("/", params={"q": "odd"}).text
     assert 'href="/plans/odd%20name%231"' in html
     assert client.get("/plans/odd%20name%231").status_code == 200
+
+
+def test_plan_shows_remaining_work_from_coverage(client: TestClient) -> None:
+    data = client.get("/plans/vulnerability-sla-dashboard.json").json()["remaining"]
+    assert data["totals"]["uncovered"] == len(data["uncovered"]) > 0  # nothing synced yet
+    assert any(c["kind"] == "marker" and "TODO" in c["text"] for c in data["candidates"])
+    html = client.get("/plans/vulnerability-sla-dashboard").text
+    assert "Remaining work" in html and "Items without an issue" in html

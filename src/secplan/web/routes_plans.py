@@ -13,6 +13,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from secplan.errors import SecplanError
 from secplan.model import Plan, Section
 from secplan.tracker.base import TrackedIssue
 from secplan.web.app import WebContext, get_ctx, render
@@ -46,6 +47,22 @@ def diagnostics(ctx: WebContext, plan: Plan) -> list[dict[str, Any]]:
         {"code": f.code, "severity": f.severity, "message": f.message, "line": f.line}
         for f in findings
     ]
+
+
+def remaining_work(ctx: WebContext, plan: Plan) -> dict[str, Any] | None:
+    """What ``secplan coverage`` says for this plan: totals, uncovered items, candidates."""
+    tracker = ctx.tracker
+    if tracker is None:
+        return None
+    from secplan.sync.coverage import coverage
+
+    try:
+        [pc] = coverage(tracker, [plan], ctx.config)
+    except SecplanError as exc:
+        return {"problems": [exc.message], "totals": {}, "candidates": [], "uncovered": []}
+    data = pc.to_json()
+    data["uncovered"] = [i for i in data["items"] if i["state"] is None and not i["done"]]
+    return data
 
 
 def _in_section(line: int, section: Section) -> bool:
@@ -112,6 +129,7 @@ def plan_view(ctx: WebContext, plan: Plan) -> dict[str, Any]:
         )
     progress = index.progress(plan)
     return {
+        "remaining": remaining_work(ctx, plan),
         "id": plan.id,
         "title": plan.title or plan.id,
         "status": plan.status,
