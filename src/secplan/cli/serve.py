@@ -64,6 +64,7 @@ def serve(
 
         err_console.print(f"Preparing the demo handbook in {DEMO_DIR}/ ...")
         base = prepare_demo(reset=reset_demo)
+        database_url = None  # the demo owns its database: the SQLite file inside its copy
     else:
         base = resolve_root(root_arg or root)
         if not base.is_dir():
