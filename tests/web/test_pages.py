@@ -111,6 +111,8 @@ def test_epic_board_and_progress_from_the_tracker(client: TestClient, handbook: 
     assert [i["title"] for i in opened["issues"]] == ["Pilot"] and closed["issues"] == []
     board = client.get("/board.json").json()
     assert [len(c["issues"]) for c in board["columns"]] == [1, 1]
+    capped = client.get("/board.json", params={"limit": 1}).json()["columns"]
+    assert [c["count"] for c in capped] == [1, 1]
     row = next(
         p
         for p in client.get("/plans.json").json()["plans"]

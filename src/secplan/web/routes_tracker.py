@@ -85,7 +85,13 @@ def epic_page(ref: str, request: Request, ctx: Annotated[WebContext, Depends(get
     return render(request, "epic.html", title=f"{view['title']} ({view['ref']})", epic=view)
 
 
-def board_view(ctx: WebContext, label: str | None, milestone: str | None) -> dict[str, Any]:
+#: Cards per board column; the JSON and the page say how many there are in all.
+COLUMN_LIMIT = 300
+
+
+def board_view(
+    ctx: WebContext, label: str | None, milestone: str | None, limit: int = COLUMN_LIMIT
+) -> dict[str, Any]:
     """Issues in two columns, opened and closed, filtered like a label-scoped GitLab board."""
     _tracker(ctx)
     issues = list(issue_index(ctx).by_ref.values())
@@ -101,13 +107,22 @@ def board_view(ctx: WebContext, label: str | None, milestone: str | None) -> dic
         "labels": labels,
         "milestones": milestones,
         "columns": [
-            {"state": state, "issues": [issue_dict(i) for i in issues if i.state == state]}
+            _column(state, [i for i in issues if i.state == state], limit)
             for state in ("opened", "closed")
         ],
     }
 
 
+def _column(state: str, issues: list[Any], limit: int) -> dict[str, Any]:
+    return {
+        "state": state,
+        "count": len(issues),
+        "issues": [issue_dict(i) for i in issues[:limit]],
+    }
+
+
 LabelQ = Annotated[str | None, Query(description="Only issues with this label.")]
+LimitQ = Annotated[int, Query(ge=1, le=10_000, description="Cards per column.")]
 MilestoneQ = Annotated[str | None, Query(description="Only issues in this milestone.")]
 
 
@@ -116,9 +131,10 @@ def board_json(
     ctx: Annotated[WebContext, Depends(get_ctx)],
     label: LabelQ = None,
     milestone: MilestoneQ = None,
+    limit: LimitQ = COLUMN_LIMIT,
 ) -> dict[str, Any]:
     """Issues in columns opened / closed."""
-    return board_view(ctx, label or None, milestone or None)
+    return board_view(ctx, label or None, milestone or None, limit)
 
 
 @router.get("/board", summary="Issue board", response_class=Response)
