@@ -165,3 +165,22 @@ def test_plan_shows_remaining_work_from_coverage(client: TestClient) -> None:
     assert any(c["kind"] == "marker" and "TODO" in c["text"] for c in data["candidates"])
     html = client.get("/plans/vulnerability-sla-dashboard").text
     assert "Remaining work" in html and "Items without an issue" in html
+
+
+def test_a_broken_database_still_shows_the_plans(handbook: Path) -> None:
+    from secplan.web.app import create_app
+
+    (handbook / ".secplan").mkdir(exist_ok=True)
+    (handbook / ".secplan" / "secplan.db").write_bytes(b"this is not a database" * 100)
+    with TestClient(create_app(handbook)) as c:
+        assert c.get("/").status_code == 200
+        page = c.get("/plans/ci-runner-secrets-rotation")
+        assert page.status_code == 200 and 'id="design"' in page.text
+        assert c.get("/board.json").status_code == 503
+        token = c.cookies.get("secplan_csrf")
+        r = c.post(
+            "/plans/ci-runner-secrets-rotation/threads",
+            data={"section": "design", "body": "x", "csrf_token": token},
+        )
+        assert r.status_code == 503
+    assert (handbook / ".secplan" / "secplan.db").read_bytes().startswith(b"this is not")

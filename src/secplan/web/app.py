@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from secplan import __version__
@@ -126,7 +127,7 @@ class WebContext:
 
                 self._tracker = open_tracker(self.root, database_url=self.database_url)
                 self._store = getattr(self._tracker, "store", None)
-            except (ImportError, SecplanError) as exc:  # plans still show without a store
+            except (ImportError, SecplanError, SQLAlchemyError) as exc:  # plans still show
                 self.store_error = f"tracker unavailable: {exc}"
 
     @property

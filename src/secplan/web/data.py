@@ -6,17 +6,44 @@ keep working on a handbook that has never been synced.
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec, TypeVar, cast
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from secplan.errors import SecplanError
 from secplan.model import Plan
 from secplan.tracker.base import TrackedIssue
 from secplan.web.app import WebContext
 
+log = logging.getLogger("secplan.web")
+P = ParamSpec("P")
+T = TypeVar("T")
+
 _MARKER = re.compile(r"<!-- secplan:plan=(\S+) item=(\S+) -->")
+
+
+def degrades(default: Callable[[], Any]) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    """A database failure turns into "nothing known" (logged), so plan pages still render."""
+
+    def wrap(fn: Callable[P, T]) -> Callable[P, T]:
+        @functools.wraps(fn)
+        def inner(*args: P.args, **kwargs: P.kwargs) -> T:
+            try:
+                return fn(*args, **kwargs)
+            except (SQLAlchemyError, SecplanError) as exc:
+                log.warning("tracker data unavailable in %s: %s", fn.__name__, exc)
+                return cast(T, default())
+
+        return inner
+
+    return wrap
 
 
 def _decode(value: str) -> str:
@@ -73,6 +100,7 @@ class IssueIndex:
 INDEX_TTL = 1.0
 
 
+@degrades(IssueIndex)
 def issue_index(ctx: WebContext) -> IssueIndex:
     """All issues, grouped by plan, item and epic (one query, reused for ``INDEX_TTL``)."""
     tracker = ctx.tracker
@@ -113,6 +141,7 @@ def issue_dict(issue: TrackedIssue) -> dict[str, Any]:
     }
 
 
+@degrades(list)
 def threads_for(ctx: WebContext, plan: Plan) -> list[dict[str, Any]]:
     """Review threads of a plan as dicts; ``outdated`` when their section anchor is gone."""
     store = ctx.store
@@ -165,6 +194,7 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+@degrades(dict)
 def feedback_flags(ctx: WebContext, plan: Plan) -> dict[str, bool]:
     """section anchor -> True where the author asked for feedback."""
     store = ctx.store
@@ -176,6 +206,7 @@ def feedback_flags(ctx: WebContext, plan: Plan) -> dict[str, bool]:
         return dict(reviews.feedback_requested(session, plan.id))
 
 
+@degrades(dict)
 def open_thread_counts(ctx: WebContext) -> dict[str, int]:
     """plan id -> unresolved review threads (empty without a store)."""
     store = ctx.store
