@@ -68,6 +68,9 @@ def test_xss_payloads_are_inert_in_the_html(client: TestClient) -> None:
             for name in ("href", "src", "action"):
                 value = "".join((attrs.get(name) or "").split()).lower()
                 assert not value.startswith(("javascript:", "data:text")), (url, tag, attrs)
+    svg = client.get("/plans/xss-probe/progress")
+    assert svg.status_code == 200 and "<script" not in svg.text.lower()
+    assert "default-src 'none'" in svg.headers["content-security-policy"]
     data = client.get("/plans/xss-probe.json").json()
     assert "<script" in data["title"]  # JSON keeps the data; HTML escapes it
     assert "&lt;script&gt;" in client.get("/plans/xss-probe").text
