@@ -220,6 +220,10 @@ def page(chromium, request: pytest.FixtureRequest):
     dialogs: list[str] = []
     pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     pg.dialogs = dialogs  # type: ignore[attr-defined]
+    # Console errors, e.g. Content-Security-Policy violations: our own pages must cause none.
+    errors: list[str] = []
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.console_errors = errors  # type: ignore[attr-defined]
     try:
         yield pg
     finally:

@@ -46,6 +46,13 @@ def test_catalog_filter_open_plan_and_follow_toc(live_server: LiveServer, page) 
     assert page.evaluate("document.querySelector(':target').id") == "design"
     shot(page, "plan-design-anchor")
 
+    # The heading's own permalink goes to the same anchor (and app.js copies it when allowed).
+    page.hover("h2#goals")
+    page.click("h2#goals a.permalink")
+    page.wait_for_url(f"**/plans/{PLAN}#goals")
+    # Our pages use no inline script or style, so the strict CSP reports nothing.
+    assert not [e for e in page.console_errors if "Content Security Policy" in e]
+
 
 def test_add_and_resolve_a_review_comment(live_server: LiveServer, page) -> None:
     page.goto(f"{live_server.url}/plans/{PLAN}")
