@@ -184,3 +184,18 @@ def test_a_broken_database_still_shows_the_plans(handbook: Path) -> None:
         )
         assert r.status_code == 503
     assert (handbook / ".secplan" / "secplan.db").read_bytes().startswith(b"this is not")
+
+
+def test_an_unreadable_plan_fixed_in_place_comes_back(client: TestClient, handbook: Path) -> None:
+    bad = handbook / "broken.md"
+    bad.write_bytes(b"---\ntitle: Broken\n---\n\xff\xfe not utf-8\n")
+    data = client.get("/plans.json").json()
+    assert any(e["path"] == "broken.md" for e in data["errors"])
+    assert "broken" not in [p["id"] for p in data["plans"]]
+    assert "broken.md" in client.get("/").text  # listed under files that could not be read
+    bad.write_text("---\ntitle: Broken no more\n---\n\n# Fixed\n", "utf-8")
+    st = bad.stat()
+    os.utime(bad, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    data = client.get("/plans.json").json()
+    assert not data["errors"]
+    assert "broken" in [p["id"] for p in data["plans"]]

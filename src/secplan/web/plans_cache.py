@@ -98,18 +98,22 @@ class PlansCache:
         self.handbook = handbook
         self._plans = {p.id: p for p in handbook.plans}
         self._by_path = {p.path.resolve(): p.id for p in handbook.plans}
-        self._stamps = {path: _stamp(path) for path in self._by_path}
         self._errors = list(handbook.errors)
+        # Unreadable files are watched too: fixing one in place must bring its plan back.
+        watched = [*self._by_path, *(e.path.resolve() for e in self._errors)]
+        self._stamps = {path: _stamp(path) for path in watched}
         self._last_scan = time.monotonic()
+        self._sync_handbook()
 
     def _reload(self, paths: list[Path]) -> None:
         """Parse these files again (or forget them when gone) and merge the result."""
+        gone = set(paths)
         for path in paths:
             old_id = self._by_path.pop(path, None)
             if old_id is not None:
                 self._plans.pop(old_id, None)
             self._stamps.pop(path, None)
-        self._errors = [e for e in self._errors if e.path.resolve() not in set(paths)]
+        self._errors = [e for e in self._errors if e.path.resolve() not in gone]
         existing = [p for p in paths if p.exists()]
         if existing:
             fresh = load_handbook(self.root, self.config, paths=existing)
@@ -118,6 +122,8 @@ class PlansCache:
                 self._plans[plan.id] = plan
                 self._by_path[resolved] = plan.id
                 self._stamps[resolved] = _stamp(resolved)
+            for error in fresh.errors:
+                self._stamps[error.path.resolve()] = _stamp(error.path)
             self._errors.extend(fresh.errors)
         self._sync_handbook()
 
@@ -144,7 +150,7 @@ class PlansCache:
                 # A file was added, removed or renamed somewhere: list plan files again.
                 self._dir_stamps = dirs
                 on_disk = {p.resolve() for p in find_plan_files(self.root)}
-                known = set(self._by_path) | {e.path.resolve() for e in self._errors}
+                known = set(self._stamps)
                 changed.extend(on_disk - known)
                 changed.extend(known - on_disk)
             for path, stamp in list(self._stamps.items()):
