@@ -76,8 +76,16 @@ def fill_tracker(root: Path) -> None:
         _create_sources(tracker, plans)
         # Promote in the order of the epic iids the plans name, so the refs come out the same.
         for plan in sorted(plans, key=lambda p: _iid(p.epic, "epic")):
-            if plan.source and plan.epic and tracker.get_epic(plan.epic) is None:
+            ref = parse_epic_ref(plan.epic or "")
+            if ref is None or tracker.get_epic(plan.epic or "") is not None:
+                continue
+            if plan.source and tracker.get_issue(plan.source) is not None:
                 tracker.promote_issue(plan.source)
+            # A plan that names an epic but no source issue: create epics up to its iid.
+            while tracker.get_epic(str(ref)) is None:
+                created = tracker.create_epic(ref.path, plan.title or plan.id)
+                if created.iid >= ref.iid:
+                    break
         apply_plans(tracker, plans, handbook.config, all_plans=True)
         _close_some(tracker, plans)
         _backdate(tracker)
