@@ -97,8 +97,10 @@ def handbook(tmp_path: Path) -> Path:
 def client(handbook: Path) -> Iterator[TestClient]:
     """A TestClient on the app for ``handbook`` (its own SQLite tracker under the root)."""
     from secplan.web.app import create_app
+    from secplan.web.security import Auth
 
-    app = create_app(handbook, scan_interval=0.0)
+    # No authentication, whatever the developer's environment holds.
+    app = create_app(handbook, auth=Auth(), scan_interval=0.0)
     with TestClient(app) as c:
         yield c
 
@@ -118,6 +120,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+#: Settings of the developer's own environment that must not leak into a test server.
+_PRIVATE_ENV = {"SECPLAN_DATABASE_URL", "SECPLAN_WEB_TOKENS", "SECPLAN_WEB_USERS"}
+
+
 class LiveServer:
     """``secplan serve`` running in a real subprocess."""
 
@@ -132,7 +138,7 @@ class LiveServer:
         self.root = root
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        full_env = {k: v for k, v in os.environ.items() if k != "SECPLAN_DATABASE_URL"}
+        full_env = {k: v for k, v in os.environ.items() if k not in _PRIVATE_ENV}
         full_env.update(env or {})
         where = root.parent if root is not None else (cwd or Path.cwd())
         self.log = where / f"server-{self.port}.log"

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from secplan.web.demo import DEMO_DIR, READY_MARK, prepare_demo
+from secplan.web.security import Auth
 from tests.web.conftest import LiveServer, shot
 
 
@@ -21,7 +22,7 @@ def test_demo_fills_catalog_epics_issues_progress_and_threads(demo_root: Path) -
     from secplan.web.app import create_app
 
     assert demo_root.name == "handbook" and demo_root.parent.name == DEMO_DIR
-    with TestClient(create_app(demo_root)) as c:
+    with TestClient(create_app(demo_root, auth=Auth())) as c:
         plans = {p["id"]: p for p in c.get("/plans.json").json()["plans"]}
         assert len(plans) >= 3
         with_issues = [p for p in plans.values() if p["progress"]["total"]]

@@ -8,6 +8,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
+from secplan.web.security import Auth
 from tests.web.conftest import csrf
 
 #: Examples per operation: enough to find a crash on every route, small enough for 2 cores.
@@ -19,7 +20,7 @@ def test_no_input_makes_a_server_error(handbook: Path) -> None:
 
     from secplan.web.app import create_app
 
-    app = create_app(handbook, scan_interval=0.0)
+    app = create_app(handbook, auth=Auth(), scan_interval=0.0)
     with TestClient(app) as c:
         token = csrf(c)  # a real cookie/token pair, so fuzzed POSTs reach the handlers
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)

@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from secplan.tracker import open_tracker
+from secplan.web.security import Auth
 
 
 def test_catalog_lists_every_plan_with_status_epic_and_readiness(client: TestClient) -> None:
@@ -172,7 +173,7 @@ def test_a_broken_database_still_shows_the_plans(handbook: Path) -> None:
 
     (handbook / ".secplan").mkdir(exist_ok=True)
     (handbook / ".secplan" / "secplan.db").write_bytes(b"this is not a database" * 100)
-    with TestClient(create_app(handbook)) as c:
+    with TestClient(create_app(handbook, auth=Auth())) as c:
         assert c.get("/").status_code == 200
         page = c.get("/plans/ci-runner-secrets-rotation")
         assert page.status_code == 200 and 'id="design"' in page.text

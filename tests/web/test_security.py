@@ -138,7 +138,8 @@ def test_authentication_with_token_and_user(handbook: Path) -> None:
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "::"])
 def test_serve_refuses_non_loopback_without_auth(handbook: Path, host: str) -> None:
-    result = run_cli("serve", str(handbook), "--host", host, "--port", "9")
+    no_auth = {"SECPLAN_WEB_TOKENS": "", "SECPLAN_WEB_USERS": ""}
+    result = run_cli("serve", str(handbook), "--host", host, "--port", "9", env=no_auth)
     assert result.returncode == 2
     assert "Error:" in result.stderr and "without authentication" in result.stderr
     assert "Hint:" in result.stderr and "SECPLAN_WEB_TOKENS" in result.stderr
