@@ -1,1 +1,0 @@
-"""secplan.site."""
