@@ -13,7 +13,13 @@ from alembic.runtime.migration import MigrationContext
 
 from secplan.errors import TrackerError
 from secplan.store import default_database_path, open_store
-from secplan.store.engine import alembic_config, create_engine_for, current_revision, head_revision
+from secplan.store.engine import (
+    HEAD_REVISION,
+    alembic_config,
+    create_engine_for,
+    current_revision,
+    head_revision,
+)
 from secplan.store.models import Base
 
 
@@ -98,3 +104,29 @@ def test_concurrent_first_opens_migrate_once(postgres_url: str, tmp_path: Path) 
     engine = create_engine_for(postgres_url)
     assert current_revision(engine) == head_revision()
     engine.dispose()
+
+
+def test_the_head_constant_matches_the_migration_scripts() -> None:
+    assert head_revision() == HEAD_REVISION
+
+
+def test_opening_an_up_to_date_database_does_not_load_alembic(
+    database_url: str, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    open_store(tmp_path, database_url).close()
+    code = (
+        "import sys; from pathlib import Path; from secplan.store import open_store; "
+        "open_store(Path('.'), sys.argv[1]).close(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, database_url],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "[]"
