@@ -22,6 +22,16 @@ def _pg_bin() -> Path | None:
     return Path(candidates[-1]).parent if candidates else None
 
 
+def _service_user() -> str:
+    import pwd
+
+    try:
+        pwd.getpwnam("postgres")
+        return "postgres"
+    except KeyError:
+        return "nobody"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -32,7 +42,8 @@ def _free_port() -> int:
 def throwaway_postgres() -> Iterator[str]:
     """Start a PostgreSQL server on a free loopback port; yield its SQLAlchemy URL; stop it.
 
-    initdb refuses to run as root, so as root the server runs as the ``postgres`` user.
+    initdb refuses to run as root, so as root the server runs as the ``postgres`` user (or
+    ``nobody`` where the server binaries were installed without creating that user).
     """
     bindir = _pg_bin()
     if bindir is None:
@@ -42,8 +53,9 @@ def throwaway_postgres() -> Iterator[str]:
     port = _free_port()
     prefix: list[str] = []
     if os.geteuid() == 0:
-        prefix = ["runuser", "-u", "postgres", "--"]
-        shutil.chown(tmp, user="postgres")
+        user = _service_user()
+        prefix = ["runuser", "-u", user, "--"]
+        shutil.chown(tmp, user=user)
         os.chmod(tmp, 0o700)
     run = lambda *cmd: subprocess.run(  # noqa: E731
         [*prefix, *cmd], check=True, capture_output=True, text=True, cwd=tmp
