@@ -145,6 +145,34 @@ def test_paths_files_ids_and_folders_limit_the_check(lint_handbook: Path) -> Non
     assert plans("--root", str(lint_handbook), str(lint_handbook / "empty.md")) == {"empty"}
 
 
+def test_plan_id_of_a_folder_plan_with_root_elsewhere() -> None:
+    # admin-mfa is admin-mfa/index.md; the working directory is not the handbook.
+    result = run_cli("check", "admin-mfa", "--root", "examples/handbook", cwd=PROJECT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.endswith("(1 plan checked)\n") or " in 1 plan." in result.stdout
+
+
+def test_plan_ids_resolve_every_layout_the_loader_knows(tmp_path: Path) -> None:
+    root = tmp_path / "hb"
+    gappy = CLEAN_PLAN.replace("  Configure", "x\n\nConfigure")  # too little detail: SP304
+    for rel in ("flat.md", "folder/index.md", "site/index.html.md", "page.html.md"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(gappy)
+    (root / "index.md").write_text("# Plans\n")
+
+    def plans(*ids: str) -> set[str]:
+        args = ("check", "--root", "hb", "--format", "json", "--select", "SP304", *ids)
+        result = run_cli(*args, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        return {str(f["plan"]) for f in findings(result)}
+
+    assert plans("flat") == {"flat"}
+    assert plans("folder", "site/") == {"folder", "site"}
+    assert plans("page") == {"page"}
+    missing = run_cli("check", "--root", "hb", "nope", cwd=tmp_path)
+    assert missing.returncode == 2 and "no file, folder or plan named 'nope'" in missing.stderr
+
+
 def test_checking_one_file_still_knows_the_other_plans(lint_handbook: Path) -> None:
     (lint_handbook / "linker.md").write_text(
         CLEAN_PLAN.replace("## Work\n", "## Work\n\nSee [ready](./ready-plan) and [x](./nope).\n")

@@ -8,27 +8,9 @@ from typing import Any
 
 from secplan.lint.context import LintContext
 from secplan.lint.registry import Finding, declare, rule
+from secplan.markdown import KNOWN_KEYS
 from secplan.model import STATUSES, Plan
 from secplan.refs import parse_epic_ref, parse_issue_ref
-
-#: Every front-matter key of the plan format; anything else is reported as SP105 (info).
-KNOWN_KEYS: frozenset[str] = frozenset(
-    {
-        "title",
-        "status",
-        "epic",
-        "source",
-        "tracker",
-        "owners",
-        "labels",
-        "confidential",
-        "milestones",
-        "resources",
-        "ssot",
-        "superseded_by",
-        "requirements",
-    }
-)
 
 declare(
     "SP100",
@@ -89,25 +71,26 @@ def invalid_status(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
 )
 def invalid_reference(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
     """A reference in front matter (epic, source) is not a GitLab reference or URL."""
-    fm = plan.front_matter
-    epic = fm.get("epic")
-    if epic not in (None, "") and (
-        not isinstance(epic, str) or parse_epic_ref(epic, ctx.config.group) is None
-    ):
-        yield Finding(
-            "SP103",
-            f"`epic` {epic!r} is not an epic reference (`group/sub&16` or an epic URL)",
-            _key_line(plan, "epic"),
-        )
-    source = fm.get("source")
-    if source not in (None, "") and (
-        not isinstance(source, str) or parse_issue_ref(source, ctx.config.tracker) is None
-    ):
-        yield Finding(
-            "SP103",
-            f"`source` {source!r} is not an issue reference (`group/project#12` or an issue URL)",
-            _key_line(plan, "source"),
-        )
+    references = (
+        (
+            "epic",
+            parse_epic_ref,
+            ctx.config.group,
+            "an epic reference (`group/sub&16` or an epic URL)",
+        ),
+        (
+            "source",
+            parse_issue_ref,
+            ctx.config.tracker,
+            "an issue reference (`group/project#12` or an issue URL)",
+        ),
+    )
+    for key, parse, default, expected in references:
+        value = plan.front_matter.get(key)
+        if value in (None, ""):
+            continue
+        if not isinstance(value, str) or parse(value, default) is None:
+            yield Finding("SP103", f"`{key}` {value!r} is not {expected}", _key_line(plan, key))
 
 
 def _valid_date(value: Any) -> bool:

@@ -13,11 +13,9 @@ from pathlib import Path
 
 from secplan.config import Config, load_config
 from secplan.errors import UsageError
+from secplan.handbook.loader import CATALOG_NAMES, resolve_plan_path
 from secplan.lint.engine import CheckResult, Engine, Selector
 from secplan.lint.fix import apply_fixes
-
-CATALOG_NAMES = ("index.md", "_index.md", "index.html.md")
-PLAN_SUFFIXES = (".md", ".html.md", "/index.md", "/index.html.md")
 
 
 @dataclass
@@ -60,17 +58,6 @@ def _nearest_handbook(path: Path) -> Path | None:
     return None
 
 
-def _plan_file(root: Path, ref: str) -> Path | None:
-    ref = ref.strip().strip("/")
-    if not ref:
-        return None
-    for suffix in PLAN_SUFFIXES:
-        candidate = root / (ref + suffix)
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def resolve_targets(args: Iterable[str], root: Path | None, cwd: Path) -> list[Target]:
     """Group PATH arguments by the handbook root they belong to."""
     if root is not None and not root.is_dir():
@@ -110,7 +97,8 @@ def resolve_targets(args: Iterable[str], root: Path | None, cwd: Path) -> list[T
             hb = hb or _nearest_handbook(path) or path.parent
             add(hb, None if path.parent == hb and path.name in CATALOG_NAMES else path)
         else:
-            plan = _plan_file(base, arg)
+            # A plan id (`admin-mfa` for `admin-mfa/index.md`), resolved as everywhere else.
+            plan = resolve_plan_path(base, arg) if arg.strip().strip("/") else None
             if plan is None:
                 raise UsageError(
                     f"no file, folder or plan named {arg!r}",
