@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from secplan.handbook import load_handbook
+from secplan.markdown import parse_plan
 from secplan.markdown.render import neutralise_kramdown, render_markdown, split_front_matter
 from tests.web.conftest import NESTED_PLAN, XSS_PLAN
 
@@ -89,3 +92,49 @@ def test_neutralise_keeps_line_count() -> None:
 def test_rendering_without_parser_sections_still_gives_ids() -> None:
     rendered = render_markdown("# One\n\n## Two\n{: #second}\n\n## Two\n")
     assert [e.anchor for e in rendered.toc] == ["one", "second", "two"]
+
+
+def test_headings_without_parser_sections_follow_the_anchor_flavour() -> None:
+    body = "## 2. Numbered & co\n\n## 2. Numbered & co\n\n## 1.15\n"
+    for flavour, expected in (
+        ("gitlab", ["2-numbered-co", "2-numbered-co-1", "anchor-115"]),
+        ("kramdown", ["numbered--co", "numbered--co-1", "section"]),
+    ):
+        anchors = [e.anchor for e in render_markdown(body, flavour=flavour).toc]
+        assert anchors == expected
+        assert anchors == [s.anchor for s in parse_plan(body, flavour=flavour).sections]
+
+
+def test_block_ial_after_a_heading_gives_its_id_and_no_toc() -> None:
+    rendered = render_markdown("## First\n{: #one .no_toc}\n\n## Second\n{:.no_toc}\n\n## Third\n")
+    assert re.findall(r'<h2 id="([^"]+)"', rendered.html) == ["one", "second", "third"]
+    assert [e.anchor for e in rendered.toc] == ["third"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "---\ntitle: A\n---\n# H\n",
+        "\ufeff---\r\ntitle: A\r\n---\r\n# H\r\n",
+        "---\ntitle: A\n...\n# H\n",
+        "+++\ntitle = 'A'\n+++\n# H\n",
+        "---\ntitle: A\n# no closing fence\n",
+        "--- not front matter\n# H\n",
+        "# H\n",
+    ],
+)
+def test_front_matter_split_is_the_parsers(text: str) -> None:
+    body, offset = split_front_matter(text)
+    plan = parse_plan(text)
+    assert offset == plan.body_line - 1
+    assert body.replace("\r\n", "\n").lstrip("\ufeff") == "\n".join(
+        text.replace("\r\n", "\n").lstrip("\ufeff").split("\n")[offset:]
+    )
+
+
+def test_work_item_ids_and_manual_anchors_become_markup_not_text() -> None:
+    html = render_markdown(
+        '- [ ] Rotate keys %Pilot {#rotate}\n\nSee [](){: name="spot"} here.\n'
+    ).html
+    assert "{#rotate}" not in html and "{:" not in html
+    assert re.search(r'<a id="spot"[^>]*></a>', html)

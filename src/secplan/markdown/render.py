@@ -19,28 +19,23 @@ from typing import Any
 import nh3
 import pyromark
 
+from secplan.markdown.frontmatter import split_front_matter as _split_yaml
+
+# The item-id pattern is private to the parser; importing it keeps one definition of what a
+# work item's `{#id}` is, so the page hides exactly what the parser reads as an id.
+from secplan.markdown.items import _EXPLICIT_ID as _ITEM_ID
+from secplan.markdown.kramdown import IAL, is_ial_only, manual_anchor, parse_ial
+from secplan.markdown.parser import OPTIONS, normalise_newlines
+from secplan.markdown.slugs import SlugRegistry, slugify
 from secplan.model import Section
 
-OPTIONS = (
-    pyromark.Options.ENABLE_TABLES
-    | pyromark.Options.ENABLE_TASKLISTS
-    | pyromark.Options.ENABLE_STRIKETHROUGH
-    | pyromark.Options.ENABLE_HEADING_ATTRIBUTES
-    | pyromark.Options.ENABLE_FOOTNOTES
-)
-
+# Rendered with the parser's options, so the HTML has the headings and items the parser saw.
 _MD = pyromark.Markdown(options=OPTIONS)
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-# A line that is nothing but a kramdown IAL / ALD: `{: #id .class}`, `{:.no_toc}`, `{:toc}`.
-_IAL_LINE = re.compile(r"^\s*\{:[^}\n]*\}\s*$")
-_TOC_LINE = re.compile(r"^\s*\{:\s*toc\s*\}\s*$")
-# `[](){: name="x"}` / `[](#){: name="x"}`: kramdown's manual anchor idiom.
-_MANUAL_ANCHOR = re.compile(r"\[\]\([^)\s]*\)\{:\s*(?:name|id)=[\"']([^\"'\n]+)[\"']\s*\}")
-# An inline IAL after a span or at the end of a line (`text{: .class}`).
-_INLINE_IAL = re.compile(r"\{:\s*[^}\n]*\}")
+# The empty link of kramdown's manual anchor idiom `[](){: name="x"}` / `[](#){: name="x"}`.
+_EMPTY_LINK = re.compile(r"\[\]\([^)\s]*\)")
 _TASK_LINE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[[ xX]\]\s")
-_ITEM_ID = re.compile(r"\s*\{#[\w.:-]+\}\s*$")
 _LIST_LINE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _HEADING_HTML = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S)
 _TAG = re.compile(r"<[^>]+>")
@@ -74,13 +69,16 @@ class RenderedPlan:
     toc: list[TocEntry] = field(default_factory=list)
 
 
-def _fallback_slug(text: str, seen: dict[str, int]) -> str:
-    # GitLab's rule; used only for headings the parser did not report (should not happen).
-    slug = re.sub(r"[^\w\- ]", "", text.lower()).replace(" ", "-")
-    slug = re.sub(r"-+", "-", slug) or "section"
-    n = seen.get(slug, 0)
-    seen[slug] = n + 1
-    return slug if n == 0 else f"{slug}-{n}"
+def _manual_anchors(line: str) -> str:
+    """``[](){: name="x"}`` → ``<a id="x"></a>{: name="x"}`` (the IAL is stripped afterwards)."""
+
+    def one(link: re.Match[str]) -> str:
+        anchor = manual_anchor(line[link.end() :])
+        if anchor is None:
+            return link.group(0)
+        return f'<a id="{html.escape(anchor, quote=True)}"></a>'
+
+    return _EMPTY_LINK.sub(one, line)
 
 
 def neutralise_kramdown(text: str, toc_token: str) -> tuple[str, dict[int, str]]:
@@ -102,28 +100,28 @@ def neutralise_kramdown(text: str, toc_token: str) -> tuple[str, dict[int, str]]
         if m:
             fence = m.group(1)
             continue
-        if _TOC_LINE.match(line):
-            # The TOC list is the run of list lines right above the marker.
-            j = i - 1
-            while j >= 0 and lines[j].strip() and _LIST_LINE.match(lines[j]):
-                lines[j] = ""
-                j -= 1
-            lines[i] = toc_token
-            if j >= 0 and lines[j].strip():
-                lines[i] = "\n" + toc_token  # keep it a paragraph of its own
+        if "{:" not in line:
+            if _TASK_LINE.match(line):
+                # A trailing `{#item-id}` names the work item; it is not text to show.
+                lines[i] = _ITEM_ID.sub("", line)
+            continue
+        if is_ial_only(line):
+            if parse_ial(line).toc:
+                # The TOC list is the run of list lines right above the marker.
+                j = i - 1
+                while j >= 0 and lines[j].strip() and _LIST_LINE.match(lines[j]):
+                    lines[j] = ""
+                    j -= 1
+                lines[i] = toc_token
+                if j >= 0 and lines[j].strip():
+                    lines[i] = "\n" + toc_token  # keep it a paragraph of its own
+            else:
+                ials[i + 1] = line.strip()
+                lines[i] = ""
             continue
         if _TASK_LINE.match(line):
-            # A trailing `{#item-id}` names the work item; it is not text to show.
-            line = lines[i] = _ITEM_ID.sub("", line)
-        if _IAL_LINE.match(line):
-            ials[i + 1] = line.strip()[2:-1]
-            lines[i] = ""
-            continue
-        if "{:" in line:
-            line = _MANUAL_ANCHOR.sub(
-                lambda m: f'<a id="{html.escape(m.group(1), quote=True)}"></a>', line
-            )
-            lines[i] = _INLINE_IAL.sub("", line)
+            line = _ITEM_ID.sub("", line)
+        lines[i] = IAL.sub("", _manual_anchors(line))
     return "\n".join(lines), ials
 
 
@@ -211,6 +209,7 @@ def render_markdown(
     sections: Sequence[Section] = (),
     line_offset: int = 0,
     resolve_link: Callable[[str], str | None] | None = None,
+    flavour: str = "gitlab",
 ) -> RenderedPlan:
     """Render a plan body (front matter already removed) to sanitised HTML.
 
@@ -219,12 +218,13 @@ def render_markdown(
     section on file line n + offset. Every heading gets its section's anchor as ``id`` and a
     permalink; a kramdown ``{:toc}`` list is replaced by a real table of contents.
     ``resolve_link`` may rewrite relative links (e.g. ``other.md#x`` to the other plan's page).
+    ``flavour`` (the handbook's ``anchor_flavour``) names headings the parser did not report.
     """
     toc_token = "secplantoc" + secrets.token_hex(8)
     source, ials = neutralise_kramdown(body, toc_token)
     headings = _heading_lines(source)
     by_line = {s.line: s for s in sections}
-    seen: dict[str, int] = {}
+    registry = SlugRegistry(faithful=True)
     plan: list[tuple[str, str, bool]] = []  # (anchor, text, no_toc) per Markdown heading
     for i, (line, end_line, text, hid) in enumerate(headings):
         section = by_line.get(line + line_offset)
@@ -234,10 +234,9 @@ def render_markdown(
             plan.append((section.anchor, section.title or text, section.no_toc))
             continue
         # No parser result for this heading: read the IAL on the line after it ourselves.
-        ial = ials.get(end_line + 1, "")
-        m = re.search(r"#([\w\-:.]+)", ial)
-        anchor = m.group(1) if m else hid or _fallback_slug(text.strip(), seen)
-        plan.append((anchor, text, ".no_toc" in ial))
+        ial = parse_ial(ials.get(end_line + 1, ""))
+        anchor = ial.id or hid or registry.unique(slugify(text, flavour) or "section")
+        plan.append((anchor, text, "no_toc" in ial.classes))
 
     clean = _sanitise(_MD.html(source))
     if resolve_link is not None:
@@ -270,13 +269,9 @@ def render_markdown(
 
 
 def split_front_matter(text: str) -> tuple[str, int]:
-    """The body after a leading ``---`` YAML block, and the number of lines before it."""
-    if not text.startswith("---"):
-        return text, 0
-    lines = text.split("\n")
-    if lines[0].strip() != "---":
-        return text, 0
-    for i in range(1, len(lines)):
-        if lines[i].strip() in ("---", "..."):
-            return "\n".join(lines[i + 1 :]), i + 1
-    return text, 0
+    """The body after the front matter, and the number of file lines before it.
+
+    The parser's own split, so the page starts where the parser's line numbers do.
+    """
+    _, body, body_line, _ = _split_yaml(normalise_newlines(text.removeprefix("\ufeff")))
+    return body, body_line - 1
