@@ -1,19 +1,25 @@
-"""The per-file parse cache: hits, invalidation, corrupt entries, read-only roots, no pickle."""
+"""The parse cache: hits, the stat index and its racy rule, corrupt data, unwritable and
+symlinked locations, pruning, and never pickle."""
 
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
+import time
 from pathlib import Path
 
 import pytest
 
+import secplan.handbook.loader as loader_module
 from secplan.handbook import load_handbook
-from secplan.handbook.cache import CACHE_DIR, PlanCache, cache_key
+from secplan.handbook.cache import CACHE_FILE, RACY_NS, FileStamp, IndexRow, PlanCache, cache_key
 from secplan.handbook.serialize import plan_from_data, plan_to_data
 from secplan.markdown import parse_plan
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, run_cli
 
 PLAN = (FIXTURES / "parser" / "full-plan.md").read_text(encoding="utf-8")
+HOUR_NS = 3600 * 10**9
 
 
 @pytest.fixture
@@ -23,8 +29,36 @@ def handbook(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def entries(root: Path) -> list[Path]:
-    return sorted((root / CACHE_DIR).glob("*/*.json"))
+def query(root: Path, sql: str, *args: object) -> list[tuple]:  # type: ignore[type-arg]
+    db = sqlite3.connect(root / CACHE_FILE)
+    try:
+        with db:
+            return db.execute(sql, args).fetchall()
+    finally:
+        db.close()
+
+
+def entries(root: Path) -> dict[str, str]:
+    if not (root / CACHE_FILE).exists():
+        return {}
+    return dict(query(root, "SELECT key, data FROM plans"))
+
+
+def later(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loads from now on happen an hour after the files were written (none is racy)."""
+    monkeypatch.setattr(loader_module, "now_ns", lambda: time.time_ns() + HOUR_NS)
+
+
+def count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    reads: list[str] = []
+    real = Path.read_bytes
+
+    def counting(self: Path) -> bytes:
+        reads.append(self.name)
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    return reads
 
 
 def test_round_trip_is_lossless() -> None:
@@ -53,13 +87,82 @@ def test_second_load_comes_from_the_cache(handbook: Path) -> None:
 def test_cached_results_are_used_not_reparsed(handbook: Path) -> None:
     load_handbook(handbook)
     # Doctor the cache entry: if the loader returns the doctored title, it read the cache.
-    for entry in entries(handbook):
-        data = json.loads(entry.read_text())
-        if data["title"] == "Other":
-            data["title"] = "From cache"
-            entry.write_text(json.dumps(data))
+    for key, data in entries(handbook).items():
+        if json.loads(data)["title"] == "Other":
+            doctored = data.replace('"title":"Other"', '"title":"From cache"')
+            query(handbook, "UPDATE plans SET data = ? WHERE key = ?", doctored, key)
     assert load_handbook(handbook).by_id()["other"].title == "From cache"
     assert load_handbook(handbook, use_cache=False).by_id()["other"].title == "Other"
+
+
+def test_unchanged_files_are_recognised_by_stat_alone(
+    handbook: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    later(monkeypatch)
+    first = load_handbook(handbook)
+    reads = count_reads(monkeypatch)
+    assert load_handbook(handbook).plans == first.plans
+    assert reads == []  # neither file was read again
+    (handbook / "other.md").write_text("---\ntitle: Changed\n---\n", encoding="utf-8")
+    assert load_handbook(handbook).by_id()["other"].title == "Changed"
+    assert reads == ["other.md"]
+
+
+def test_same_size_and_mtime_but_new_content_is_reparsed(
+    handbook: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    later(monkeypatch)
+    path = handbook / "other.md"
+    load_handbook(handbook)
+    before = path.stat()
+    path.write_text("---\ntitle: Later\n---\n- [ ] x\n", encoding="utf-8")  # same length
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+    assert path.stat().st_mtime_ns == before.st_mtime_ns
+    assert load_handbook(handbook).by_id()["other"].title == "Later"
+
+
+def test_a_racily_clean_file_is_hashed_again(
+    handbook: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A file system whose ctime and inode say nothing: only size and mtime are compared, so
+    # a same-size rewrite in the recorded mtime tick is caught by the content hash alone.
+    monkeypatch.setattr(
+        loader_module.FileStamp,
+        "of",
+        classmethod(lambda cls, st: cls(st.st_size, st.st_mtime_ns, st.st_mtime_ns, 0)),
+    )
+    path = handbook / "other.md"
+    load_handbook(handbook)  # written just now: recorded as racily clean
+    mtime = path.stat().st_mtime_ns
+    path.write_text("---\ntitle: Later\n---\n- [ ] x\n", encoding="utf-8")
+    os.utime(path, ns=(mtime, mtime))
+    assert load_handbook(handbook).by_id()["other"].title == "Later"
+
+
+def test_the_racy_rule() -> None:
+    stamp = FileStamp(size=10, mtime_ns=5 * HOUR_NS, ctime_ns=5 * HOUR_NS, ino=7)
+    recorded_late = IndexRow(stamp, "h", checked_ns=stamp.mtime_ns + RACY_NS)
+    recorded_soon = IndexRow(stamp, "h", checked_ns=stamp.mtime_ns + RACY_NS - 1)
+    assert PlanCache.known_hash(recorded_late, stamp) == "h"
+    assert PlanCache.known_hash(recorded_soon, stamp) is None
+    assert PlanCache.known_hash(recorded_late, stamp._replace(size=11)) is None
+    assert PlanCache.known_hash(recorded_late, stamp._replace(ctime_ns=6 * HOUR_NS)) is None
+    assert PlanCache.known_hash(recorded_late, stamp._replace(ino=8)) is None
+    assert PlanCache.known_hash(None, stamp) is None
+
+
+def test_a_racy_file_becomes_trusted_once_old(
+    handbook: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_handbook(handbook)  # both files were just written: racy
+    later(monkeypatch)
+    reads = count_reads(monkeypatch)
+    load_handbook(handbook)
+    assert sorted(reads) == ["full.md", "other.md"]  # hashed again, found old enough
+    reads.clear()
+    load_handbook(handbook)
+    assert reads == []
 
 
 def test_changed_content_and_config_miss(handbook: Path) -> None:
@@ -81,13 +184,39 @@ def test_key_includes_the_parser_version(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 @pytest.mark.parametrize(
-    "garbage", [b"", b"not json", b"[]", b'{"title": 1, "bogus": 2}', b'{"items": [{"x": 1}]}']
+    "garbage",
+    [
+        "",
+        "not json",
+        "[]",
+        '{"title": 1, "bogus": 2}',
+        '{"items": [{"x": 1}]}',
+        '{"items": [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]]}',
+        '{"milestones": [["m", "not a date"]]}',
+    ],
 )
-def test_corrupt_entries_are_reparsed(handbook: Path, garbage: bytes) -> None:
+def test_corrupt_entries_are_reparsed(handbook: Path, garbage: str) -> None:
     expected = load_handbook(handbook).plans
-    for entry in entries(handbook):
-        entry.write_bytes(garbage)
+    query(handbook, "UPDATE plans SET data = ?", garbage)
     assert load_handbook(handbook).plans == expected
+    assert load_handbook(handbook).plans == expected  # and the entries were written anew
+    assert all(json.loads(data)["title"] for data in entries(handbook).values())
+
+
+@pytest.mark.parametrize("garbage", [b"", b"not a database at all" * 100, b"SQLite format 3\0"])
+def test_a_corrupt_cache_file_is_replaced(handbook: Path, garbage: bytes) -> None:
+    expected = load_handbook(handbook).plans
+    (handbook / CACHE_FILE).write_bytes(garbage)
+    assert load_handbook(handbook).plans == expected
+    assert len(entries(handbook)) == 2
+
+
+def test_a_foreign_table_layout_is_a_miss(handbook: Path) -> None:
+    expected = load_handbook(handbook).plans
+    (handbook / CACHE_FILE).unlink()
+    query(handbook, "CREATE TABLE plans (key TEXT, other TEXT)")
+    assert load_handbook(handbook).plans == expected
+    assert len(entries(handbook)) == 2
 
 
 def test_unwritable_cache_still_loads(handbook: Path) -> None:
@@ -98,18 +227,42 @@ def test_unwritable_cache_still_loads(handbook: Path) -> None:
     assert (handbook / ".secplan").read_text(encoding="utf-8") == "not a directory"
 
 
+def test_unwritable_cache_directory_on_the_command_line(handbook: Path) -> None:
+    (handbook / ".secplan").write_text("not a directory", encoding="utf-8")
+    result = run_cli("check", str(handbook), "--exit-zero", "--format", "json", cwd=handbook)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert isinstance(json.loads(result.stdout), list | dict)
+
+
+def test_read_only_cache_file_still_loads(handbook: Path) -> None:
+    expected = load_handbook(handbook).plans
+    (handbook / "other.md").write_text("---\ntitle: Changed\n---\n", encoding="utf-8")
+    cache_dir = handbook / CACHE_FILE.parent
+    (handbook / CACHE_FILE).chmod(0o444)
+    cache_dir.chmod(0o555)
+    try:
+        hb = load_handbook(handbook)
+    finally:
+        cache_dir.chmod(0o755)
+    assert hb.by_id()["other"].title == "Changed"
+    assert hb.by_id()["full"] == next(p for p in expected if p.id == "full")
+
+
 def test_environment_switch_disables_the_cache(
     handbook: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SECPLAN_NO_CACHE", "1")
     load_handbook(handbook)
-    assert entries(handbook) == []
+    assert not (handbook / ".secplan").exists()
 
 
 def test_cache_entries_are_json_never_pickle(handbook: Path) -> None:
     load_handbook(handbook)
-    for entry in entries(handbook):
-        assert isinstance(json.loads(entry.read_text(encoding="utf-8")), dict)
+    stored = entries(handbook)
+    assert len(stored) == 2
+    for data in stored.values():
+        assert isinstance(json.loads(data), dict)
 
 
 def test_stale_entries_are_pruned_after_a_whole_load(handbook: Path) -> None:
@@ -117,7 +270,18 @@ def test_stale_entries_are_pruned_after_a_whole_load(handbook: Path) -> None:
     (handbook / "other.md").write_text("---\ntitle: Changed\n---\n", encoding="utf-8")
     load_handbook(handbook, paths=[handbook / "other.md"])
     assert len(entries(handbook)) == 3  # a partial load never prunes
+    (handbook / "full.md").unlink()
     load_handbook(handbook)
+    assert len(entries(handbook)) == 1
+    assert query(handbook, "SELECT rel_path FROM files") == [("other.md",)]
+
+
+def test_the_old_per_file_cache_is_removed(handbook: Path) -> None:
+    legacy = handbook / ".secplan" / "cache" / "plans" / "ab"
+    legacy.mkdir(parents=True)
+    (legacy / ("ab" * 32 + ".json")).write_text("{}", encoding="utf-8")
+    load_handbook(handbook)
+    assert not legacy.parent.exists()
     assert len(entries(handbook)) == 2
 
 
@@ -133,4 +297,14 @@ def test_a_symlinked_cache_directory_is_never_used(handbook: Path, tmp_path_fact
     assert len(hb.plans) == 2
     assert (elsewhere / ".gitignore").read_text(encoding="utf-8") == "keep me\n"
     assert precious.exists()
-    assert sorted(p.name for p in (elsewhere / "plans" / "ab").iterdir()) == ["data.json"]
+    assert sorted(p.name for p in elsewhere.iterdir()) == [".gitignore", "plans"]
+
+
+def test_a_symlinked_cache_file_is_never_used(handbook: Path, tmp_path_factory) -> None:
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "precious.db"
+    elsewhere.write_bytes(b"precious")
+    (handbook / CACHE_FILE.parent).mkdir(parents=True)
+    (handbook / CACHE_FILE).symlink_to(elsewhere)
+    assert len(load_handbook(handbook).plans) == 2
+    assert len(load_handbook(handbook).plans) == 2
+    assert elsewhere.read_bytes() == b"precious"

@@ -200,3 +200,62 @@ def test_the_example_handbook_loads_cleanly() -> None:
     for plan in hb.plans:
         assert plan.title and plan.sections
         assert not [d for d in plan.diagnostics if d.code in ("SP103", "SP106")]
+
+
+def _mixed_handbook(root: Path) -> Path:
+    """Copies of the example plans, with bad files and an id clash among them."""
+    plans = sorted(p for p in EXAMPLE_HANDBOOK.rglob("*.md") if p.name != "index.md")
+    for n in range(6):
+        for plan in plans:
+            rel = plan.relative_to(EXAMPLE_HANDBOOK)
+            write(root / f"g{n}" / rel, plan.read_text(encoding="utf-8"))
+    (root / "g2" / "latin1.md").write_bytes(b"---\ntitle: Caf\xe9\n---\n")
+    (root / "g4" / "binary.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    write(root / "same.md", plan_text("One"))
+    write(root / "same" / "index.md", plan_text("Two"))
+    return root
+
+
+def test_parallel_parsing_gives_the_serial_result(tmp_path: Path) -> None:
+    root = _mixed_handbook(tmp_path)
+    serial = load_handbook(root, use_cache=False, jobs=1)
+    parallel = load_handbook(root, use_cache=False, jobs=2)
+    assert len(serial.plans) > 15 and len(serial.errors) == 3
+    assert parallel.plans == serial.plans
+    assert parallel.errors == serial.errors
+    # Filling the cache in parallel, then reading it back, changes nothing either.
+    load_handbook(root, jobs=2)
+    warm = load_handbook(root, jobs=2)
+    assert warm.plans == serial.plans and warm.errors == serial.errors
+
+
+def test_parallel_parsing_of_the_corpora_gives_the_serial_result(corpora: Path) -> None:
+    serial = load_handbook(corpora, use_cache=False, jobs=1)
+    parallel = load_handbook(corpora, use_cache=False, jobs=2)
+    assert parallel.plans == serial.plans
+    assert parallel.errors == serial.errors
+
+
+def test_small_handbooks_are_parsed_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    from secplan.handbook.parallel import PARALLEL_MIN_FILES, worker_count
+
+    monkeypatch.delenv("SECPLAN_JOBS", raising=False)
+    assert worker_count(PARALLEL_MIN_FILES - 1, None) == 1
+    assert worker_count(10, 1) == 1
+    assert worker_count(10, 2) == 2
+    assert worker_count(1, 4) == 1
+    monkeypatch.setenv("SECPLAN_JOBS", "3")
+    assert worker_count(10, None) == 3
+
+
+def test_no_worker_processes_falls_back_to_parsing_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import secplan.handbook.loader as loader_module
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("no processes")
+
+    monkeypatch.setattr(loader_module, "parse_parallel", refuse)
+    root = _mixed_handbook(tmp_path)
+    assert load_handbook(root, jobs=2).plans == load_handbook(root, use_cache=False).plans

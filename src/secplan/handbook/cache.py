@@ -1,120 +1,314 @@
-"""Per-file parse results cached by content hash under ``<root>/.secplan/cache/plans``.
+"""The parse cache of one handbook: one SQLite file, ``<root>/.secplan/cache/plans.sqlite3``.
 
-The key covers the file's bytes, the parser version and every option that changes the parse
-(anchor flavour, default project and group), so a changed file, a new secplan or a changed
-configuration all miss. Entries are JSON, never pickle: a cache directory that arrived with a
-cloned repository must not be able to run code. A corrupt or unreadable entry is a miss, and
-a cache that cannot be written (read-only checkout) is simply not written.
+It holds two tables:
+
+- ``plans``: parse results keyed by :func:`cache_key` — the content hash of the file's bytes,
+  the parser version, the stored format and every option that changes the parse (anchor
+  flavour, default project and group) — so a changed file, a new secplan or a changed
+  configuration all miss. Entries are JSON text, never pickle: a cache that arrived with a
+  cloned repository must not be able to run code.
+- ``files``: the index, like git's: root-relative path → size, mtime, ctime, inode and the
+  content hash of the bytes last read. A file whose ``stat`` matches its row is not read
+  again. **The rule:** a stat match is trusted only when the row was recorded at least
+  :data:`RACY_NS` (2 s) after the file's last change (the later of mtime and ctime).
+  Otherwise the file is "racily clean": a write in the same timestamp tick as the recorded
+  one (coarse file-system clocks, FAT's 2 s) could leave size and times unchanged, so its
+  bytes are read and hashed again — the content hash, not the timestamps, decides. Once a
+  re-read finds the file old enough, its row is trusted from then on.
+
+Everything is read in bulk (one query for the index, one for the entries on big loads) and
+written in one transaction at the end of a load. The cache is only a speed-up: a corrupt or
+foreign file is a miss (and replaced), a cache that cannot be written (read-only checkout,
+``.secplan`` not a directory, a locked database) is simply not written, and a cache path
+through a symbolic link is never used.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-import re
-import tempfile
+import sqlite3
+import time
+from collections.abc import Collection, Iterable
 from pathlib import Path
+from typing import NamedTuple
 
-from secplan.handbook.serialize import plan_from_data, plan_to_data
+from secplan.handbook.serialize import FORMAT_VERSION, plan_from_data
 from secplan.markdown.parser import PARSER_VERSION
 from secplan.model import Plan
 
-CACHE_DIR = Path(".secplan") / "cache" / "plans"
+CACHE_DIR = Path(".secplan") / "cache"
+CACHE_FILE = CACHE_DIR / "plans.sqlite3"
 #: Set to any non-empty value to neither read nor write the cache.
 DISABLE_ENV = "SECPLAN_NO_CACHE"
-_KEY = re.compile(r"[0-9a-f]{64}")
+#: A stat match is trusted only for rows recorded this long after the file last changed.
+RACY_NS = 2_000_000_000
+#: Above this many lookups, a whole table is read in one query instead of row by row.
+BULK_THRESHOLD = 200
+_SCHEMA_VERSION = 1
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS plans (key TEXT PRIMARY KEY, data TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS files (rel_path TEXT PRIMARY KEY, size INTEGER NOT NULL,"
+    " mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, ino INTEGER NOT NULL,"
+    " hash TEXT NOT NULL, checked_ns INTEGER NOT NULL)",
+)
+_LEGACY_DIR = CACHE_DIR / "plans"  # one JSON file per plan, before the SQLite cache
+
+
+class FileStamp(NamedTuple):
+    """What ``stat`` says about a file, as the index keeps it."""
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    ino: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> FileStamp:
+        """The stamp of a ``stat`` result."""
+        return cls(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+class IndexRow(NamedTuple):
+    """One file in the index: its stamp when read, the hash of its bytes, when it was read."""
+
+    stamp: FileStamp
+    hash: str
+    checked_ns: int
 
 
 def cache_key(content_hash: str, *options: str | None) -> str:
     """The entry name for a file with this content hash parsed with these options."""
-    parts = [PARSER_VERSION, content_hash, *(o or "" for o in options)]
+    parts = [PARSER_VERSION, FORMAT_VERSION, content_hash, *(o or "" for o in options)]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 def _safe_location(root: Path) -> bool:
-    """False when part of the cache path is a symbolic link or a non-directory.
+    """False when part of the cache path is a symbolic link or of the wrong kind.
 
     A cloned repository could ship ``.secplan/cache`` as a link to somewhere else; writing
-    (and pruning) there would touch files that are not the cache's.
+    there would touch files that are not the cache's.
     """
     path = root
-    for part in CACHE_DIR.parts:
+    for part in CACHE_FILE.parts:
         path = path / part
-        if path.is_symlink() or (path.exists() and not path.is_dir()):
+        if path.is_symlink():
+            return False
+        if path.exists() and (path.is_dir() != (part != CACHE_FILE.name)):
             return False
     return True
 
 
 class PlanCache:
-    """The cache of one handbook. ``hits``/``misses`` count lookups (for benchmarks)."""
+    """The cache of one handbook. ``hits``/``misses`` count entry lookups (for benchmarks)."""
 
     def __init__(self, root: Path, *, enabled: bool = True) -> None:
+        self.root = root
         self.dir = root / CACHE_DIR
+        self.file = root / CACHE_FILE
         self.enabled = enabled and not os.environ.get(DISABLE_ENV) and _safe_location(root)
         self.writable = True
         self.hits = 0
         self.misses = 0
-        self.used: set[str] = set()  # keys of this load, kept by prune()
+        self.used: set[str] = set()  # entry keys of this load, kept by a pruning commit
+        self._readable = self.enabled and self.file.is_file()
+        self._corrupt = False
+        self._db: sqlite3.Connection | None = None
+        self._new_entries: dict[str, str] = {}
+        self._new_rows: dict[str, IndexRow] = {}
 
-    def _entry(self, key: str) -> Path:
-        return self.dir / key[:2] / f"{key}.json"
+    # -- reading ----------------------------------------------------------------------------
+
+    def _reader(self) -> sqlite3.Connection | None:
+        if not self._readable:
+            return None
+        if self._db is None:
+            try:
+                self._db = _connect(self.file, read_only=True)
+                if self._db.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_VERSION:
+                    self._fail_read(corrupt=True)
+            except sqlite3.Error:
+                self._fail_read(corrupt=True)
+        return self._db
+
+    def _fail_read(self, *, corrupt: bool) -> None:
+        self._readable = False
+        self._corrupt = self._corrupt or corrupt
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
+
+    def _select(self, table: str, column: str, wanted: Collection[str]) -> list[tuple]:  # type: ignore[type-arg]
+        db = self._reader()
+        if db is None or not wanted:
+            return []
+        try:
+            if len(wanted) > BULK_THRESHOLD:
+                return db.execute(f"SELECT * FROM {table}").fetchall()
+            query = f"SELECT * FROM {table} WHERE {column} = ?"
+            return [row for value in wanted for row in db.execute(query, (value,))]
+        except sqlite3.Error:
+            self._fail_read(corrupt=True)
+            return []
+
+    def index(self, rel_paths: Collection[str]) -> dict[str, IndexRow]:
+        """The index rows of these files (those it has)."""
+        rows: dict[str, IndexRow] = {}
+        for rel_path, size, mtime, ctime, ino, digest, checked in self._select(
+            "files", "rel_path", rel_paths
+        ):
+            try:
+                rows[rel_path] = IndexRow(
+                    FileStamp(int(size), int(mtime), int(ctime), int(ino)),
+                    str(digest),
+                    int(checked),
+                )
+            except (TypeError, ValueError):
+                continue  # a doctored row is no row: the file is read again
+        return rows
+
+    @staticmethod
+    def known_hash(row: IndexRow | None, stamp: FileStamp) -> str | None:
+        """The recorded content hash when ``stamp`` proves the file unchanged, else None."""
+        if row is None or row.stamp != stamp:
+            return None
+        if row.checked_ns - max(stamp.mtime_ns, stamp.ctime_ns) < RACY_NS:
+            return None  # racily clean: the bytes decide
+        return row.hash
+
+    def record(self, rel_path: str, stamp: FileStamp, digest: str, checked_ns: int) -> None:
+        """Remember that the file had ``stamp`` and these bytes when read at ``checked_ns``."""
+        if self.enabled:
+            self._new_rows[rel_path] = IndexRow(stamp, digest, checked_ns)
+
+    def entries(self, keys: Collection[str]) -> dict[str, str]:
+        """The stored JSON of these entry keys (those it has)."""
+        found: dict[str, str] = {}
+        if not self.enabled:
+            return found
+        wanted = set(keys)
+        for key, data in self._select("plans", "key", wanted):
+            if key in wanted and isinstance(data, str):
+                found[key] = data
+        return found
 
     def get(self, key: str, *, plan_id: str, path: Path, rel_path: str) -> Plan | None:
         """The cached plan for ``key`` placed at ``path``, or None (missing or unusable)."""
-        if not self.enabled:
-            return None
-        try:
-            data = json.loads(self._entry(key).read_bytes())
-            plan = plan_from_data(data, plan_id=plan_id, path=path, rel_path=rel_path)
-        except FileNotFoundError:
+        return self.plan(
+            self.entries([key]).get(key), plan_id=plan_id, path=path, rel_path=rel_path
+        )
+
+    def plan(self, payload: str | None, *, plan_id: str, path: Path, rel_path: str) -> Plan | None:
+        """A plan rebuilt from an entry's JSON; None (a miss) when absent or unusable."""
+        if payload is None:
             self.misses += 1
             return None
+        try:
+            plan = plan_from_data(
+                json.loads(payload), plan_id=plan_id, path=path, rel_path=rel_path
+            )
         except Exception:  # any corrupt entry is a miss: the file is simply parsed again
             self.misses += 1
             return None
         self.hits += 1
         return plan
 
-    def put(self, key: str, plan: Plan) -> None:
-        """Store a parsed plan; failures to write are ignored (the cache is only a speed-up)."""
+    # -- writing ----------------------------------------------------------------------------
+
+    def put(self, key: str, payload: str) -> None:
+        """Queue a parse result (the JSON of :func:`plan_to_data`) for :meth:`commit`."""
+        if self.enabled and self.writable:
+            self._new_entries[key] = payload
+
+    def commit(self, *, present: Iterable[str] | None = None) -> None:
+        """Write what this load learnt in one transaction; failures are ignored.
+
+        ``present`` (after a whole-handbook load) lists every plan file's path: index rows of
+        other paths and entries not :attr:`used` by this load are removed.
+        """
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
         if not (self.enabled and self.writable):
             return
-        entry = self._entry(key)
+        if not (self._new_entries or self._new_rows or present is not None):
+            return
         try:
-            if not self.dir.exists():
-                self.dir.mkdir(parents=True, exist_ok=True)
-                # Keep the cache out of version control without touching the user's .gitignore.
-                ignore = self.dir.parent / ".gitignore"
-                if not ignore.exists():
-                    ignore.write_text("*\n", encoding="utf-8")
-            entry.parent.mkdir(exist_ok=True)
-            payload = json.dumps(plan_to_data(plan), separators=(",", ":"), default=str)
-            fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(payload)
-                os.replace(tmp, entry)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except (OSError, TypeError, ValueError):
+            self._write(present)
+        except (OSError, sqlite3.Error):
             self.writable = False
+        finally:
+            self._new_entries.clear()
+            self._new_rows.clear()
 
-    def prune(self, keep: set[str]) -> int:
-        """Remove entries not in ``keep`` (after a whole-handbook load); returns how many."""
-        if not (self.enabled and self.writable) or not self.dir.is_dir():
-            return 0
-        removed = 0
+    def _write(self, present: Iterable[str] | None) -> None:
+        if not self.dir.is_dir():
+            if present is not None and not (self._new_entries or self._new_rows):
+                return  # nothing cached and nothing to cache
+            self.dir.mkdir(parents=True, exist_ok=True)
+        # Keep the cache out of version control without touching the user's .gitignore.
+        ignore = self.dir / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("*\n", encoding="utf-8")
+        if not _safe_location(self.root):
+            raise OSError("unsafe cache location")
+        if self._corrupt and self.file.is_file():
+            self.file.unlink()  # not ours or damaged: start again
+        db = _connect(self.file, read_only=False)
         try:
-            for sub in self.dir.iterdir():
-                if not sub.is_dir():
-                    continue
-                for entry in sub.iterdir():
-                    stem = entry.stem
-                    if entry.suffix == ".json" and _KEY.fullmatch(stem) and stem not in keep:
-                        entry.unlink(missing_ok=True)
-                        removed += 1
-        except OSError:
-            pass
-        return removed
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                if db.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_VERSION:
+                    for statement in _SCHEMA:
+                        db.execute(statement)
+                    db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+                db.executemany(
+                    "INSERT OR REPLACE INTO plans (key, data) VALUES (?, ?)",
+                    self._new_entries.items(),
+                )
+                db.executemany(
+                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (rel, *row.stamp, row.hash, row.checked_ns)
+                        for rel, row in self._new_rows.items()
+                    ],
+                )
+                if present is not None:
+                    _prune(db, "files", "rel_path", present)
+                    _prune(db, "plans", "key", self.used)
+        finally:
+            db.close()
+        self._remove_legacy()
+
+    def _remove_legacy(self) -> None:
+        legacy = self.root / _LEGACY_DIR
+        if legacy.is_dir() and not legacy.is_symlink():
+            import shutil
+
+            shutil.rmtree(legacy, ignore_errors=True)
+
+
+def _prune(db: sqlite3.Connection, table: str, column: str, keep: Iterable[str]) -> None:
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (value TEXT PRIMARY KEY)")
+    db.execute("DELETE FROM temp.keep")
+    db.executemany("INSERT OR IGNORE INTO temp.keep VALUES (?)", ((v,) for v in keep))
+    db.execute(f"DELETE FROM {table} WHERE {column} NOT IN (SELECT value FROM temp.keep)")
+
+
+def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
+    mode = "ro" if read_only else "rwc"
+    db = sqlite3.connect(
+        f"{path.absolute().as_uri()}?mode={mode}", uri=True, timeout=5, isolation_level=None
+    )
+    # The file may come from elsewhere: no SQL functions from its schema run on our queries.
+    db.execute("PRAGMA trusted_schema = OFF")
+    return db
+
+
+def now_ns() -> int:
+    """The clock the index records ``checked_ns`` with."""
+    return time.time_ns()

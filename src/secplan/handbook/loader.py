@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import os
 import stat
 from collections.abc import Iterable
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from secplan.config import Config, load_config
 from secplan.errors import NotFoundError, UsageError
-from secplan.handbook.cache import PlanCache, cache_key
-from secplan.markdown.parser import parse_plan
+from secplan.handbook.cache import FileStamp, PlanCache, cache_key, now_ns
+from secplan.handbook.parallel import (
+    ParseJob,
+    parse_job,
+    parse_parallel,
+    plan_json,
+    worker_count,
+)
+from secplan.handbook.serialize import plan_from_data
 from secplan.model import Plan
 
 CATALOG_NAMES = ("index.md", "_index.md", "index.html.md")
@@ -256,13 +265,74 @@ def _selected(root: Path, paths: Iterable[Path]) -> tuple[list[Path], list[FileE
     return files, errors
 
 
+def _stat_error(path: Path, rel_path: str, st: os.stat_result) -> FileError | None:
+    if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
+        return FileError(path, rel_path, "SP100", "not a regular file")
+    if st.st_size > MAX_FILE_BYTES:
+        message = f"file is {st.st_size / 1024 / 1024:.1f} MB; plans larger than 10 MB are refused"
+        return FileError(path, rel_path, "SP100", message)
+    return None
+
+
+def _read_error(path: Path, rel_path: str, exc: OSError) -> FileError:
+    return FileError(path, rel_path, "SP100", f"cannot read file: {exc.strerror or exc}")
+
+
+@dataclass
+class _Slot:
+    """One plan file on its way through the load."""
+
+    path: Path
+    rel_path: str
+    plan_id: str
+    digest: str = ""
+    key: str = ""
+    data: bytes | None = None  # the bytes, when they had to be read
+    outcome: Plan | FileError | ParseJob | None = None
+
+
+def _hash_files(slots: list[_Slot], cache: PlanCache) -> None:
+    """Content hashes: from the index when ``stat`` proves a file unchanged, else from its bytes."""
+    index = cache.index([s.rel_path for s in slots])
+    for slot in slots:
+        checked = now_ns()
+        try:
+            st = os.stat(slot.path)
+        except OSError as exc:
+            slot.outcome = _read_error(slot.path, slot.rel_path, exc)
+            continue
+        problem = _stat_error(slot.path, slot.rel_path, st)
+        if problem is not None:
+            slot.outcome = problem
+            continue
+        stamp = FileStamp.of(st)
+        known = cache.known_hash(index.get(slot.rel_path), stamp)
+        if known is not None:
+            slot.digest = known
+            continue
+        try:
+            slot.data = slot.path.read_bytes()
+        except OSError as exc:
+            slot.outcome = _read_error(slot.path, slot.rel_path, exc)
+            continue
+        slot.digest = hashlib.sha256(slot.data).hexdigest()
+        if len(slot.data) == stamp.size:  # otherwise it changed while being read
+            cache.record(slot.rel_path, stamp, slot.digest, checked)
+
+
 def _load_files(
-    handbook: Handbook, files: list[Path], catalog: Path | None, cache: PlanCache
-) -> None:
+    handbook: Handbook,
+    files: list[Path],
+    catalog: Path | None,
+    cache: PlanCache,
+    jobs: int | None,
+) -> list[str]:
+    """Load ``files`` into ``handbook``; returns the relative paths of the plan files seen."""
     root, config = handbook.root, handbook.config
     options = (config.anchor_flavour, config.tracker, config.group)
     catalog_real = _real(catalog) if catalog is not None else None
     seen: dict[str, str] = {}
+    slots: list[_Slot] = []
     for path in files:
         if catalog_real is not None and path.name in CATALOG_NAMES and _real(path) == catalog_real:
             continue
@@ -271,34 +341,80 @@ def _load_files(
         if pid in seen:
             if seen[pid] != rel_path:
                 message = f"plan id '{pid}' is already taken by {seen[pid]}; rename one of them"
-                handbook.errors.append(FileError(path, rel_path, "SP100", message))
+                slots.append(
+                    _Slot(path, rel_path, pid, outcome=FileError(path, rel_path, "SP100", message))
+                )
             continue
         seen[pid] = rel_path
-        data = read_plan_bytes(path, rel_path)
-        if isinstance(data, FileError):
-            handbook.errors.append(data)
+        slots.append(_Slot(path, rel_path, pid))
+    todo = [s for s in slots if s.outcome is None]
+    _hash_files(todo, cache)
+    todo = [s for s in todo if s.outcome is None]
+    for slot in todo:
+        slot.key = cache_key(slot.digest, *options)
+        cache.used.add(slot.key)
+    stored = cache.entries([s.key for s in todo])
+    jobs_todo: list[_Slot] = []
+    for slot in todo:
+        plan = cache.plan(
+            stored.get(slot.key), plan_id=slot.plan_id, path=slot.path, rel_path=slot.rel_path
+        )
+        if plan is not None:
+            slot.outcome = plan
             continue
-        digest = hashlib.sha256(data).hexdigest()
-        key = cache_key(digest, *options)
-        cache.used.add(key)
-        plan = cache.get(key, plan_id=pid, path=path, rel_path=rel_path)
-        if plan is None:
-            text = decode_plan(data, path, rel_path)
-            if isinstance(text, FileError):
-                handbook.errors.append(text)
+        if slot.data is None:  # the index knew its hash, the cache lacked its entry
+            try:
+                slot.data = slot.path.read_bytes()
+            except OSError as exc:
+                slot.outcome = _read_error(slot.path, slot.rel_path, exc)
                 continue
-            plan = parse_plan(
-                text,
-                plan_id=pid,
-                path=path,
-                rel_path=rel_path,
-                flavour=config.anchor_flavour,
-                default_project=config.tracker,
-                default_group=config.group,
-                content_hash=digest,
-            )
-            cache.put(key, plan)
-        handbook.plans.append(plan)
+            digest = hashlib.sha256(slot.data).hexdigest()
+            if digest != slot.digest:
+                slot.digest, slot.key = digest, cache_key(digest, *options)
+                cache.used.add(slot.key)
+        text = decode_plan(slot.data, slot.path, slot.rel_path)
+        slot.data = None
+        if isinstance(text, FileError):
+            slot.outcome = text
+            continue
+        slot.outcome = ParseJob(
+            text, slot.plan_id, str(slot.path), slot.rel_path, *options, slot.digest
+        )
+        jobs_todo.append(slot)
+    _parse(jobs_todo, cache, jobs)
+    for slot in slots:
+        if isinstance(slot.outcome, FileError):
+            handbook.errors.append(slot.outcome)
+        elif isinstance(slot.outcome, Plan):
+            handbook.plans.append(slot.outcome)
+    return [slot.rel_path for slot in slots]
+
+
+def _parse(slots: list[_Slot], cache: PlanCache, jobs: int | None) -> None:
+    """Replace every slot's ParseJob by its plan, in worker processes when there are many."""
+    parse_jobs = [s.outcome for s in slots if isinstance(s.outcome, ParseJob)]
+    workers = worker_count(len(parse_jobs), jobs)
+    if workers > 1:
+        try:
+            payloads = list(parse_parallel(parse_jobs, workers))
+        except (OSError, RuntimeError, BrokenProcessPool):
+            payloads = []  # no processes to be had: parse here instead
+        if len(payloads) == len(slots):
+            for slot, payload in zip(slots, payloads, strict=True):
+                cache.put(slot.key, payload)
+                slot.outcome = plan_from_data(
+                    json.loads(payload),
+                    plan_id=slot.plan_id,
+                    path=slot.path,
+                    rel_path=slot.rel_path,
+                )
+            return
+    for slot in slots:
+        assert isinstance(slot.outcome, ParseJob)
+        plan = parse_job(slot.outcome)
+        if cache.enabled and cache.writable:
+            cache.put(slot.key, plan_json(plan))
+        slot.outcome = plan
 
 
 def load_handbook(
@@ -307,12 +423,16 @@ def load_handbook(
     paths: Iterable[Path] | None = None,
     *,
     use_cache: bool = True,
+    jobs: int | None = None,
 ) -> Handbook:
     """Load the handbook at ``root``; ``paths`` limits parsing to those files/directories.
 
     Files that cannot be read as plans become :class:`FileError` entries; the others still
-    load. Unchanged files come from the per-file cache under ``<root>/.secplan/cache``
+    load. Unchanged files come from the parse cache under ``<root>/.secplan/cache``
     (``use_cache=False`` or the environment variable ``SECPLAN_NO_CACHE`` turn it off).
+    Files that must be parsed are parsed in ``jobs`` processes (default: every core when
+    there are hundreds of files, else this one; ``SECPLAN_JOBS`` overrides); the result is
+    the same either way.
     """
     root = root.absolute()
     if not root.is_dir():
@@ -330,11 +450,11 @@ def load_handbook(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        _load_files(handbook, files, catalog, cache)
+        seen = _load_files(handbook, files, catalog, cache, jobs)
     finally:
         if gc_was_enabled:
             gc.enable()
     handbook.plans.sort(key=lambda p: p.rel_path)
-    if paths is None:
-        cache.prune(cache.used)
+    # Only a whole-handbook load knows which entries are stale.
+    cache.commit(present=seen if paths is None else None)
     return handbook

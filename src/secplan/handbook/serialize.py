@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
+import operator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -99,50 +101,75 @@ def _hashable(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def _encode_dataclass(obj: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name)
-        out[f.name] = value.isoformat() if isinstance(value, date) else value
-    return out
+#: Field names of each element class, in declaration order: list elements are stored as
+#: positional rows (no repeated keys), which is smaller and much faster to rebuild.
+_ROW_FIELDS: dict[type, tuple[str, ...]] = {
+    cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in set(_LIST_FIELDS.values())
+}
+_ROW_GETTERS = {cls: operator.attrgetter(*names) for cls, names in _ROW_FIELDS.items()}
+_PLAN_FIELDS = tuple(f.name for f in dataclasses.fields(Plan) if f.name not in _LOCATION_FIELDS)
+#: Changes whenever the stored shape changes (a model field added, a class changed), so cache
+#: entries written by other code are never read into the wrong fields.
+FORMAT_VERSION = hashlib.sha256(
+    repr(("rows-1", _PLAN_FIELDS, sorted((c.__name__, n) for c, n in _ROW_FIELDS.items()))).encode()
+).hexdigest()[:16]
+
+
+def _row(getter: Any, obj: Any) -> list[Any]:
+    values = getter(obj)
+    return list(values) if isinstance(values, tuple) else [values]
+
+
+def _milestone_row(milestone: Milestone) -> list[Any]:
+    row = _row(_ROW_GETTERS[Milestone], milestone)
+    return [v.isoformat() if isinstance(v, date) else v for v in row]
 
 
 def plan_to_data(plan: Plan) -> dict[str, Any]:
     """Everything parsed from a plan's content, as JSON-able data (no location fields)."""
     out: dict[str, Any] = {}
-    for f in dataclasses.fields(plan):
-        if f.name in _LOCATION_FIELDS:
-            continue
-        value = getattr(plan, f.name)
-        if f.name in _LIST_FIELDS:
-            out[f.name] = [_encode_dataclass(v) for v in value]
-        elif f.name == "front_matter":
-            out[f.name] = encode_value(value)
-        elif f.name == "suppressions":
-            out[f.name] = {str(line): sorted(codes) for line, codes in value.items()}
+    for name in _PLAN_FIELDS:
+        value = getattr(plan, name)
+        cls = _LIST_FIELDS.get(name)
+        if cls is Milestone:
+            out[name] = [_milestone_row(v) for v in value]
+        elif cls is not None:
+            getter = _ROW_GETTERS[cls]
+            out[name] = [_row(getter, v) for v in value]
+        elif name == "front_matter":
+            out[name] = encode_value(value)
+        elif name == "suppressions":
+            out[name] = {str(line): sorted(codes) for line, codes in value.items()}
         else:
-            out[f.name] = value
+            out[name] = value
     return out
 
 
-def _build(cls: type, data: dict[str, Any]) -> Any:
-    obj = cls(**data)
-    if cls is Milestone:
-        for key in ("due", "start"):
-            raw = getattr(obj, key)
-            setattr(obj, key, date.fromisoformat(raw) if isinstance(raw, str) else raw)
-    return obj
+def _milestone(row: list[Any]) -> Milestone:
+    milestone = Milestone(*row)
+    for key in ("due", "start"):
+        raw = getattr(milestone, key)
+        if isinstance(raw, str):
+            setattr(milestone, key, date.fromisoformat(raw))
+    return milestone
+
+
+_KNOWN_PLAN_FIELDS = frozenset(_PLAN_FIELDS)
 
 
 def plan_from_data(data: dict[str, Any], *, plan_id: str, path: Path, rel_path: str) -> Plan:
     """Rebuild a plan from :func:`plan_to_data`; raises (TypeError, ValueError...) on bad data."""
     fields: dict[str, Any] = {}
-    known = {f.name for f in dataclasses.fields(Plan)}
     for key, value in data.items():
-        if key not in known or key in _LOCATION_FIELDS:
+        if key not in _KNOWN_PLAN_FIELDS:
             raise ValueError(f"unexpected field {key!r}")
-        if key in _LIST_FIELDS:
-            fields[key] = [_build(_LIST_FIELDS[key], v) for v in value]
+        cls = _LIST_FIELDS.get(key)
+        if cls is Milestone:
+            fields[key] = [_milestone(row) for row in value]
+        elif cls is not None:
+            if not all(type(row) is list for row in value):
+                raise TypeError(f"{key}: rows must be lists")
+            fields[key] = [cls(*row) for row in value]
         elif key == "front_matter":
             fields[key] = decode_value(value)
         elif key == "suppressions":

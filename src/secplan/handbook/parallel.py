@@ -1,0 +1,97 @@
+"""Parse many plan files on every available core.
+
+Workers return each plan as the JSON text the cache stores (one string pickles cheaply, and
+the cache needs it anyway); the caller rebuilds plans from it. Small batches stay serial: a
+worker pool costs more to start than a few hundred plans cost to parse.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import multiprocessing
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import NamedTuple
+
+from secplan.handbook.serialize import plan_to_data
+from secplan.markdown.parser import parse_plan
+from secplan.model import Plan
+
+#: Below this many files to parse, parsing stays in this process.
+PARALLEL_MIN_FILES = 400
+#: Overrides the number of parsing processes (1 = never parallel).
+JOBS_ENV = "SECPLAN_JOBS"
+_CHUNK = 64
+
+
+class ParseJob(NamedTuple):
+    """One file to parse, with everything ``parse_plan`` needs."""
+
+    text: str
+    plan_id: str
+    path: str
+    rel_path: str
+    flavour: str
+    default_project: str | None
+    default_group: str | None
+    content_hash: str
+
+
+def parse_job(job: ParseJob) -> Plan:
+    """Parse one job's text into a plan."""
+    return parse_plan(
+        job.text,
+        plan_id=job.plan_id,
+        path=Path(job.path),
+        rel_path=job.rel_path,
+        flavour=job.flavour,
+        default_project=job.default_project,
+        default_group=job.default_group,
+        content_hash=job.content_hash,
+    )
+
+
+def plan_json(plan: Plan) -> str:
+    """A plan as the cache stores it."""
+    return json.dumps(plan_to_data(plan), separators=(",", ":"), default=str)
+
+
+def _parse_chunk(jobs: list[ParseJob]) -> list[str]:
+    gc.disable()  # parsing creates no cycles; see load_handbook
+    return [plan_json(parse_job(job)) for job in jobs]
+
+
+def available_cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def worker_count(files: int, jobs: int | None) -> int:
+    """How many processes should parse ``files`` files (1: parse here)."""
+    if jobs is None:
+        env = os.environ.get(JOBS_ENV, "").strip()
+        jobs = int(env) if env.isdigit() and int(env) > 0 else None
+        if jobs is None:
+            if files < PARALLEL_MIN_FILES:
+                return 1
+            jobs = available_cores()
+    return max(1, min(jobs, files // 2 or 1))
+
+
+def parse_parallel(jobs: Sequence[ParseJob], workers: int) -> Iterator[str]:
+    """The cache JSON of every job, in order, parsed by ``workers`` processes."""
+    chunks = [list(jobs[i : i + _CHUNK]) for i in range(0, len(jobs), _CHUNK)]
+    # fork is cheap (nothing to import again) but unsafe once other threads run (a web
+    # server); then a fresh interpreter per worker is the safe choice.
+    method = "fork" if threading.active_count() == 1 else "spawn"
+    context = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for results in pool.map(_parse_chunk, chunks):
+            yield from results
