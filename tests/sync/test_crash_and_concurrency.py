@@ -41,12 +41,28 @@ def write_bulk_plan(root: Path, n: int = BULK_ITEMS) -> None:
     (root / "bulk.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+# The real CLI, with every issue creation paced at a few milliseconds: a whole apply of the
+# bulk plan takes well under a second otherwise, too quick to be killed or raced reliably.
+PACED_CLI = """
+import sys, time
+from secplan.tracker.local import LocalTracker
+create = LocalTracker.create_issue
+def paced(self, *args, **kwargs):
+    time.sleep(0.004)
+    return create(self, *args, **kwargs)
+LocalTracker.create_issue = paced
+from secplan.cli.main import main
+sys.argv[0] = "secplan"
+main()
+"""
+
+
 def start_apply(root: Path, database_url: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != "SECPLAN_DATABASE_URL"}
     env["NO_COLOR"] = "1"
     args = ["apply", "--root", str(root), "--database-url", database_url]
     return subprocess.Popen(
-        [sys.executable, "-m", "secplan", *args],
+        [sys.executable, "-c", PACED_CLI, *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -7,6 +7,7 @@ store keep it in the store's ``sync_state`` table; other trackers (GitLab) use :
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -113,12 +114,8 @@ class StoreState:
         """Insert or replace several records in one transaction (one upsert statement)."""
         if not recs:
             return
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        from secplan.store.models import SyncState as Row
         from secplan.store.models import utcnow
 
-        insert: Any = sqlite.insert if self.store.is_sqlite else postgresql.insert
         now = utcnow()
         unique = {rec.key: rec for rec in recs}  # an upsert may not touch one row twice
         rows = [
@@ -133,19 +130,34 @@ class StoreState:
             }
             for rec in unique.values()
         ]
-        stmt = insert(Row)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[Row.plan_id, Row.kind, Row.item_id],
-            set_={
-                "ref": stmt.excluded.ref,
-                "content_hash": stmt.excluded.content_hash,
-                "pushed": stmt.excluded.pushed,
-                "updated_at": stmt.excluded.updated_at,
-            },
-        )
+        stmt = _upsert(self.store.is_sqlite)
         with self.store.session() as s:
+            conn = s.connection()
             for start in range(0, len(rows), 500):
-                s.execute(stmt, rows[start : start + 500])
+                conn.execute(stmt, rows[start : start + 500])
+
+
+@functools.cache
+def _upsert(sqlite: bool) -> Any:
+    """The upsert of ``sync_state`` rows, built once per dialect (building costs more than
+    running it for one row)."""
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+    from secplan.store.models import Base
+
+    table = Base.metadata.tables["sync_state"]
+    insert: Any = sqlite_dialect.insert if sqlite else postgresql.insert
+    stmt = insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.plan_id, table.c.kind, table.c.item_id],
+        set_={
+            "ref": stmt.excluded.ref,
+            "content_hash": stmt.excluded.content_hash,
+            "pushed": stmt.excluded.pushed,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    )
 
 
 def state_for(tracker: object) -> SyncState:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from secplan.errors import NotFoundError, TrackerError, UsageError
 from secplan.refs import parse_epic_ref
 from secplan.store.models import (
+    Base,
     Epic,
     Issue,
     IssueLink,
@@ -55,6 +56,11 @@ from secplan.tracker.local_rows import (
 )
 
 __all__ = ["LocalTracker", "default_author"]
+
+_INSERT_ISSUE = sa.insert(Base.metadata.tables["issues"]).returning(
+    Base.metadata.tables["issues"].c.id
+)
+_INSERT_EVENT = sa.insert(Base.metadata.tables["state_events"])
 
 
 class LocalTracker(StoreAccess):
@@ -96,7 +102,7 @@ class LocalTracker(StoreAccess):
         title = check_title(title)
         clean = clean_list(labels)
         with self._writing() as s:
-            ns = self._namespace(s, group, "group")
+            ns = self._ns(s, group, "group")
             row = self._new_epic(s, ns, title, description, clean, confidential)
             return to_epic(row)
 
@@ -115,7 +121,7 @@ class LocalTracker(StoreAccess):
                     row.description = str(value or "")
                 elif key == "labels":
                     row.labels = clean_list(value)  # type: ignore[arg-type]
-                    self._register_labels(s, row.group, row.labels)
+                    self._register_labels(s, row.group.full_path, "group", row.labels)
                 elif key == "confidential":
                     row.confidential = bool(value)
                 elif key == "state":
@@ -174,12 +180,12 @@ class LocalTracker(StoreAccess):
         if start and due and due < start:
             raise UsageError(f"milestone {title!r} is due ({due}) before it starts ({start})")
         with self._writing() as s:
-            ns = self._namespace(s, group, "group")
+            ns = self._ns(s, group, "group")
             exists = s.scalar(
                 sa.select(Milestone.id).where(Milestone.group_id == ns.id, Milestone.title == title)
             )
             if exists:
-                raise TrackerError(f"milestone {title!r} already exists in {ns.full_path}")
+                raise TrackerError(f"milestone {title!r} already exists in {ns.path}")
             now = utcnow()
             row = Milestone(
                 group_id=ns.id,
@@ -296,30 +302,46 @@ class LocalTracker(StoreAccess):
         title = check_title(title)
         clean_labels = clean_list(labels)
         with self._writing() as s:
-            ns = self._namespace(s, project, "project")
-            milestone_row = self._milestone_for(s, ns, milestone) if milestone else None
-            epic_row = self._epic_row(s, epic) if epic else None
+            # Core statements only: no ORM objects to build, flush, refresh and expunge.
+            ns = self._ns(s, project, "project")
+            milestone_id = self._milestone_id(s, ns, milestone) if milestone else None
+            epic_id, epic_text = self._epic_id(s, epic) if epic else (None, None)
             now = utcnow()
-            row = Issue(
-                project_id=ns.id,
-                iid=self._allocate_iid(s, ns, "issue_iid_seq"),
+            clean_assignees = clean_list(assignees)
+            iid = self._allocate_iid(s, ns.id, "issue_iid_seq")
+            values = {
+                "project_id": ns.id,
+                "iid": iid,
+                "title": title,
+                "description": description,
+                "labels": clean_labels,
+                "milestone_id": milestone_id,
+                "assignees": clean_assignees,
+                "state": "opened",
+                "confidential": confidential,
+                "epic_id": epic_id,
+                "created_at": now,
+                "updated_at": now,
+            }
+            conn = s.connection()
+            issue_id = conn.execute(_INSERT_ISSUE, values).scalar_one()
+            conn.execute(_INSERT_EVENT, {"issue_id": issue_id, "state": "opened", "at": now})
+            self._register_labels(s, ns.path, ns.kind, clean_labels)
+            return TrackedIssue(
+                ref=f"{ns.path}#{iid}",
+                project=ns.path,
+                iid=iid,
                 title=title,
                 description=description,
-                labels=clean_labels,
-                milestone_id=milestone_row.id if milestone_row else None,
-                assignees=clean_list(assignees),
+                labels=list(clean_labels),
+                milestone=milestone if milestone_id is not None else None,
+                assignees=list(clean_assignees),
                 state="opened",
                 confidential=confidential,
-                epic_id=epic_row.id if epic_row else None,
+                epic=epic_text,
                 created_at=now,
-                updated_at=now,
+                closed_at=None,
             )
-            s.add(row)
-            s.flush()
-            s.add(StateEventRow(issue_id=row.id, state="opened", at=now))
-            self._register_labels(s, ns, clean_labels)
-            s.refresh(row)
-            return to_issue(row)
 
     def update_issue(self, ref: str, **changes: object) -> TrackedIssue:
         """Change title, description, labels, milestone, assignees, confidential or epic."""
@@ -336,14 +358,14 @@ class LocalTracker(StoreAccess):
                     row.description = str(value or "")
                 elif key == "labels":
                     row.labels = clean_list(value)  # type: ignore[arg-type]
-                    self._register_labels(s, row.project, row.labels)
+                    self._register_labels(s, row.project.full_path, "project", row.labels)
                 elif key == "assignees":
                     row.assignees = clean_list(value)  # type: ignore[arg-type]
                 elif key == "confidential":
                     row.confidential = bool(value)
                 elif key == "milestone":
-                    m = self._milestone_for(s, row.project, str(value)) if value else None
-                    row.milestone_id = m.id if m else None
+                    project = self._ns(s, row.project.full_path, "project")
+                    row.milestone_id = self._milestone_id(s, project, str(value)) if value else None
                 elif key == "epic":
                     e = self._epic_row(s, str(value)) if value else None
                     row.epic_id = e.id if e else None
@@ -534,9 +556,10 @@ class LocalTracker(StoreAccess):
                     f"{issue_text} was already promoted to {epic_text}",
                     hint=f"Use the epic {epic_text}.",
                 )
-            group = row.project.parent
-            if group is None:  # pragma: no cover - projects always have a group
+            parent = row.project.parent
+            if parent is None:  # pragma: no cover - projects always have a group
                 raise TrackerError(f"{issue_text} has no group to hold an epic")
+            group = self._ns(s, parent.full_path, "group")
             epic = self._new_epic(
                 s, group, row.title, row.description, list(row.labels), row.confidential
             )

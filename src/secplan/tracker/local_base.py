@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Literal, Self
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from secplan.errors import NotFoundError, TrackerError, UsageError
 from secplan.store.engine import Store
 from secplan.store.models import (
+    Base,
     Epic,
     Issue,
     Label,
@@ -25,6 +27,48 @@ from secplan.store.models import (
 )
 from secplan.tracker.local_rows import check_path, default_author, parse_epic, parse_issue
 
+# Statements built once: constructing a statement costs more than running it on SQLite.
+_NS_BY_PATH = sa.select(Namespace.id, Namespace.kind).where(
+    Namespace.full_path == sa.bindparam("path")
+)
+_NAMESPACES = Base.metadata.tables["namespaces"]
+_NEXT_IID = {
+    column: sa.update(_NAMESPACES)
+    .where(_NAMESPACES.c.id == sa.bindparam("ns_id"))
+    .values({column: _NAMESPACES.c[column] + 1})
+    .returning(_NAMESPACES.c[column])
+    for column in ("issue_iid_seq", "epic_iid_seq")
+}
+_MILESTONE_IN_GROUPS = sa.select(Milestone.group_id, Milestone.id).where(
+    Milestone.title == sa.bindparam("title"),
+    Milestone.group_id.in_(sa.bindparam("groups", expanding=True)),
+)
+_EPIC_ID = (
+    sa.select(Epic.id)
+    .join(Namespace, Epic.group_id == Namespace.id)
+    .where(Namespace.full_path == sa.bindparam("path"), Epic.iid == sa.bindparam("iid"))
+)
+
+
+@dataclass(frozen=True)
+class NsInfo:
+    """A group or project as the tracker needs it: id, path, kind and its parent groups' ids.
+
+    Namespaces are never deleted or moved, so once committed this never changes and is cached.
+    """
+
+    id: int
+    path: str
+    kind: str
+    ancestors: tuple[int, ...]  # parent groups, nearest first
+
+    @property
+    def label_group(self) -> int | None:
+        """Where labels used here are registered: the group itself, or a project's group."""
+        if self.kind == "group":
+            return self.id
+        return self.ancestors[0] if self.ancestors else None
+
 
 class StoreAccess:
     """Sessions, namespaces, iids and row lookups shared by the tracker's operations."""
@@ -33,6 +77,10 @@ class StoreAccess:
         self.store = store
         self.author = author or default_author()
         self._tx: Session | None = None
+        # Namespaces and labels known to be committed, and those seen in the open transaction
+        # (kept only if it commits: a rolled-back insert must not leave a cached id behind).
+        self._known: dict[tuple[Any, ...], Any] = {}
+        self._staged: dict[tuple[Any, ...], Any] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -47,12 +95,24 @@ class StoreAccess:
         self.close()
 
     @contextmanager
+    def _scope(self, session_factory: Any) -> Iterator[Session]:
+        """A top-level session; what it taught the cache is kept only if it ended well."""
+        try:
+            with session_factory() as session:
+                yield session
+        except BaseException:
+            self._staged.clear()
+            raise
+        self._known.update(self._staged)
+        self._staged.clear()
+
+    @contextmanager
     def transaction(self) -> Iterator[Self]:
         """Run the calls made inside the block as one transaction (nested blocks join it)."""
         if self._tx is not None:
             yield self
             return
-        with self.store.session() as session:
+        with self._scope(self.store.session) as session:
             self._tx = session
             try:
                 yield self
@@ -72,7 +132,7 @@ class StoreAccess:
             self._tx.flush()
             self._tx.expunge_all()
         else:
-            with self.store.session() as session:
+            with self._scope(self.store.session) as session:
                 yield session
 
     @contextmanager
@@ -81,81 +141,83 @@ class StoreAccess:
             yield self._tx
             self._tx.expunge_all()
         else:
-            with self.store.read_session() as session:
+            with self._scope(self.store.read_session) as session:
                 yield session
+
+    def _cached(self, key: tuple[Any, ...]) -> Any:
+        return self._known.get(key, self._staged.get(key))
 
     # -- namespaces --------------------------------------------------------------------------
 
-    def _find_namespace(self, s: Session, path: str) -> Namespace | None:
-        return s.scalar(sa.select(Namespace).where(Namespace.full_path == path))
-
-    def _insert_namespace(self, s: Session, path: str, kind: str, parent_id: int | None) -> None:
-        values = {"full_path": path, "kind": kind, "parent_id": parent_id, "created_at": utcnow()}
+    def _insert_ignore(self, s: Session, model: Any, values: dict[str, Any]) -> None:
+        """INSERT that does nothing when a unique key exists: another process may be creating
+        the same row at this moment, and the loser just reads it."""
         if self.store.is_sqlite:
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-            s.execute(sqlite_insert(Namespace).values(values).on_conflict_do_nothing())
+            from sqlalchemy.dialects.sqlite import insert
         else:
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
+            from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+        s.execute(insert(model).values(values).on_conflict_do_nothing())
 
-            # Another process may create the same path at this moment; the loser just reads it.
-            s.execute(pg_insert(Namespace).values(values).on_conflict_do_nothing())
-
-    def _namespace(self, s: Session, path: str, kind: Literal["group", "project"]) -> Namespace:
+    def _ns(self, s: Session, path: str, kind: Literal["group", "project"]) -> NsInfo:
         """The group or project at ``path``, created (with its parent groups) if it is new."""
         path = check_path(path, kind)
-        ns = self._find_namespace(s, path)
-        if ns is None:
-            parent_id: int | None = None
-            if "/" in path:
-                parent_id = self._namespace(s, path.rsplit("/", 1)[0], "group").id
-            self._insert_namespace(s, path, kind, parent_id)
-            ns = self._find_namespace(s, path)
-            assert ns is not None
-        if ns.kind != kind:
+        info: NsInfo | None = self._cached(("ns", path))
+        if info is None:
+            parent = self._ns(s, path.rsplit("/", 1)[0], "group") if "/" in path else None
+            row = self._ns_row(s, path)
+            if row is None:
+                values = {
+                    "full_path": path,
+                    "kind": kind,
+                    "parent_id": parent.id if parent else None,
+                    "created_at": utcnow(),
+                }
+                self._insert_ignore(s, Namespace, values)
+                row = self._ns_row(s, path)
+                assert row is not None
+            ancestors = (parent.id, *parent.ancestors) if parent else ()
+            info = NsInfo(row[0], path, row[1], ancestors)
+            self._staged[("ns", path)] = info
+        if info.kind != kind:
             raise TrackerError(
-                f"{path} is a {ns.kind}, not a {kind}",
+                f"{path} is a {info.kind}, not a {kind}",
                 hint="Issues live in projects, epics and milestones in groups.",
             )
-        return ns
+        return info
 
-    def _ancestors(self, s: Session, ns: Namespace) -> list[Namespace]:
-        """``ns``'s parent groups, nearest first."""
-        chain: list[Namespace] = []
-        current = ns.parent
-        while current is not None:
-            chain.append(current)
-            current = current.parent
-        return chain
+    @staticmethod
+    def _ns_row(s: Session, path: str) -> Any:
+        return s.connection().execute(_NS_BY_PATH, {"path": path}).first()
 
-    def _allocate_iid(self, s: Session, ns: Namespace, column: str) -> int:
+    def _namespace(self, s: Session, path: str, kind: Literal["group", "project"]) -> Namespace:
+        """The ORM row of the group or project at ``path`` (created if it is new)."""
+        row = s.get(Namespace, self._ns(s, path, kind).id)
+        assert row is not None
+        return row
+
+    def _allocate_iid(self, s: Session, ns_id: int, column: str) -> int:
         # The UPDATE takes the row lock (PostgreSQL) / write lock (SQLite), so concurrent
         # creators get consecutive numbers; the unique constraint backs it up.
-        counter = getattr(Namespace, column)
-        stmt = (
-            sa.update(Namespace)
-            .where(Namespace.id == ns.id)
-            .values({column: counter + 1})
-            .returning(counter)
-            .execution_options(synchronize_session=False)
-        )
-        return int(s.execute(stmt).scalar_one())
+        return int(s.connection().execute(_NEXT_IID[column], {"ns_id": ns_id}).scalar_one())
 
-    def _register_labels(self, s: Session, ns: Namespace, labels: list[str]) -> None:
+    def _register_labels(self, s: Session, ns_path: str, kind: str, labels: list[str]) -> None:
+        """Make the labels known in the namespace's group (GitLab group labels)."""
         if not labels:
             return
-        group = ns if ns.kind == "group" else ns.parent
+        group = self._ns(s, ns_path, "group" if kind == "group" else "project").label_group
         if group is None:
             return
+        new = [name for name in labels if not self._cached(("label", group, name))]
+        if not new:
+            return
         known = set(
-            s.scalars(
-                sa.select(Label.name).where(Label.namespace_id == group.id, Label.name.in_(labels))
-            )
+            s.scalars(sa.select(Label.name).where(Label.namespace_id == group, Label.name.in_(new)))
         )
-        for name in labels:
+        for name in new:
             if name not in known:
-                s.add(Label(namespace_id=group.id, name=name, color="#6699cc", description=""))
-        s.flush()
+                values = {"namespace_id": group, "name": name, "color": "#6699cc"}
+                self._insert_ignore(s, Label, {**values, "description": ""})
+            self._staged[("label", group, name)] = True
 
     # -- lookups -----------------------------------------------------------------------------
 
@@ -186,19 +248,24 @@ class StoreAccess:
             )
         return row
 
-    def _milestone_for(self, s: Session, project: Namespace, title: str) -> Milestone:
-        """The milestone ``title`` in the project's nearest ancestor group that has one."""
-        groups = self._ancestors(s, project)
-        rows = s.scalars(
-            sa.select(Milestone).where(
-                Milestone.title == title, Milestone.group_id.in_([g.id for g in groups])
+    def _epic_id(self, s: Session, ref: str) -> tuple[int, str]:
+        """Id and normalised ref of the epic ``ref``, in one flat query."""
+        parsed = parse_epic(ref)
+        row = s.connection().execute(_EPIC_ID, {"path": parsed.path, "iid": parsed.iid}).first()
+        if row is None:
+            raise NotFoundError(
+                f"epic {parsed} not found", hint="List epics with: secplan epic list " + parsed.path
             )
-        ).all()
-        by_group = {row.group_id: row for row in rows}
-        for group in groups:
-            if group.id in by_group:
-                return by_group[group.id]
-        top = groups[0].full_path if groups else project.full_path
+        return int(row[0]), str(parsed)
+
+    def _milestone_id(self, s: Session, project: NsInfo, title: str) -> int:
+        """The milestone ``title`` in the project's nearest ancestor group that has one."""
+        params = {"title": title, "groups": list(project.ancestors)}
+        rows = dict(s.connection().execute(_MILESTONE_IN_GROUPS, params).all())
+        for group in project.ancestors:
+            if group in rows:
+                return int(rows[group])
+        top = project.path.rsplit("/", 1)[0] if project.ancestors else project.path
         raise NotFoundError(
             f"milestone {title!r} not found in {top} or its parent groups",
             hint=f'Create it with: secplan milestone create {top} "{title}"',
@@ -207,7 +274,7 @@ class StoreAccess:
     def _new_epic(
         self,
         s: Session,
-        ns: Namespace,
+        ns: NsInfo,
         title: str,
         description: str,
         labels: list[str],
@@ -216,7 +283,7 @@ class StoreAccess:
         now = utcnow()
         row = Epic(
             group_id=ns.id,
-            iid=self._allocate_iid(s, ns, "epic_iid_seq"),
+            iid=self._allocate_iid(s, ns.id, "epic_iid_seq"),
             title=title,
             description=description,
             labels=labels,
@@ -226,7 +293,7 @@ class StoreAccess:
             updated_at=now,
         )
         s.add(row)
-        self._register_labels(s, ns, labels)
+        self._register_labels(s, ns.path, ns.kind, labels)
         s.flush()
         s.refresh(row)
         return row
