@@ -146,3 +146,12 @@ def test_registry_codes_and_names_are_unique_and_well_formed() -> None:
     for r in rules:
         assert r.code.startswith("SP") and len(r.code) == 5 and r.code[2:].isdigit()
         assert r.name == r.name.lower() and " " not in r.name and r.summary
+
+
+def test_runner_knows_where_the_store_keeps_its_database(tmp_path: Path) -> None:
+    from secplan.lint.runner import DEFAULT_DATABASE, load_open_threads
+    from secplan.store.engine import default_database_path
+
+    assert tmp_path / DEFAULT_DATABASE == default_database_path(tmp_path)
+    assert load_open_threads(tmp_path, None) == {}
+    assert not (tmp_path / ".secplan").exists()  # looking never creates anything

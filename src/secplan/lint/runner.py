@@ -17,6 +17,10 @@ from secplan.handbook.loader import CATALOG_NAMES, resolve_plan_path
 from secplan.lint.engine import CheckResult, Engine, Selector
 from secplan.lint.fix import apply_fixes
 
+#: ``secplan.store.engine.default_database_path`` relative to the root, known without
+#: importing the store (tests/lint/test_engine.py keeps the two in step).
+DEFAULT_DATABASE = Path(".secplan", "secplan.db")
+
 
 @dataclass
 class Target:
@@ -114,6 +118,9 @@ def load_open_threads(root: Path, database_url: str | None) -> Mapping[str, int]
     Never creates or migrates a database: a check is read-only. Without ``database_url`` only
     ``<root>/.secplan/secplan.db`` is read, and only if it exists.
     """
+    if not database_url and not (root / DEFAULT_DATABASE).is_file():
+        # Decided before importing SQLAlchemy (a third of a small check's run time).
+        return {}
     try:
         import sqlalchemy as sa
         from sqlalchemy.orm import Session
@@ -130,10 +137,7 @@ def load_open_threads(root: Path, database_url: str | None) -> Mapping[str, int]
             if not db or db == ":memory:" or not Path(db).is_file():
                 return {}
     else:
-        path = default_database_path(root)
-        if not path.is_file():
-            return {}
-        url = f"sqlite:///{path}"
+        url = f"sqlite:///{default_database_path(root)}"
     engine = create_engine_for(url)
     try:
         with Session(engine) as session:
