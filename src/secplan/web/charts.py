@@ -19,6 +19,7 @@ matplotlib.use("Agg")
 
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from secplan.tracker.base import StateEvent, TrackedIssue
 
@@ -56,6 +57,11 @@ def burnup_series(
     return times, total, closed
 
 
+def _short(title: str, width: int = 48) -> str:
+    """The plan title cut to what fits above the chart."""
+    return title if len(title) <= width else title[: width - 1].rstrip() + "…"
+
+
 def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
@@ -65,7 +71,8 @@ def burnup_svg(title: str, issues: Sequence[TrackedIssue], events: Sequence[Stat
     times, total, closed = burnup_series(issues, events)
     now = datetime.now(UTC)
     with _lock:
-        fig = Figure(figsize=(6.4, 3.0), dpi=96)
+        # Sized for the plan page's side panel (about 340 px wide), so the labels stay legible.
+        fig = Figure(figsize=(3.6, 2.3), dpi=96)
         ax = fig.add_subplot()
         if times:
             xs = date2num([*times, max(now, times[-1])])
@@ -76,18 +83,29 @@ def burnup_svg(title: str, issues: Sequence[TrackedIssue], events: Sequence[Stat
             ax.step(xs, closed, where="post", label="closed", color="#15803d")
             ax.fill_between(xs, closed, step="post", alpha=0.15, color="#15803d")
             ax.set_ylim(0, max(total) + 1)
-            locator = AutoDateLocator()
-            ax.xaxis.set_major_locator(locator)
-            ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-            ax.legend(loc="upper left", frameon=False, fontsize=8)
+            ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+            # Above the plot area: inside it, the legend would cover a line whatever the data.
+            ax.legend(
+                loc="lower left",
+                bbox_to_anchor=(0, 1.0),
+                ncols=2,
+                frameon=False,
+                fontsize=8,
+                handlelength=1.2,
+                borderaxespad=0.2,
+            )
         else:
             ax.xaxis_date()
             ax.set_xlim(float(date2num(now - timedelta(days=7))), float(date2num(now)))
             ax.text(0.5, 0.5, "no issues yet", ha="center", va="center", transform=ax.transAxes)
             ax.set_yticks([])
-        ax.set_title(f"Progress: {title}"[:90], fontsize=10)
+        locator = AutoDateLocator(minticks=3, maxticks=6)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        ax.xaxis.get_offset_text().set_fontsize(8)
+        ax.set_title(_short(title), fontsize=9, loc="left", pad=16 if times else 6)
         ax.set_ylabel("issues", fontsize=8)
-        ax.tick_params(labelsize=7)
+        ax.tick_params(labelsize=8)
         ax.spines[["top", "right"]].set_visible(False)
         fig.tight_layout()
         buf = io.StringIO()
