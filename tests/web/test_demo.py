@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import httpx
@@ -10,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from secplan.web.demo import DEMO_DIR, READY_MARK, prepare_demo
 from secplan.web.security import Auth
+from tests.conftest import EXAMPLE_HANDBOOK
 from tests.web.conftest import LiveServer, shot
 
 
@@ -82,3 +84,29 @@ def test_serve_demo_command_serves_the_filled_example(tmp_path: Path) -> None:
         assert "Serving" in server.log.read_text()
     finally:
         server.stop()
+
+
+def test_a_plan_naming_an_epic_without_a_source_gets_that_epic_under_its_title(
+    tmp_path: Path,
+) -> None:
+    from secplan.tracker import open_tracker
+    from secplan.web.demo import FILLER_EPIC, fill_tracker
+
+    root = tmp_path / "handbook"
+    shutil.copytree(EXAMPLE_HANDBOOK, root, ignore=shutil.ignore_patterns(".secplan"))
+    (root / "log-retention.md").write_text(
+        "---\ntitle: Audit log retention\nstatus: ready\nepic: security&5\n---\n\n"
+        "# Audit log retention\n\n## Work\n\n- [ ] Keep audit logs for a year\n",
+        encoding="utf-8",
+    )
+    fill_tracker(root)
+    with open_tracker(root) as tracker:
+        titles = {e.iid: e.title for e in tracker.list_epics("security")}
+    # The example's two epics come from their source issues; 3 and 4 only fill the numbering.
+    assert titles == {
+        1: "Secrets rotation for CI runners",
+        2: "Phishing-resistant MFA for administrators",
+        3: f"{FILLER_EPIC} 3",
+        4: f"{FILLER_EPIC} 4",
+        5: "Audit log retention",
+    }

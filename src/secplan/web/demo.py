@@ -23,6 +23,8 @@ DEMO_DIR = ".secplan-demo"
 READY_MARK = "demo-ready"
 #: How far back the demo's invented history starts.
 HISTORY = timedelta(days=42)
+#: Title of the epics the demo invents to fill the numbering before a plan's named epic.
+FILLER_EPIC = "Earlier security initiative"
 #: Share of a plan's issues the demo closes, by plan status.
 CLOSED_SHARE = {"implementing": 0.6, "implemented": 1.0, "ready": 0.25}
 
@@ -81,10 +83,14 @@ def fill_tracker(root: Path) -> None:
                 continue
             if plan.source and tracker.get_issue(plan.source) is not None:
                 tracker.promote_issue(plan.source)
-            # A plan that names an epic but no source issue: create epics up to its iid.
+            # A plan that names an epic but no source issue: epics are numbered in creation
+            # order, so epics no plan names fill the gap, then comes the plan's own epic.
             while tracker.get_epic(str(ref)) is None:
-                created = tracker.create_epic(ref.path, plan.title or plan.id)
-                if created.iid >= ref.iid:
+                made = max((e.iid for e in tracker.list_epics(ref.path)), default=0)
+                if made + 1 < ref.iid:
+                    tracker.create_epic(ref.path, f"{FILLER_EPIC} {made + 1}")
+                    continue
+                if tracker.create_epic(ref.path, plan.title or plan.id).iid >= ref.iid:
                     break
         apply_plans(tracker, plans, handbook.config, all_plans=True)
         _close_some(tracker, plans)
@@ -135,9 +141,7 @@ def _close_some(tracker: object, plans: list[Plan]) -> None:
             by_plan.setdefault(_decode(m.group(1)), []).append(issue.ref)
     for plan_id, refs in by_plan.items():
         refs.sort(key=lambda r: int(r.rsplit("#", 1)[1]))
-        share = {"implementing": 0.6, "implemented": 1.0, "ready": 0.25}.get(
-            status.get(plan_id, "")
-        )
+        share = CLOSED_SHARE.get(status.get(plan_id, ""))
         for ref in refs[: int(len(refs) * (share or 0.0))]:
             tracker.close_issue(ref, note="Done (demo data).")
 
