@@ -5,6 +5,7 @@ Regenerate after an intended change with ``SECPLAN_UPDATE_SNAPSHOTS=1 pytest tes
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -12,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from secplan.lint.engine import CheckResult
+from secplan.lint.formats import text
+from secplan.lint.registry import Finding
 from tests.conftest import FIXTURES, run_cli
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
@@ -97,11 +101,7 @@ def test_sarif_results_point_at_declared_rules(handbook: Path) -> None:
 
 
 def test_github_escapes_workflow_command_data() -> None:
-    import io
-
-    from secplan.lint.engine import CheckResult
     from secplan.lint.formats import github
-    from secplan.lint.registry import Finding
 
     f = Finding("SP306", "50% done,\nnext: x", 3, 2, name="unresolved-marker", severity="info")
     f.path = "a,b:c.md"
@@ -111,3 +111,58 @@ def test_github_escapes_workflow_command_data() -> None:
         "::notice file=a%2Cb%3Ac.md,line=3,col=2,title=SP306 (unresolved-marker)"
         "::SP306 50%25 done,%0Anext: x\n"
     )
+
+
+def _many_findings(n: int) -> CheckResult:
+    findings = [
+        Finding(
+            "SP306" if i % 3 else "SP001",
+            f"finding {i}",
+            i + 1,
+            1,
+            name="unresolved-marker",
+            severity=("error", "warning", "info")[i % 3],
+            fixable=not i % 3,
+        )
+        for i in range(n)
+    ]
+    for f in findings:
+        f.path = "plan.md"
+    return CheckResult(findings=findings, plans_checked=1)
+
+
+class _Terminal(io.StringIO):
+    """A stream that says it is a terminal and counts the writes it gets."""
+
+    writes = 0
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def test_text_lines_are_plain_off_a_terminal_and_batched(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    result = _many_findings(1300)
+    plain = io.StringIO()
+    text.write(result, plain)
+    lines = plain.getvalue().splitlines()
+    assert lines[0] == "plan.md:1:1: SP001 [*] finding 0"
+    assert lines[1] == "plan.md:2:1: SP306 finding 1"
+    assert len(lines) == 1300 + 2  # the summary and the fixable line
+    assert "\x1b[" not in plain.getvalue()
+
+    terminal = _Terminal()
+    text.write(result, terminal)
+    coloured = terminal.getvalue().splitlines()
+    assert coloured[2] == "\x1b[1mplan.md:3:1:\x1b[0m \x1b[34m\x1b[1mSP306\x1b[0m finding 2"
+    assert len(coloured) == len(lines)
+    assert terminal.writes < 10  # a few chunks, not one write (and flush) per finding
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    text.write(result, terminal := _Terminal())
+    assert terminal.getvalue() == plain.getvalue()

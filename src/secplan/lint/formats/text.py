@@ -11,6 +11,7 @@ from secplan.lint.registry import SEVERITY_ORDER, Finding
 
 _COLOURS = {"error": "\x1b[31m", "warning": "\x1b[33m", "info": "\x1b[34m"}
 _BOLD, _RESET = "\x1b[1m", "\x1b[0m"
+_CHUNK_LINES = 512
 
 
 def _use_colour(stream: TextIO) -> bool:
@@ -48,22 +49,30 @@ def summary(result: CheckResult) -> list[str]:
 
 
 def write(result: CheckResult, stream: TextIO, statistics: bool = False) -> None:
-    """Stream one line per finding, then the summary."""
+    """Stream one line per finding, then the summary.
+
+    Plain string formatting, no Rich: colour is a few ANSI codes on a terminal. Lines go out
+    in chunks, so a line-buffered terminal is not flushed once per finding.
+    """
     colour = _use_colour(stream)
     remaining = result.remaining()
     if statistics:
         write_statistics(result, stream)
     else:
+        chunk: list[str] = []
         for f in remaining:
             mark = "[*] " if f.fixable else ""
-            code = f.code
-            location = f"{f.path}:{f.line}:{f.column}:"
             if colour:
-                code = f"{_COLOURS.get(f.severity, '')}{_BOLD}{code}{_RESET}"
-                location = f"{_BOLD}{location}{_RESET}"
-            stream.write(f"{location} {code} {mark}{f.message}\n")
-    for line in summary(result):
-        stream.write(line + "\n")
+                location = f"{_BOLD}{f.path}:{f.line}:{f.column}:{_RESET}"
+                code = f"{_COLOURS.get(f.severity, '')}{_BOLD}{f.code}{_RESET}"
+            else:
+                location, code = f"{f.path}:{f.line}:{f.column}:", f.code
+            chunk.append(f"{location} {code} {mark}{f.message}\n")
+            if len(chunk) == _CHUNK_LINES:
+                stream.write("".join(chunk))
+                chunk.clear()
+        stream.write("".join(chunk))
+    stream.write("".join(line + "\n" for line in summary(result)))
 
 
 def write_statistics(result: CheckResult, stream: TextIO) -> None:
