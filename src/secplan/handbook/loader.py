@@ -143,29 +143,43 @@ def _discover(
     files: list[Path] = []
     errors: list[FileError] = []
     catalog = next((root / n for n in CATALOG_NAMES if (root / n).is_file()), None)
-    for dirpath, dirnames, filenames in os.walk(start or root, followlinks=False):
-        base = Path(dirpath)
-        kept = []
-        for name in sorted(dirnames):
-            if name.startswith(".") or name in SKIP_DIRS:
+    # Depth first in name order, as os.walk(followlinks=False) goes, but with scandir's
+    # cached entry types: one system call per directory instead of one per file.
+    pending = [start or root]
+    while pending:
+        base = pending.pop()
+        try:
+            with os.scandir(base) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError:
+            continue
+        subdirs: list[Path] = []
+        for entry in entries:
+            name = entry.name
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if name.startswith(".") or name in SKIP_DIRS:
+                    continue
+                sub = base / name
+                if entry.is_symlink():
+                    if not _inside(_real(sub), root_real):
+                        errors.append(_escape_error(root, sub))
+                    continue  # symlinked directories inside the root would list plans twice
+                subdirs.append(sub)
                 continue
-            sub = base / name
-            if sub.is_symlink():
-                if not _inside(_real(sub), root_real):
-                    errors.append(_escape_error(root, sub))
-                continue  # symlinked directories inside the root would list plans twice
-            kept.append(name)
-        dirnames[:] = kept
-        for name in sorted(filenames):
             if not is_plan_name(name):
                 continue
-            path = base / name
-            if catalog is not None and base == root and name == catalog.name:
+            if catalog is not None and name == catalog.name and base == root:
                 continue
-            if path.is_symlink() and not _inside(_real(path), root_real):
+            path = base / name
+            if entry.is_symlink() and not _inside(_real(path), root_real):
                 errors.append(_escape_error(root, path))
                 continue
             files.append(path)
+        pending.extend(reversed(subdirs))
     files.sort(key=lambda p: _rel(root, p))
     return files, errors, catalog
 
@@ -175,6 +189,10 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def _rel(root: Path, path: Path) -> str:
+    if os.sep == "/":  # the common case without pathlib's part-by-part comparison
+        prefix, text = str(root), str(path)
+        if text.startswith(prefix) and text[len(prefix) : len(prefix) + 1] == "/":
+            return text[len(prefix) + 1 :]
     try:
         return path.relative_to(root).as_posix()
     except ValueError:

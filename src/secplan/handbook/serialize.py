@@ -42,6 +42,8 @@ _LIST_FIELDS: dict[str, type] = {
 }
 #: Set from where the file lives, not from its content (one content may live at two paths).
 _LOCATION_FIELDS = frozenset({"id", "path", "rel_path"})
+#: Wraps front matter stored as is (``encode_value`` never makes a ``$``-key of its own).
+_PLAIN = "$plain"
 
 
 def encode_value(value: Any) -> Any:
@@ -111,7 +113,7 @@ _PLAN_FIELDS = tuple(f.name for f in dataclasses.fields(Plan) if f.name not in _
 #: Changes whenever the stored shape changes (a model field added, a class changed), so cache
 #: entries written by other code are never read into the wrong fields.
 FORMAT_VERSION = hashlib.sha256(
-    repr(("rows-1", _PLAN_FIELDS, sorted((c.__name__, n) for c, n in _ROW_FIELDS.items()))).encode()
+    repr(("rows-2", _PLAN_FIELDS, sorted((c.__name__, n) for c, n in _ROW_FIELDS.items()))).encode()
 ).hexdigest()[:16]
 
 
@@ -137,7 +139,9 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
             getter = _ROW_GETTERS[cls]
             out[name] = [_row(getter, v) for v in value]
         elif name == "front_matter":
-            out[name] = encode_value(value)
+            encoded = encode_value(value)
+            # Most front matter is plain JSON already: mark it so reading skips decoding.
+            out[name] = {_PLAIN: encoded} if encoded == value else encoded
         elif name == "suppressions":
             out[name] = {str(line): sorted(codes) for line, codes in value.items()}
         else:
@@ -167,11 +171,12 @@ def plan_from_data(data: dict[str, Any], *, plan_id: str, path: Path, rel_path: 
         if cls is Milestone:
             fields[key] = [_milestone(row) for row in value]
         elif cls is not None:
+            fields[key] = [cls(*row) for row in value]
             if not all(type(row) is list for row in value):
                 raise TypeError(f"{key}: rows must be lists")
-            fields[key] = [cls(*row) for row in value]
         elif key == "front_matter":
-            fields[key] = decode_value(value)
+            plain = value.get(_PLAIN) if type(value) is dict and len(value) == 1 else None
+            fields[key] = plain if type(plain) is dict else decode_value(value)
         elif key == "suppressions":
             fields[key] = {int(line): set(codes) for line, codes in value.items()}
         else:
