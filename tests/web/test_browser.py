@@ -69,6 +69,16 @@ def test_add_and_resolve_a_review_comment(live_server: LiveServer, page) -> None
     assert "Does the pilot cover Windows runners?" in thread.inner_text()
     assert "reviewer" in thread.inner_text()
     assert "1 open" in page.locator("details#review-design summary").inner_text()
+
+    # The Reply button sits beside "Resolve thread", outside its form (form= attribute).
+    thread.locator("form.reply input[name=author]").fill("runner.owner")
+    thread.locator("form.reply textarea[name=body]").fill("Yes, Windows runners are in the pilot.")
+    thread.locator(".thread-actions button", has_text="Reply").click()
+    page.wait_for_url(f"**/plans/{PLAN}#design")
+    thread = page.locator("details#review-design .thread").first
+    assert thread.locator(".comment").count() == 2
+    assert "Windows runners are in the pilot" in thread.inner_text()
+    assert "runner.owner" in thread.locator(".comment").nth(1).inner_text()
     shot(page, "review-thread-open")
 
     thread.locator("form.resolve button").click()
