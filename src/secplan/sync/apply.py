@@ -33,7 +33,7 @@ from secplan.sync.diff import PENDING_EPIC, Change, PlanDiff, diff_plans
 from secplan.sync.lifecycle import truth_mode
 from secplan.sync.lock import apply_lock
 from secplan.sync.state import SyncRecord, SyncState, state_for
-from secplan.tracker.base import Tracker
+from secplan.tracker.base import TrackedIssue, Tracker
 
 #: Actions that write to the tracker.
 WRITE_ACTIONS = frozenset({"create", "update"})
@@ -164,28 +164,14 @@ class _Executor:
         d = change.desired
         if d is None:
             return
-        fields = d.fields()
-        item = EPIC_ITEM if change.kind == "epic" else (change.item or "")
-        rec = SyncRecord(
-            plan=change.plan,
-            kind=change.kind,
-            item=item,
-            ref=ref,
-            content_hash=content_hash(fields),
-            pushed={**fields, **(extra or {})},
-        )
-        self.state.record(rec)
+        self.state.record(_record_of(change, d, ref, extra))
 
     def defer(self, change: Change) -> None:
         # Bookkeeping-only records (no tracker write) are batched per plan.
         d = change.desired
         if d is None or change.ref is None:
             return
-        fields = d.fields()
-        item = EPIC_ITEM if change.kind == "epic" else (change.item or "")
-        self.deferred.append(
-            SyncRecord(change.plan, change.kind, item, change.ref, content_hash(fields), fields)
-        )
+        self.deferred.append(_record_of(change, d, change.ref))
 
     def flush(self) -> None:
         if not self.deferred:
@@ -262,18 +248,56 @@ class _Executor:
                     confidential=d.confidential,
                     epic=epic_ref,
                 )
+                self.result.writes += 1
             else:
-                updates = dict(change.updates)
-                if updates.get("epic") == PENDING_EPIC:
-                    if epic_ref:
-                        updates["epic"] = epic_ref
-                    else:
-                        updates.pop("epic")
-                issue = t.update_issue(change.ref or "", **updates)
-            self.result.writes += 1
+                issue = self.update_issue(change, epic_ref)
             self.record(change, issue.ref, {"epic": issue.epic})
             return issue.ref
         raise SecplanError(f"nothing to apply for {change.kind} {change.item}")
+
+    def update_issue(self, change: Change, epic_ref: str | None) -> TrackedIssue:
+        """Field updates, then the state a tick or untick in the plan asks for."""
+        t = self.tracker
+        ref = change.ref or ""
+        updates = dict(change.updates)
+        state = updates.pop("state", None)
+        if updates.get("epic") == PENDING_EPIC:
+            if epic_ref:
+                updates["epic"] = epic_ref
+            else:
+                updates.pop("epic")
+        issue = None
+        if updates:
+            issue = t.update_issue(ref, **updates)
+            self.result.writes += 1
+        if state == "closed":
+            issue = t.close_issue(ref, note=f"closed: ticked in plan {change.plan}")
+            self.result.writes += 1
+        elif state == "opened":
+            issue = t.reopen_issue(ref)
+            t.add_note(ref, f"reopened: unticked in plan {change.plan}")
+            self.result.writes += 2
+        if issue is None:  # nothing left to write: an epic that is no longer pending
+            issue = t.get_issue(ref)
+            if issue is None:
+                raise SecplanError(f"issue {ref} is gone from the tracker")
+        return issue
+
+
+def _record_of(
+    change: Change,
+    d: DesiredEpic | DesiredMilestone | DesiredIssue,
+    ref: str,
+    extra: dict[str, Any] | None = None,
+) -> SyncRecord:
+    """What to remember of a pushed object. An issue's record also keeps whether its item was
+    ticked (outside the content hash), so unticking later reopens only what a tick closed."""
+    fields = d.fields()
+    pushed = {**fields, **(extra or {})}
+    if isinstance(d, DesiredIssue):
+        pushed["done"] = d.done
+    item = EPIC_ITEM if change.kind == "epic" else (change.item or "")
+    return SyncRecord(change.plan, change.kind, item, ref, content_hash(fields), pushed)
 
 
 def _execute(

@@ -62,6 +62,7 @@ class Change:
     desired: DesiredEpic | DesiredMilestone | DesiredIssue | None = None
     updates: dict[str, Any] = field(default_factory=dict)  # passed to the tracker's update_*
     record: bool = False  # bookkeeping must be (re)written even without a tracker write
+    done: bool = False  # the item is ticked in the plan and needs no issue
 
     def to_json(self) -> dict[str, Any]:
         """The JSON shape of ``secplan plan --format json``."""
@@ -369,6 +370,7 @@ class _PlanDiffer:
                     line=d.line,
                     note="done in the plan; no issue needed",
                 )
+                self.out.changes[-1].done = True
             elif may_create(self.mode):
                 self._add("create", "issue", d.item, None, d.title, d.project, d, line=d.line)
             return
@@ -385,6 +387,31 @@ class _PlanDiffer:
             _issue_field_changes(d, found, rec, epic),
             line=d.line,
         )
+        self._tick(self.out.changes[-1], d, found, rec)
+
+    def _tick(
+        self, change: Change, d: DesiredIssue, found: TrackedIssue, rec: SyncRecord | None
+    ) -> None:
+        """Ticking an item closes its issue, unticking reopens it (while the plan is the source
+        of truth); later the mismatch is drift. Only an issue sync closed for a tick (the record
+        says the item was ticked) is reopened: issues people closed stay closed."""
+        if d.done and found.state == "opened":
+            want, note = "closed", "ticked in the plan, open in the tracker"
+        elif not d.done and found.state == "closed" and rec is not None and rec.pushed.get("done"):
+            want, note = "opened", "unticked in the plan, closed in the tracker"
+        else:
+            return
+        state = FieldChange("state", found.state, want)
+        if self.mode == "plan":
+            change.action = "update"
+            change.fields.append(state)
+            change.updates["state"] = want
+        elif self.mode == "tracker" and change.action == "unchanged":
+            change.action = "drift"
+            change.fields = [state]
+            change.note = note + "; the tracker is the source of truth"
+        elif self.mode == "tracker" and change.action == "drift":
+            change.fields.append(state)
 
     def _check_milestone(self, d: DesiredIssue) -> None:
         if d.milestone is None:

@@ -45,7 +45,8 @@ def change_line(c: Change) -> str:
     title = f' "{_short(c.title, 70)}"'
     fields = f" ({', '.join(f.name for f in c.fields)})" if c.fields else ""
     note = f" — {c.note}" if c.note else ""
-    return f"  {sym} {c.action} {c.kind} {who}{item}{title}{fields}{note}".rstrip()
+    action = "done" if c.done else c.action
+    return f"  {sym} {action} {c.kind} {who}{item}{title}{fields}{note}".rstrip()
 
 
 def plan_lines(pd: PlanDiff) -> Iterator[str]:
@@ -104,6 +105,9 @@ def problems_json(sync_plan: SyncPlan) -> list[dict[str, Any]]:
 def done_line(c: Change) -> str:
     """A change ``apply`` carried out, with the ref it made or changed."""
     verb = "created" if c.action == "create" else "updated"
+    state = c.updates.get("state")
+    if state is not None and set(c.updates) == {"state"}:
+        verb = "closed" if state == "closed" else "reopened"
     item = f" {c.item}" if c.item and c.kind == "issue" else ""
     return f"{SYMBOLS[c.action]} {verb} {c.kind} {c.ref}{item}"
 
