@@ -63,3 +63,28 @@ def test_the_plans_cover_the_format(example: Path) -> None:
     # Plans link to each other's sections, and check finds every target (no SP203 above).
     assert any("#" in link.url and ".md" in link.url for link in review.links)
     assert not catalog_status(handbook).stale
+
+
+def _within(project: str, group: str) -> bool:
+    return project == group or project.startswith(group + "/")
+
+
+def test_epics_sit_in_a_group_that_holds_their_issues(example: Path) -> None:
+    """GitLab adds an issue to an epic only from a project of the epic's group or a subgroup."""
+    from secplan.refs import parse_epic_ref, parse_issue_ref
+
+    handbook = load_handbook(example)
+    checked = 0
+    for plan in handbook.plans:
+        epic = parse_epic_ref(plan.epic or "")
+        if epic is None:
+            continue
+        projects = {plan.tracker or handbook.config.tracker or ""}
+        for ref in [plan.source, *(item.ref for item in plan.items)]:
+            issue = parse_issue_ref(ref or "")
+            if issue is not None:
+                projects.add(issue.path)
+        for project in projects:
+            assert _within(project, epic.path), (plan.id, project, epic.path)
+            checked += 1
+    assert checked >= 2

@@ -44,6 +44,22 @@ def test_demo_fills_catalog_epics_issues_progress_and_threads(demo_root: Path) -
         assert "<svg" in svg
 
 
+def test_demo_issues_only_join_epics_of_their_group(demo_root: Path) -> None:
+    """As in GitLab: an issue's project is in its epic's group (or a subgroup of it)."""
+    from secplan.refs import parse_epic_ref
+    from secplan.tracker import open_tracker
+
+    with open_tracker(demo_root) as tracker:
+        in_epics = [i for i in tracker.list_issues(state="all") if i.epic]
+        epic_titles = {e.ref: e.title for e in tracker.list_epics()}
+    assert len(in_epics) >= 5
+    for issue in in_epics:
+        epic = parse_epic_ref(issue.epic or "")
+        assert epic is not None and issue.epic in epic_titles
+        project = issue.ref.rsplit("#", 1)[0]
+        assert project == epic.path or project.startswith(epic.path + "/"), issue.ref
+
+
 def test_demo_is_reused_then_reset(demo_root: Path) -> None:
     base = demo_root.parent.parent
     marker = demo_root / "marker.txt"
