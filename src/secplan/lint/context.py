@@ -15,6 +15,11 @@ LENIENT_STATUSES: frozenset[str] = frozenset({"abandoned", "superseded"})
 BEFORE_READY: frozenset[str] = frozenset({"draft", "review"})
 
 
+def key_line(plan: Plan, key: str) -> int:
+    """File line of a front-matter key (line 1, the opening fence, when the key is absent)."""
+    return plan.front_matter_lines.get(key, 1)
+
+
 @dataclass
 class LintContext:
     """Everything rules share for one run."""

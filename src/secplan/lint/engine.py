@@ -211,6 +211,26 @@ class Engine:
         self.plan_rules = [r for r in self.rules if r.scope == "plan" and r.func]
         self.handbook_rules = [r for r in self.rules if r.scope == "handbook" and r.func]
 
+    def context(
+        self,
+        handbook: Handbook,
+        require_ready: bool = False,
+        open_threads: Mapping[str, int] | None = None,
+        plan_ids: set[str] | None = None,
+        whole_handbook: bool = True,
+    ) -> LintContext:
+        """What the rules share for one run over ``handbook`` (plan ids: the loaded plans)."""
+        by_id = handbook.by_id()
+        return LintContext(
+            root=handbook.root,
+            config=self.config,
+            require_ready=require_ready,
+            open_threads=open_threads or {},
+            plan_ids=set(by_id) if plan_ids is None else plan_ids,
+            plans_by_id=by_id,
+            whole_handbook=whole_handbook,
+        )
+
     def _finish(
         self, finding: Finding, status: str | None, plan: Plan | None, path: str, rel: str
     ) -> Finding | None:
@@ -272,19 +292,12 @@ class Engine:
         cwd: Path | None = None,
     ) -> CheckResult:
         """Check every loaded plan of ``handbook`` plus the handbook-level rules."""
-        by_id = handbook.by_id()
-        ctx = LintContext(
-            root=handbook.root,
-            config=self.config,
-            require_ready=require_ready,
-            open_threads=open_threads or {},
+        if plan_ids is None:
             # Files that failed to load are still plans others may link to.
-            plan_ids=plan_ids
-            if plan_ids is not None
-            else set(by_id) | {plan_id(e.rel_path) for e in handbook.errors},
-            plans_by_id=by_id,
-            whole_handbook=whole_handbook,
-        )
+            plan_ids = {p.id for p in handbook.plans} | {
+                plan_id(e.rel_path) for e in handbook.errors
+            }
+        ctx = self.context(handbook, require_ready, open_threads, plan_ids, whole_handbook)
         result = CheckResult(plans_checked=len(handbook.plans))
         prefix = display_path(handbook.root, cwd)
         prefix = "" if prefix == "." else prefix
@@ -324,16 +337,7 @@ def lint_plans(
     Handbook-level rules (the catalog) are not run; ``plans`` defaults to every plan.
     """
     engine = Engine(handbook.config)
-    by_id = handbook.by_id()
-    ctx = LintContext(
-        root=handbook.root,
-        config=handbook.config,
-        require_ready=require_ready,
-        open_threads=open_threads or {},
-        plan_ids=set(by_id),
-        plans_by_id=by_id,
-        whole_handbook=False,
-    )
+    ctx = engine.context(handbook, require_ready, open_threads, whole_handbook=False)
     findings: list[Finding] = []
     for plan in handbook.plans if plans is None else plans:
         findings.extend(engine.check_plan(plan, ctx))

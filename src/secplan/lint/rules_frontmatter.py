@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from secplan.lint.context import LintContext
+from secplan.lint.context import LintContext, key_line
 from secplan.lint.registry import Finding, declare, rule
 from secplan.markdown import KNOWN_KEYS
 from secplan.model import STATUSES, Plan
@@ -32,10 +32,6 @@ def _broken_front_matter(plan: Plan) -> bool:
     return not plan.front_matter and any(d.code == "SP106" for d in plan.diagnostics)
 
 
-def _key_line(plan: Plan, key: str) -> int:
-    return plan.front_matter_lines.get(key, 1)
-
-
 @rule("SP101", "missing-title", "error", summary="The front matter has no `title`.")
 def missing_title(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
     """The front matter has no non-empty ``title``."""
@@ -45,7 +41,7 @@ def missing_title(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
     if "title" not in plan.front_matter:
         yield Finding("SP101", "plan has no `title` in its front matter", 1)
     elif not isinstance(title, str | int | float) or not str(title).strip():
-        yield Finding("SP101", "`title` is empty", _key_line(plan, "title"))
+        yield Finding("SP101", "`title` is empty", key_line(plan, "title"))
 
 
 @rule("SP102", "invalid-status", "error", summary="`status` is not one of the known statuses.")
@@ -59,7 +55,7 @@ def invalid_status(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
     yield Finding(
         "SP102",
         f"invalid status {raw!r}; expected one of {', '.join(STATUSES)}",
-        _key_line(plan, "status"),
+        key_line(plan, "status"),
     )
 
 
@@ -90,7 +86,7 @@ def invalid_reference(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
         if value in (None, ""):
             continue
         if not isinstance(value, str) or parse(value, default) is None:
-            yield Finding("SP103", f"`{key}` {value!r} is not {expected}", _key_line(plan, key))
+            yield Finding("SP103", f"`{key}` {value!r} is not {expected}", key_line(plan, key))
 
 
 def _valid_date(value: Any) -> bool:
@@ -110,7 +106,7 @@ def invalid_date(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
     """A milestone ``due``/``start`` is not YYYY-MM-DD, or ``start`` is after ``due``."""
     raw_list = plan.front_matter.get("milestones")
     lines = {m.title: m.line for m in plan.milestones}
-    fallback = _key_line(plan, "milestones")
+    fallback = key_line(plan, "milestones")
     if isinstance(raw_list, list):
         for raw in raw_list:
             if not isinstance(raw, dict):
@@ -147,5 +143,5 @@ def unknown_key(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
             yield Finding(
                 "SP105",
                 f"unknown front-matter key `{key}` (kept as is)",
-                _key_line(plan, str(key)),
+                key_line(plan, str(key)),
             )

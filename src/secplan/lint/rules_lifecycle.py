@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from secplan.lint.context import LintContext
+from secplan.lint.context import LintContext, key_line
 from secplan.lint.registry import Finding, rule
 from secplan.model import TRACKER_IS_TRUTH, Plan
-
-
-def _line(plan: Plan, key: str) -> int:
-    return plan.front_matter_lines.get(key, 1)
 
 
 @rule(
@@ -26,7 +22,7 @@ def missing_epic(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
         yield Finding(
             "SP401",
             f"plan {ctx.status_phrase(plan)} but names no `epic` (e.g. `epic: group/sub&16`)",
-            _line(plan, "status"),
+            key_line(plan, "status"),
         )
 
 
@@ -45,7 +41,7 @@ def missing_ssot(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
             "SP402",
             f"plan {ctx.status_phrase(plan)} but lists no `ssot` (runbooks, system docs where "
             "the truth lives)",
-            _line(plan, "status"),
+            key_line(plan, "status"),
         )
 
 
@@ -65,11 +61,11 @@ def superseded_without_target(plan: Plan, ctx: LintContext) -> Iterator[Finding]
         yield Finding(
             "SP403",
             "plan is `superseded` but names no successor (`superseded_by: <plan id>`)",
-            _line(plan, "status"),
+            key_line(plan, "status"),
         )
     elif ctx.plan_ids and str(target).strip("/") not in ctx.plan_ids:
         yield Finding(
             "SP403",
             f"`superseded_by` names {target!r}, which is no plan of this handbook",
-            _line(plan, "superseded_by"),
+            key_line(plan, "superseded_by"),
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from secplan.lint.context import LintContext
+from secplan.lint.context import LintContext, key_line
 from secplan.lint.registry import Finding, rule
 from secplan.model import Plan
 
@@ -28,5 +28,5 @@ def unresolved_review_threads(plan: Plan, ctx: LintContext) -> Iterator[Finding]
         yield Finding(
             "SP501",
             f"{count} unresolved review {noun} (see `secplan serve`)",
-            plan.front_matter_lines.get("status", 1),
+            key_line(plan, "status"),
         )
