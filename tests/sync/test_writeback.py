@@ -109,3 +109,23 @@ def test_existing_epic_and_refs_are_never_replaced(tmp_path: Path):
     wb = write_back(plan, "sec&9", {"inventory-long-lived-tokens": "sec/plans#8"})
     assert not wb.changed
     assert plan.path.read_text(encoding="utf-8") == text
+
+
+def test_null_epic_with_comments_and_quotes_elsewhere_kept(tmp_path: Path):
+    text = PLAN.replace(
+        "status: ready\n", "status: 'ready'   # quoted on purpose\nepic: ~\nowners: [a, b]\n"
+    )
+    plan = load_plan(tmp_path, text)
+    wb = write_back(plan, "sec/team&3", {})
+    after = plan.path.read_text(encoding="utf-8")
+    assert changed_lines(text, after) == [("epic: ~\n", "epic: sec/team&3\n")]
+    assert wb.changed_lines == [4]
+
+
+def test_front_matter_that_is_not_a_mapping_is_skipped_with_a_reason(tmp_path: Path):
+    plan = load_plan(tmp_path, PLAN)
+    plan.path.write_text("---\n- just\n- a list\n---\n\n# T\n", encoding="utf-8")
+    wb = write_back(plan, "sec&2", {})
+    assert not wb.changed
+    assert wb.skipped and "front matter" in wb.skipped[0]
+    assert plan.path.read_text(encoding="utf-8") == "---\n- just\n- a list\n---\n\n# T\n"

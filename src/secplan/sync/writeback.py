@@ -1,9 +1,10 @@
 """``--write-back``: write the refs apply made into the plan file, with a minimal diff.
 
-Only two kinds of line ever change: the front matter's ``epic:`` line (replaced when empty, added
-before the closing ``---`` when absent), and the first line of a task item (the issue ref is
-added before a trailing ``{#item-id}``). Every other byte, line endings included, stays as it was;
-the new front matter is parsed again and must differ from the old one only in ``epic``.
+Only two kinds of line ever change: the front matter's ``epic:`` key (set through the
+handbook's round-trip front-matter editor: an empty ``epic:`` is replaced, a missing one added at
+the end of the front matter), and the first line of a task item (the issue ref is added before a
+trailing ``{#item-id}``). Every other byte, line endings included, stays as it was; the new front
+matter is parsed again and must differ from the old one only in ``epic``.
 """
 
 from __future__ import annotations
@@ -13,13 +14,9 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from secplan.model import Plan
 
-_EMPTY_EPIC = re.compile(r"^epic:[ \t]*(?:(?:\"\"|''|null|~|Null|NULL)[ \t]*)?(?:#.*)?$")
 _TRAILING_ATTR = re.compile(r"(?P<attr>[ \t]*\{[:#][^{}]*\})?(?P<ws>[ \t]*)$")
 _TASK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[[ xX]\]")
 
@@ -44,69 +41,59 @@ def _split_eol(line: str) -> tuple[str, str]:
     return line, ""
 
 
-def _front_matter_span(lines: list[str]) -> tuple[int, int] | None:
-    """Indices of the opening and closing ``---`` lines, if the file has front matter."""
-    if not lines or _split_eol(lines[0])[0].rstrip() != "---":
-        return None
-    for i in range(1, len(lines)):
-        if _split_eol(lines[i])[0].rstrip() in ("---", "..."):
-            return 0, i
-    return None
+def set_epic(text: str, ref: str, wb: WriteBack) -> str:
+    """``text`` with ``epic: REF`` in its front matter if it names no epic yet.
 
+    The edit goes through :func:`~secplan.handbook.frontmatter_edit.edit_front_matter_text`
+    (only the ``epic`` key's own lines are regenerated); the result is read back and must differ
+    from the old front matter in ``epic`` alone.
+    """
+    from secplan.errors import SecplanError
+    from secplan.handbook.frontmatter_edit import (
+        FrontMatterEdit,
+        edit_front_matter_text,
+        read_front_matter,
+    )
 
-def _load(text: str) -> Any:
-    try:
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
-        return None
-
-
-def _yaml_scalar(ref: str) -> str:
-    loaded = _load(f"epic: {ref}\n")
-    if isinstance(loaded, dict) and loaded.get("epic") == ref:
-        return ref
-    return '"' + ref.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def set_epic(lines: list[str], ref: str, wb: WriteBack) -> None:
-    """Set ``epic:`` in the front matter of ``lines`` (in place) if it is empty or absent."""
-    span = _front_matter_span(lines)
-    eol = _split_eol(lines[0])[1] or "\n" if lines else "\n"
-    if span is None:
+    if not _has_front_matter(text):
         wb.skipped.append("the plan has no front matter to hold 'epic:'")
-        return
-    start, end = span
-    before = _load("".join(lines[start + 1 : end]))
-    if before is not None and not isinstance(before, dict):
-        wb.skipped.append("the front matter is not a mapping")
-        return
-    before = before or {}
+        return text
+    before = read_front_matter(text)
     if before.get("epic"):
-        return  # the plan already names an epic; never replace it
-    new_line = f"epic: {_yaml_scalar(ref)}"
-    candidate = list(lines)
-    target = None
-    for i in range(start + 1, end):
-        body, line_eol = _split_eol(lines[i])
-        if _EMPTY_EPIC.match(body):
-            candidate[i] = new_line + line_eol
-            target = i
-            break
-    if target is None:
-        candidate.insert(end, new_line + eol)
-        target = end
-        end += 1
-    after = _load("".join(candidate[start + 1 : end]))
-    if not isinstance(after, dict) or after.get("epic") != ref:
+        return text  # the plan already names an epic; never replace it
+    try:
+        new = edit_front_matter_text(text, FrontMatterEdit(set={"epic": ref}), path=wb.path)
+    except SecplanError as exc:
+        wb.skipped.append(f"could not add 'epic:' to the front matter: {exc.message}")
+        return text
+    after = read_front_matter(new)
+    if after.get("epic") != ref:
         wb.skipped.append("could not add 'epic:' to the front matter safely")
-        return
-    rest_before = {k: v for k, v in before.items() if k != "epic"}
-    rest_after = {k: v for k, v in after.items() if k != "epic"}
-    if rest_before != rest_after:
+        return text
+    if {k: v for k, v in before.items() if k != "epic"} != {
+        k: v for k, v in after.items() if k != "epic"
+    }:
         wb.skipped.append("adding 'epic:' would change other front matter keys")
-        return
-    lines[:] = candidate
-    wb.changed_lines.append(target + 1)
+        return text
+    wb.changed_lines.append(_epic_line(new))
+    return new
+
+
+def _has_front_matter(text: str) -> bool:
+    first, _, rest = text.lstrip("\ufeff").partition("\n")
+    return first.rstrip() == "---" and any(
+        line.rstrip() in ("---", "...") for line in rest.splitlines()
+    )
+
+
+def _epic_line(text: str) -> int:
+    """1-based line of the top-level ``epic:`` key in the front matter of ``text``."""
+    for number, line in enumerate(text.splitlines()[1:], start=2):
+        if line.rstrip() in ("---", "..."):
+            break
+        if line.startswith("epic:"):
+            return number
+    return 1
 
 
 def add_item_ref(lines: list[str], line_no: int, ref: str, wb: WriteBack, item: str) -> None:
@@ -157,10 +144,11 @@ def write_back(plan: Plan, epic_ref: str | None, item_refs: dict[str, str]) -> W
     ]
     for line_no, item, ref in sorted(todo, reverse=True):
         add_item_ref(lines, line_no, ref, wb, item)
+    new_text = "".join(lines)
     if epic_ref and not plan.epic:
-        set_epic(lines, epic_ref, wb)
+        new_text = set_epic(new_text, epic_ref, wb)
     if wb.changed:
-        new = "".join(lines).encode("utf-8")
+        new = new_text.encode("utf-8")
         if new != raw:
             _write_atomic(plan.path, new)
     return wb
