@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from secplan.markdown import parse_plan
 from secplan.markdown.items import acceptance_criteria, split_title
@@ -206,3 +208,49 @@ def test_items_in_a_blockquote_have_clean_descriptions() -> None:
     assert (item.title, item.milestone) == ("Quoted item", "M")
     assert item.description == "Some detail here.\nAcceptance: it works"
     assert item.acceptance == ["it works"]
+
+
+# -- the fast forms equal the plain ones ---------------------------------------------------
+
+_TOKEN_TEXT = st.lists(
+    st.sampled_from([*' \t\n~%@*_.:/&+-"#{}abcXYZ09ıİé', "time-box", "Box"]), max_size=40
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TOKEN_TEXT)
+def test_sigil_first_patterns_match_like_leading_lookbehinds(text: str) -> None:
+    import re
+
+    from secplan.markdown import items
+
+    plain = {
+        items._MILESTONE: r'(?<!\S)%(?:"([^"]+)"|([^\s"]+))',
+        items._LABEL: r'(?<!\S)~(?:"([^"]+)"|([\w.:\-/&+]+))',
+        items._USER: r"(?<![\w.@/])@([A-Za-z0-9_][A-Za-z0-9_.\-]*[A-Za-z0-9_]|[A-Za-z0-9_])",
+        items._EMPHASIS: r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])",
+    }
+    for fast, slow in plain.items():
+        expected = [(m.span(), m.groups()) for m in re.finditer(slow, text)]
+        assert [(m.span(), m.groups()) for m in fast.finditer(text)] == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TOKEN_TEXT)
+def test_guards_never_hide_a_match(text: str) -> None:
+    from secplan.markdown import items
+
+    text = text.replace("Box", "tImEbOx 3d").replace("ı", "tıme-box 2w")
+    assert items.find_timebox(text) == (
+        items._SPACES.sub(" ", m.group(1)).strip() if (m := items._TIMEBOX.search(text)) else None
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list(" \t\x0bab-*")), max_size=8), max_size=6))
+def test_dedent_equals_textwrap(lines: list[str]) -> None:
+    import textwrap
+
+    from secplan.markdown.items import dedent_description
+
+    assert dedent_description(lines) == textwrap.dedent("\n".join(lines)).strip("\n")

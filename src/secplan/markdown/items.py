@@ -6,15 +6,16 @@ Each syntax is one small function over the title text, so new tokens are easy to
 from __future__ import annotations
 
 import re
-import textwrap
 from dataclasses import dataclass, field
 
 from secplan.markdown.kramdown import strip_trailing_ial
 from secplan.refs import parse_issue_ref
 
-_MILESTONE = re.compile(r'(?<!\S)%(?:"([^"]+)"|([^\s"]+))')
-_LABEL = re.compile(r'(?<!\S)~(?:"([^"]+)"|([\w.:\-/&+]+))')
-_USER = re.compile(r"(?<![\w.@/])@([A-Za-z0-9_][A-Za-z0-9_.\-]*[A-Za-z0-9_]|[A-Za-z0-9_])")
+# The sigil comes first and the "not after a word" test looks back over it: the same matches
+# as a leading lookbehind, but the regex engine can jump from sigil to sigil.
+_MILESTONE = re.compile(r'%(?<!\S%)(?:"([^"]+)"|([^\s"]+))')
+_LABEL = re.compile(r'~(?<!\S~)(?:"([^"]+)"|([\w.:\-/&+]+))')
+_USER = re.compile(r"@(?<![\w.@/]@)([A-Za-z0-9_][A-Za-z0-9_.\-]*[A-Za-z0-9_]|[A-Za-z0-9_])")
 _MD_LINK = re.compile(r"\[([^\]]*)\]\(\s*<?([^)\s>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
 _URL = re.compile(r"<?(https?://[^\s<>)]+)>?")
 _SHORT_REF = re.compile(r"(?<![\w&/#])((?:[\w.\-]+/)+[\w.\-]+)?#(\d+)\b")
@@ -30,6 +31,7 @@ _ACCEPTANCE = re.compile(
     re.IGNORECASE,
 )
 _SPACES = re.compile(r"\s{2,}")
+_PUNCT = frozenset(".,;:!?")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])(?=\s|$)")
 
 
@@ -47,7 +49,7 @@ class TitleTokens:
 
 
 def _take_explicit_id(text: str, tokens: TitleTokens) -> str:
-    match = _EXPLICIT_ID.search(text)
+    match = _EXPLICIT_ID.search(text) if "{#" in text else None
     if match:
         tokens.explicit_id = match.group(1)
         return text[: match.start()]
@@ -111,7 +113,7 @@ def _take_refs(text: str, tokens: TitleTokens) -> str:
 
 
 def _take_timebox(text: str, tokens: TitleTokens) -> str:
-    match = _TIMEBOX.search(text)
+    match = _TIMEBOX.search(text) if _may_have_timebox(text) else None
     if not match:
         return text
     tokens.timebox = _SPACES.sub(" ", match.group(1)).strip()
@@ -130,7 +132,7 @@ TITLE_RULES = (
 
 # Issue titles are plain text: bold and emphasis markers go, their text stays.
 _STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")
+_EMPHASIS = re.compile(r"\*(?<![\w*]\*)(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")
 _CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 _PLACEHOLDER = re.compile(r"\x00(\d+)\x00")
 
@@ -171,7 +173,10 @@ def split_title(raw: str) -> TitleTokens:
     text = _STRONG.sub(r"\2", text) if "**" in text or "__" in text else text
     text = _EMPHASIS.sub(r"\1", text) if "*" in text else text
     text = masked.restore(text)
-    title = _SPACE_BEFORE_PUNCT.sub(r"\1", _SPACES.sub(" ", text)).strip()
+    text = _SPACES.sub(" ", text)
+    if _PUNCT.intersection(text):
+        text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
+    title = text.strip()
     # Tokens taken from the end leave dangling separators ("Fix it -", "Fix it ,").
     tokens.title = title.rstrip(" ,;-–—").strip() or title
     return tokens
@@ -182,9 +187,15 @@ def is_spike(title: str) -> bool:
     return bool(_SPIKE.match(title))
 
 
+def _may_have_timebox(text: str) -> bool:
+    # Every match holds "box" in some case (no other character case-folds to b, o or x;
+    # "i" does: dotless and dotted I, so "time" would not be a safe test).
+    return "box" in text.lower()
+
+
 def find_timebox(text: str) -> str | None:
     """``3d`` from ``timebox: 3d`` or ``(timebox 1w)`` anywhere in ``text``."""
-    match = _TIMEBOX.search(text)
+    match = _TIMEBOX.search(text) if _may_have_timebox(text) else None
     return _SPACES.sub(" ", match.group(1)).strip() if match else None
 
 
@@ -194,8 +205,32 @@ def has_question(text: str) -> bool:
 
 
 def dedent_description(lines: list[str]) -> str:
-    """The lines nested under an item, de-indented, blank edges trimmed (Markdown kept)."""
-    return textwrap.dedent("\n".join(lines)).strip("\n")
+    """The lines nested under an item, de-indented, blank edges trimmed (Markdown kept).
+
+    The same result as ``textwrap.dedent`` on the joined lines (lines of only blanks and
+    tabs become empty, the common leading blanks and tabs go), without its regexes.
+    """
+    kept: list[str] = []
+    indents: list[str] = []
+    for line in lines:
+        body = line.lstrip(" \t")
+        if body:
+            indents.append(line[: len(line) - len(body)])
+            kept.append(line)
+        else:
+            kept.append("")
+    margin = _common_prefix_length(indents) if indents else 0
+    if margin:
+        kept = [line[margin:] for line in kept]
+    return "\n".join(kept).strip("\n")
+
+
+def _common_prefix_length(values: list[str]) -> int:
+    first, last = min(values), max(values)  # the common prefix of all is theirs
+    for n, char in enumerate(first):
+        if char != last[n]:
+            return n
+    return len(first)
 
 
 def acceptance_criteria(description: str) -> list[str]:
@@ -205,6 +240,9 @@ def acceptance_criteria(description: str) -> list[str]:
     takes the list items nested or following right below it.
     """
     criteria: list[str] = []
+    lowered = description.lower()
+    if "acceptance" not in lowered and "done when" not in lowered:
+        return criteria
     lines = description.splitlines()
     i = 0
     while i < len(lines):

@@ -60,6 +60,17 @@ class LineTable:
         end = self.starts[index + 1] - 1 if index + 1 < len(self.starts) else len(self.data)
         return self.data[start:end].decode("utf-8", "replace")
 
+    def lines_text(self, first: int, last: int) -> list[str]:
+        """The texts of file lines ``first`` to ``last`` (inclusive, clipped to the text)."""
+        lo = max(first - self.first_line, 0)
+        hi = min(last - self.first_line, len(self.starts) - 1)
+        if lo > hi:
+            return []
+        start = self.starts[lo]
+        end = self.starts[hi + 1] - 1 if hi + 1 < len(self.starts) else len(self.data)
+        # UTF-8 sequences never span a newline: decoding the block equals decoding each line.
+        return self.data[start:end].decode("utf-8", "replace").split("\n")
+
     @property
     def last_line(self) -> int:
         """The file line of the text's last line (a final newline does not start another)."""

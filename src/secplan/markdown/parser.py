@@ -26,6 +26,7 @@ from secplan.markdown.assemble import (
 )
 from secplan.markdown.frontmatter import apply_front_matter, read_front_matter, split_front_matter
 from secplan.markdown.kramdown import (
+    Attributes,
     extension_blocks,
     heading_attrs,
     html_anchors,
@@ -61,7 +62,7 @@ _SUPPRESS = re.compile(r"<!--\s*secplan\s*:\s*ignore\s+([A-Za-z0-9_,\s]+?)\s*-->
 _BLOCK_STARTS = frozenset({"List", "CodeBlock", "BlockQuote", "Table", "HtmlBlock", "Heading"})
 
 
-@dataclass
+@dataclass(slots=True)
 class _ItemFrame:
     start: int
     end: int
@@ -119,6 +120,7 @@ def _heading_source(raw: str) -> str:
     return strip_ials(text).strip()
 
 
+_NO_ATTRS = Attributes()  # read only: a heading without attributes
 _QUOTE_PREFIX = re.compile(r"^\s{0,3}>(?:\s?>)*")
 
 
@@ -212,7 +214,7 @@ class _BodyWalker:
         ]
 
     def _is_excluded(self, line: int) -> bool:
-        return any(a <= line <= b for a, b in self.excluded)
+        return bool(self.excluded) and any(a <= line <= b for a, b in self.excluded)
 
     # -- the walk ---------------------------------------------------------------------------
 
@@ -226,19 +228,23 @@ class _BodyWalker:
         last_block_heading = -1  # index of the heading that was the previous block
         empty_link: list[bool] = []
         after_empty_link = False
+        frames = self.frames
         events: Any = pyromark.events_with_range(self.body, options=OPTIONS)
+        # The hot loop: Text and breaks are most events, so they are handled inline.
         for event, rng in events:
-            start = rng["start"]
-            if isinstance(event, str):  # SoftBreak, HardBreak, Rule
+            if type(event) is str:  # SoftBreak, HardBreak, Rule
                 if event != "Rule":
                     if heading is not None:
                         heading_text.append(" ")
-                    self._add_text(" ", prose=True)
+                    if frames and not frames[-1].first_done:
+                        frames[-1].text.append(" ")
+                        frames[-1].prose.append(" ")
                     if para_start >= 0:
                         para_text.append("\n")
                 after_empty_link = False
                 continue
             ((kind, value),) = event.items()
+            start = rng["start"]
             if kind == "Text":
                 if code_depth:
                     continue
@@ -248,13 +254,16 @@ class _BodyWalker:
                         line, column = self.lines.position(start)
                         self.manual.append(_PendingAnchor(anchor, line, column, self._section()))
                     after_empty_link = False
-                self._markers(value, start, rng["end"])
+                if "TODO" in value or "TBD" in value or "FIXME" in value or "XXX" in value:
+                    self._markers(start, rng["end"])
                 if heading is not None:
                     heading_text.append(value)
                     continue
                 if para_start >= 0:
                     para_text.append(value)
-                self._add_text(value, prose=True)
+                if frames and not frames[-1].first_done:
+                    frames[-1].text.append(value)
+                    frames[-1].prose.append(value)
             elif kind == "Code":
                 after_empty_link = False
                 if heading is not None:
@@ -349,9 +358,7 @@ class _BodyWalker:
         if prose:
             frame.prose.append(text)
 
-    def _markers(self, text: str, start: int, end: int) -> None:
-        if not ("TODO" in text or "TBD" in text or "FIXME" in text or "XXX" in text):
-            return
+    def _markers(self, start: int, end: int) -> None:
         # Search the source, not the event text, so columns are those of the file.
         source = self.lines.data[start:end].decode("utf-8", "replace")
         matches = list(_MARKER.finditer(source))
@@ -386,7 +393,8 @@ class _BodyWalker:
         return None
 
     def _end_heading(self, data: dict[str, Any], text: str, start: int, end: int) -> None:
-        attrs = heading_attrs(tuple(data.get("attrs") or ()))
+        raw_attrs = data.get("attrs")
+        attrs = heading_attrs(tuple(raw_attrs)) if raw_attrs else _NO_ATTRS
         classes = set(data.get("classes") or ()) | set(attrs.classes)
         line, column = self.lines.position(start)
         self.headings.append(
@@ -443,7 +451,7 @@ class _BodyWalker:
         raw = data[frame.marker_end : eol].decode("utf-8", "replace").strip()
         title_line = self.lines.line(frame.marker_end)
         end_line = self.lines.line(max(frame.start, frame.end - 1))
-        nested = [self.lines.line_text(n) for n in range(title_line + 1, end_line + 1)]
+        nested = self.lines.lines_text(title_line + 1, end_line)
         quote = _QUOTE_PREFIX.match(self.lines.line_text(title_line))
         if quote:  # an item inside a blockquote: its description lines carry the same '>'s
             depth = quote.group(0).count(">")
