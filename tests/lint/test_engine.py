@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from secplan.lint import registry
 from secplan.lint.engine import Engine, Selector, lint_plans, severity_for
 from secplan.lint.registry import RULES, Finding, all_rules
 from secplan.model import Marker
+from tests.conftest import EXAMPLE_HANDBOOK, PROJECT
 from tests.lint.helpers import ROOT, check, codes, item, plan
 
 GAPPY = {"items": [item(description="Short.")], "markers": [Marker("TODO", 18, 1, "TODO x")]}
@@ -155,3 +159,23 @@ def test_runner_knows_where_the_store_keeps_its_database(tmp_path: Path) -> None
     assert tmp_path / DEFAULT_DATABASE == default_database_path(tmp_path)
     assert load_open_threads(tmp_path, None) == {}
     assert not (tmp_path / ".secplan").exists()  # looking never creates anything
+
+
+def test_a_check_without_a_database_never_imports_sqlalchemy(tmp_path: Path) -> None:
+    # The import is a third of a small check's run time; only a store to read justifies it.
+    shutil.copytree(EXAMPLE_HANDBOOK, tmp_path / "hb")
+    script = (
+        "import sys; from pathlib import Path\n"
+        "from secplan.lint.runner import CheckOptions, resolve_targets, run_check\n"
+        "result = run_check(resolve_targets([], Path(sys.argv[1]), Path.cwd()), CheckOptions())\n"
+        "print(result.plans_checked, 'sqlalchemy' in sys.modules)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "hb")],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=PROJECT,
+    )
+    plans, imported = run.stdout.split()
+    assert int(plans) > 0 and imported == "False"
