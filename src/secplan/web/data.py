@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -19,14 +18,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from secplan.errors import SecplanError
 from secplan.model import Plan
+from secplan.sync.desired import EPIC_ITEM, parse_marker
+from secplan.sync.status import Progress
 from secplan.tracker.base import TrackedIssue
 from secplan.web.app import WebContext
 
 log = logging.getLogger("secplan.web")
 P = ParamSpec("P")
 T = TypeVar("T")
-
-_MARKER = re.compile(r"<!-- secplan:plan=(\S+) item=(\S+) -->")
 
 
 def degrades(default: Callable[[], Any]) -> Callable[[Callable[P, T]], Callable[P, T]]:
@@ -44,29 +43,6 @@ def degrades(default: Callable[[], Any]) -> Callable[[Callable[P, T]], Callable[
         return inner
 
     return wrap
-
-
-def _decode(value: str) -> str:
-    from urllib.parse import unquote
-
-    return unquote(value)
-
-
-@dataclass
-class Progress:
-    """Closed / total issues."""
-
-    closed: int = 0
-    total: int = 0
-
-    @property
-    def percent(self) -> int:
-        """Whole percent closed (0 when there is nothing)."""
-        return round(100 * self.closed / self.total) if self.total else 0
-
-    def as_dict(self) -> dict[str, int]:
-        """JSON shape."""
-        return {"closed": self.closed, "total": self.total, "percent": self.percent}
 
 
 @dataclass
@@ -117,9 +93,9 @@ def issue_index(ctx: WebContext) -> IssueIndex:
             index.by_ref[issue.ref] = issue
             if issue.epic:
                 by_epic[issue.epic].append(issue)
-            m = _MARKER.search(issue.description or "")
-            if m:
-                by_plan[_decode(m.group(1))][_decode(m.group(2))] = issue
+            key = parse_marker(issue.description)
+            if key is not None and key[1] != EPIC_ITEM:
+                by_plan[key[0]][key[1]] = issue
         index.by_plan = dict(by_plan)
         index.by_epic = dict(by_epic)
         ctx.index_cache = (time.monotonic(), index)
