@@ -129,16 +129,16 @@ def _create_sources(tracker: object, plans: list[Plan]) -> None:
 
 def _close_some(tracker: object, plans: list[Plan]) -> None:
     """Close work so progress shows: most of an implementing plan, the first steps of others."""
+    from secplan.sync.desired import EPIC_ITEM, parse_marker
     from secplan.tracker.local import LocalTracker
-    from secplan.web.data import _MARKER, _decode
 
     assert isinstance(tracker, LocalTracker)
     status = {p.id: p.status for p in plans}
     by_plan: dict[str, list[str]] = {}
     for issue in tracker.list_issues(state="opened"):
-        m = _MARKER.search(issue.description or "")
-        if m:
-            by_plan.setdefault(_decode(m.group(1)), []).append(issue.ref)
+        key = parse_marker(issue.description or "")
+        if key is not None and key[1] != EPIC_ITEM:
+            by_plan.setdefault(key[0], []).append(issue.ref)
     for plan_id, refs in by_plan.items():
         refs.sort(key=lambda r: int(r.rsplit("#", 1)[1]))
         share = CLOSED_SHARE.get(status.get(plan_id, ""))

@@ -109,6 +109,12 @@ def plan_view(ctx: WebContext, plan: Plan) -> dict[str, Any]:
     by_section: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for t in threads:
         by_section[t["section"]].append(t)
+    # A marker counts once, in the innermost section it is written in (not in every ancestor).
+    marker_count: dict[str, int] = defaultdict(int)
+    for marker in plan.markers:
+        owners = [sec for sec in plan.sections if _in_section(marker.line, sec)]
+        if owners:
+            marker_count[max(owners, key=lambda sec: sec.line).anchor] += 1
     coverage = []
     for section in plan.sections:
         sec_items = [i for i in items if i["section"] == section.anchor]
@@ -120,8 +126,8 @@ def plan_view(ctx: WebContext, plan: Plan) -> dict[str, Any]:
                 "item_count": len(sec_items),
                 "with_issue": sum(1 for i in sec_items if i["state"]),
                 "closed": sum(1 for i in sec_items if i["state"] == "closed"),
-                "uncovered": [i["id"] for i in sec_items if not i["ref"]],
-                "markers": sum(1 for m in plan.markers if _in_section(m.line, section)),
+                "uncovered": [i["id"] for i in sec_items if not i["ref"] and not i["done"]],
+                "markers": marker_count[section.anchor],
                 "requirements": sum(1 for r in plan.requirements if r.section == section.anchor),
                 "open_threads": sum(1 for t in by_section[section.anchor] if not t["resolved"]),
                 "feedback_requested": flags.get(section.anchor, False),
