@@ -163,3 +163,34 @@ def test_fixtures_parse_without_diagnostics(name: str) -> None:
 def test_path_and_ids_are_kept() -> None:
     plan = parse_plan("# A\n", plan_id="a/b", path=Path("/h/a/b.md"), rel_path="a/b.md")
     assert (plan.id, plan.rel_path, plan.path) == ("a/b", "a/b.md", Path("/h/a/b.md"))
+
+
+def test_marker_context_starts_and_ends_on_word_boundaries() -> None:
+    line = (
+        "Data comes from the vulnerability report API of each project. TBD whether we read "
+        "it nightly or on demand, and which of the two costs the API less over a full day of use."
+    )
+    plan = parse_plan(f"Intro\n\n{line}\n")
+    (marker,) = plan.markers
+    assert (marker.text, marker.column) == ("TBD", 63)
+    assert marker.context == (
+        "report API of each project. TBD whether we read it nightly or on demand, and "
+        "which of the two costs the API less over a full day"
+    )
+    assert line.startswith(marker.context.split(" TBD")[0], line.index("report"))
+    words = set(line.split())
+    assert all(word in words for word in marker.context.split())
+
+
+def test_marker_context_in_a_long_unbroken_run_starts_at_the_marker() -> None:
+    plan = parse_plan("x" * 80 + "/TODO/" + "y" * 200 + "\n")
+    (marker,) = plan.markers
+    assert marker.context.startswith("TODO/yyy")
+    assert len(marker.context.encode()) <= 100
+
+
+def test_marker_context_with_multibyte_text_is_whole_characters() -> None:
+    plan = parse_plan("é" * 30 + " ünd " + "ö" * 5 + " FIXME " + "ä" * 80 + " end\n")
+    (marker,) = plan.markers
+    assert marker.context.startswith("ünd ööööö FIXME")
+    assert "\ufffd" not in marker.context

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
+
+_BLANK = re.compile(rb"[ \t]+")
 
 
 class LineTable:
@@ -43,12 +46,24 @@ class LineTable:
         self._last = (index, offset, column)
         return index + self.first_line, column
 
-    def snippet(self, offset: int, before: int = 60, after: int = 100) -> str:
-        """The text around a byte offset on its line, stripped (bounded, even on huge lines)."""
+    def snippet(self, offset: int, before: int = 40, after: int = 100) -> str:
+        """The words around a byte offset on its line, stripped (bounded, even on huge lines).
+
+        A cut never splits a word: the text starts after the first blank or tab within
+        ``before`` bytes of the offset (at the offset itself when there is none) and ends at
+        the last one within ``after`` bytes.
+        """
         index = bisect_right(self.starts, offset) - 1
         start = self.starts[index]
         end = self.starts[index + 1] - 1 if index + 1 < len(self.starts) else len(self.data)
         lo, hi = max(start, offset - before), min(end, offset + after)
+        if lo > start:
+            blank = _BLANK.search(self.data, lo - 1, offset)
+            lo = blank.end() if blank else offset
+        if hi < end:
+            cut = max(self.data.rfind(b" ", offset, hi + 1), self.data.rfind(b"\t", offset, hi + 1))
+            if cut > offset:
+                hi = cut
         return self.data[lo:hi].decode("utf-8", "ignore").strip()
 
     def line_text(self, line: int) -> str:

@@ -47,7 +47,7 @@ from secplan.model import (
 )
 
 #: Bump whenever parsing results change, so cached results from older code are not reused.
-PARSER_VERSION = "9"
+PARSER_VERSION = "10"
 
 OPTIONS = (
     pyromark.Options.ENABLE_TASKLISTS
