@@ -1,8 +1,14 @@
-"""``secplan show PLAN``, run as a real subprocess."""
+"""``secplan show PLAN``, run as a real subprocess.
+
+The text and JSON output of the fixture plans are snapshots under ``snapshots/``, compared
+exactly; regenerate after an intended change with
+``SECPLAN_UPDATE_SNAPSHOTS=1 pytest tests/cli/test_show.py``.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -16,6 +22,7 @@ def handbook(tmp_path: Path) -> Path:
     (tmp_path / "index.md").write_text("# Catalog\n", encoding="utf-8")
     (tmp_path / "team").mkdir()
     shutil.copy(FIXTURES / "parser" / "full-plan.md", tmp_path / "team" / "rotation.md")
+    shutil.copy(FIXTURES / "parser" / "kramdown-plan.md", tmp_path / "team" / "kramdown.md")
     (tmp_path / "broken.md").write_bytes(b"\x00\x01binary")
     return tmp_path
 
@@ -116,3 +123,31 @@ def test_show_a_file_outside_the_handbook_is_a_usage_error(
     assert result.returncode == 2
     assert "not inside the handbook" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
+UPDATE = os.environ.get("SECPLAN_UPDATE_SNAPSHOTS") == "1"
+
+
+def assert_snapshot(name: str, actual: str) -> None:
+    """Compare with ``snapshots/<name>`` exactly (or rewrite it when updating)."""
+    path = SNAPSHOTS / name
+    if UPDATE:
+        SNAPSHOTS.mkdir(exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+        return
+    assert path.is_file(), f"missing snapshot {name}; run with SECPLAN_UPDATE_SNAPSHOTS=1"
+    assert actual == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("plan", ["rotation", "kramdown"])
+@pytest.mark.parametrize("output_format", ["text", "json"])
+def test_show_snapshot(handbook: Path, plan: str, output_format: str) -> None:
+    result = run_cli(
+        "show", f"team/{plan}", "--root", str(handbook), "--format", output_format, cwd=handbook
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert str(handbook) not in result.stdout  # nothing machine-specific in the output
+    suffix = "json" if output_format == "json" else "txt"
+    assert_snapshot(f"show-{plan}.{suffix}", result.stdout)
