@@ -102,3 +102,23 @@ def test_xss_payloads_stay_inert(live_server: LiveServer, page) -> None:
     assert page.evaluate("Object.keys(window).filter(k => k.startsWith('__xss'))") == []
     assert "<script>" in page.title()  # shown as text
     shot(page, "xss-probe")
+
+
+def test_pages_fit_a_phone_screen(live_server: LiveServer, page) -> None:
+    """At 390 px nothing scrolls sideways: catalog rows become labelled cards, columns stack."""
+    page.set_viewport_size({"width": 390, "height": 800})
+    overflow = "document.documentElement.scrollWidth - window.innerWidth"
+    for url in ("/", "/board", f"/plans/{PLAN}", "/plans/network/segmentation"):
+        page.goto(live_server.url + url)
+        assert page.evaluate(overflow) <= 0, url
+    page.goto(live_server.url + "/")
+    assert not page.locator("table.catalog thead").is_visible()
+    status_cell = page.locator("table.catalog tbody tr").first.locator("td").nth(1)
+    label = status_cell.evaluate("td => getComputedStyle(td, '::before').content")
+    assert label == '"Status"'
+    shot(page, "catalog-narrow")
+    page.goto(live_server.url + "/board")
+    open_col, closed_col = (
+        page.locator(f".column-{s}").bounding_box() for s in ("opened", "closed")
+    )
+    assert open_col and closed_col and closed_col["y"] > open_col["y"]  # stacked, not side by side
