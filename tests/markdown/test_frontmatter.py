@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from secplan.markdown import parse_plan
 from secplan.markdown.frontmatter import split_front_matter
 
@@ -178,3 +183,65 @@ def test_repeated_keys_are_reported_and_the_last_one_wins() -> None:
     assert "line 2" in plan.diagnostics[0].message
     assert plan.title == "Second"
     assert plan.front_matter_lines["title"] == 4
+
+
+# -- the direct constructor builds what PyYAML builds ---------------------------------------
+
+_YAML_EDGES = [
+    "a: &x [1, 2]\nb: *x\n",
+    "base: &b {k: 1}\nderived:\n  <<: *b\n  j: 2\n",
+    "s: !!set {a, b}\nbin: !!binary aGVsbG8=\n",
+    "d: 2026-01-31\nt: 2026-01-31 10:00:00\nbad: 2026-13-01\n",
+    "? [a, b]\n: unhashable\n",
+    "? {a: 1}\n: unhashable\n",
+    "n: ~\nb: yes\nf: 1.5\ni: 0x1f\ninf: .inf\nq: '010'\n",
+    "r: &r [*r]\n",
+    "tagged: !!str 12\nint: !!int '7'\n",
+    "1: one\n2.5: two\nnull: three\ntrue: four\n",
+    "o: !!omap [a: 1, b: 2]\np: !!pairs [a: 1]\n",
+]
+
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=10),
+    st.dates(),
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _both(text: str) -> tuple[object, object]:
+    from secplan.markdown.frontmatter import _Loader, construct
+
+    results = []
+    for build in (construct, lambda loader, node: loader.construct_document(node)):
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            results.append(("ok", build(loader, node)))
+        except Exception as exc:  # the same error either way
+            results.append(("error", type(exc).__name__, str(exc)))
+        finally:
+            loader.dispose()
+    return results[0], results[1]
+
+
+@pytest.mark.parametrize("text", _YAML_EDGES)
+def test_direct_construction_matches_pyyaml_on_edge_cases(text: str) -> None:
+    fast, slow = _both(text)
+    assert repr(fast) == repr(slow)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), _values, max_size=6))
+def test_direct_construction_matches_pyyaml(data: dict[str, object]) -> None:
+    fast, slow = _both(yaml.safe_dump(data, allow_unicode=True))
+    assert repr(fast) == repr(slow)

@@ -138,7 +138,7 @@ def read_front_matter(yaml_text: str, first_line: int = 2) -> FrontMatter:
         if problem:
             fm.diagnostics.append(Diagnostic("SP106", problem, line=first_line))
             return fm
-        data = loader.construct_document(node)
+        data = construct(loader, node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + first_line if mark else first_line
@@ -158,6 +158,55 @@ def read_front_matter(yaml_text: str, first_line: int = 2) -> FrontMatter:
     fm.data = {str(k): v for k, v in data.items()}
     fm.diagnostics.extend(_duplicate_keys(node, first_line))
     return fm
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _Unusual(Exception):
+    """A node the plain walk leaves to PyYAML's own constructor."""
+
+
+def construct(loader: Any, node: yaml.Node) -> Any:
+    """The Python value of a composed document, as ``loader.construct_document`` builds it.
+
+    Front matter is mostly strings, lists and mappings; building those directly skips
+    PyYAML's per-node generator machinery. Anything else (merge keys, unhashable keys,
+    tags other than the plain ones) goes to PyYAML, which also raises its usual errors.
+    """
+    try:
+        return _plain(loader, node, {})
+    except Exception:  # PyYAML decides, and raises its own error if any
+        pass
+    return loader.construct_document(node)
+
+
+def _plain(loader: Any, node: yaml.Node, memo: dict[yaml.Node, Any]) -> Any:
+    tag = node.tag
+    kind = type(node)
+    if kind is yaml.ScalarNode:
+        return node.value if tag == _STR_TAG else loader.construct_object(node)
+    if node in memo:  # an alias: the same object, as PyYAML gives
+        return memo[node]
+    if kind is yaml.MappingNode and tag == _MAP_TAG:
+        mapping: dict[Any, Any] = {}
+        memo[node] = mapping
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG or type(key_node) is not yaml.ScalarNode:
+                raise _Unusual
+            key = _plain(loader, key_node, memo)
+            hash(key)
+            mapping[key] = _plain(loader, value_node, memo)
+        return mapping
+    if kind is yaml.SequenceNode and tag == _SEQ_TAG:
+        sequence: list[Any] = []
+        memo[node] = sequence
+        sequence.extend(_plain(loader, child, memo) for child in node.value)
+        return sequence
+    raise _Unusual
 
 
 def _duplicate_keys(node: yaml.MappingNode, first_line: int) -> list[Diagnostic]:
