@@ -4,6 +4,8 @@ For each handbook it reports:
 
 - ``pyromark``: read every Markdown file and drain ``pyromark.events_with_range`` (the floor:
   no front matter, no model, no rules);
+- ``load``: :func:`secplan.handbook.load_handbook` without the cache, in one process and on
+  every core (the parser's own cost), then with the cache filled;
 - ``check in-process cold/warm``: :func:`secplan.lint.runner.run_check` with an empty parse
   cache, then again with the cache filled;
 - ``check CLI cold/warm``: ``python -m secplan check ROOT`` as a subprocess (start-up included).
@@ -89,7 +91,8 @@ def generate_handbook(out: Path, plans: int, source: Path = EXAMPLE) -> Path:
 
 
 class Timing:
-    """Wall-clock seconds and CPU seconds (this process plus finished children)."""
+    """Wall-clock seconds and CPU seconds (this process plus finished children, parsing
+    workers included)."""
 
     def __init__(self, wall: float, cpu: float) -> None:
         self.wall, self.cpu = wall, cpu
@@ -135,6 +138,11 @@ def _clear_cache(root: Path) -> None:
     shutil.rmtree(root / ".secplan", ignore_errors=True)
 
 
+def load_in_process(root: Path, *, jobs: int | None, use_cache: bool) -> Timing:
+    """Seconds to load the handbook (no rules)."""
+    return _timed(lambda: load_handbook(root, use_cache=use_cache, jobs=jobs))
+
+
 def check_in_process(root: Path) -> tuple[Timing, int]:
     targets = resolve_targets([str(root)], None, root)
     findings = 0
@@ -160,6 +168,11 @@ def measure(name: str, source: Path, scratch: Path) -> None:
     if source != root:
         shutil.copytree(source, root, ignore=shutil.ignore_patterns(".secplan", ".git"))
     parse_s, files, size = bare_parse(root)
+    load_serial_s = load_in_process(root, jobs=1, use_cache=False)
+    load_parallel_s = load_in_process(root, jobs=None, use_cache=False)
+    _clear_cache(root)
+    load_in_process(root, jobs=None, use_cache=True)
+    load_warm_s = load_in_process(root, jobs=None, use_cache=True)
     _clear_cache(root)
     cold_s, findings = check_in_process(root)
     warm_s, _ = check_in_process(root)
@@ -168,6 +181,9 @@ def measure(name: str, source: Path, scratch: Path) -> None:
     cli_warm_s = check_cli(root)
     print(f"\n{name}: {files} Markdown files, {size / 1e6:.1f} MB, {findings} findings")
     print(f"  pyromark events_with_range    {parse_s}")
+    print(f"  load, no cache, 1 process     {load_serial_s}")
+    print(f"  load, no cache, parallel      {load_parallel_s}")
+    print(f"  load, warm cache              {load_warm_s}")
     print(f"  check in-process, cold cache  {cold_s}")
     print(f"  check in-process, warm cache  {warm_s}")
     print(f"  check CLI, cold cache         {cli_cold_s}")

@@ -259,3 +259,20 @@ def test_no_worker_processes_falls_back_to_parsing_here(
     monkeypatch.setattr(loader_module, "parse_parallel", refuse)
     root = _mixed_handbook(tmp_path)
     assert load_handbook(root, jobs=2).plans == load_handbook(root, use_cache=False).plans
+
+
+def test_parallel_parsing_beside_other_threads_gives_the_serial_result(tmp_path: Path) -> None:
+    # With other threads running (a web server), workers are fresh interpreters, not forks.
+    import threading
+
+    root = _mixed_handbook(tmp_path)
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    try:
+        parallel = load_handbook(root, use_cache=False, jobs=2)
+    finally:
+        stop.set()
+        thread.join()
+    serial = load_handbook(root, use_cache=False, jobs=1)
+    assert parallel.plans == serial.plans and parallel.errors == serial.errors
