@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.markup import escape
@@ -24,6 +24,7 @@ from secplan.cli.common import (
 from secplan.errors import NotFoundError
 
 if TYPE_CHECKING:
+    from secplan.config import Config
     from secplan.handbook import Handbook
     from secplan.model import Plan
     from secplan.sync.apply import ApplyResult, SyncPlan
@@ -242,6 +243,22 @@ def _write_back(result: ApplyResult, plans: list[Plan]) -> list[str]:
     return lines
 
 
+R = TypeVar("R")
+
+
+def _report(
+    plans: list[str] | None,
+    root: Path | None,
+    database_url: str | None,
+    build: Callable[[LocalTracker, list[Plan], Config], list[R]],
+) -> list[R]:
+    """A read-only report (coverage, status) over the selected plans."""
+    base = resolve_root(root)
+    hb, selected, _all = load_plans(base, plans)
+    with open_local_tracker(base, database_url) as tracker:
+        return build(tracker, selected, hb.config)
+
+
 def coverage_cmd(
     plans: PlansArg = None,
     root: RootOption = None,
@@ -252,10 +269,7 @@ def coverage_cmd(
     written as items (TODO/TBD markers, requirements no item covers)."""
     from secplan.sync.coverage import coverage
 
-    base = resolve_root(root)
-    hb, selected, _all = load_plans(base, plans)
-    with open_local_tracker(base, database_url) as tracker:
-        result = coverage(tracker, selected, hb.config)
+    result = _report(plans, root, database_url, coverage)
     if fmt is Format.json:
         print_json([pc.to_json() for pc in result])
         return
@@ -289,10 +303,7 @@ def status_cmd(
     """Per plan: status, epic, and progress (closed/total issues, by milestone)."""
     from secplan.sync.status import status
 
-    base = resolve_root(root)
-    hb, selected, _all = load_plans(base, plans)
-    with open_local_tracker(base, database_url) as tracker:
-        result = status(tracker, selected, hb.config)
+    result = _report(plans, root, database_url, status)
     if fmt is Format.json:
         print_json([ps.to_json() for ps in result])
         return

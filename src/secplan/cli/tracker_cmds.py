@@ -7,7 +7,7 @@ line and ``promote`` prints the epic ref (``GROUP&IID``) last; ``--format json``
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from enum import StrEnum
@@ -39,6 +39,9 @@ class StateFilter(StrEnum):
 
 
 FormatOption = Annotated[Format, typer.Option("--format", help="Output format.")]
+DescriptionOption = Annotated[str, typer.Option("--description", "-d", help="Description.")]
+LabelsOption = Annotated[list[str] | None, typer.Option("--label", "-l", help="Label (repeat).")]
+PublicOption = Annotated[bool, typer.Option("--public", help="Not confidential.")]
 
 
 @contextmanager
@@ -47,6 +50,60 @@ def _tracker(root: Path | None, database_url: str | None) -> Iterator[Any]:
 
     with open_tracker(resolve_root(root), database_url) as tracker:
         yield tracker
+
+
+def _on_ref(
+    root: Path | None, database_url: str | None, ref: str, action: Callable[[Any, str], Any]
+) -> None:
+    """Expand ``ref``, run ``action(tracker, ref)`` and print the ref it returns (or ``ref``)."""
+    ref = _expand(root, ref)
+    with _tracker(root, database_url) as tracker:
+        result = action(tracker, ref)
+    typer.echo(getattr(result, "ref", None) or ref)
+
+
+def _required(obj: Any, what: str, ref: str, hint: str) -> Any:
+    if obj is None:
+        from secplan.errors import NotFoundError
+
+        raise NotFoundError(f"{what} {ref} not found", hint=hint)
+    return obj
+
+
+def _table(columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> Table:
+    table = Table(show_edge=False, pad_edge=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _print_list(fmt: Format, objects: list[Any], empty: str, table: Callable[[], Table]) -> None:
+    """A list command's output: JSON, ``empty`` when there is nothing, else the table."""
+    if fmt is Format.json:
+        print_json([_as_json(o) for o in objects])
+    elif objects:
+        console.print(table())
+    else:
+        console.print(empty)
+
+
+def _confidential(title: str, confidential: bool) -> Text:
+    return Text(title + (" (confidential)" if confidential else ""))
+
+
+def _print_header(obj: TrackedIssue | TrackedEpic) -> None:
+    console.print(Text(f"{obj.ref}  {obj.title}", style="bold"))
+    _field("State", obj.state)
+    _field("Confidential", "yes" if obj.confidential else "no")
+    _field("Labels", ", ".join(obj.labels))
+
+
+def _print_description(text: str) -> None:
+    if text:
+        console.print()
+        console.print(Text(text))
 
 
 def _expand(root: Path | None, ref: str) -> str:
@@ -92,19 +149,20 @@ def _parse_date(value: str | None, option: str) -> date | None:
 
 
 def _issue_table(issues: list[TrackedIssue]) -> Table:
-    table = Table(show_edge=False, pad_edge=False)
-    for column in ("Ref", "State", "Title", "Labels", "Milestone", "Epic"):
-        table.add_column(column, overflow="fold")
-    for issue in issues:
-        table.add_row(
-            Text(issue.ref),
-            Text(issue.state, style="green" if issue.state == "opened" else "dim"),
-            Text(issue.title + (" (confidential)" if issue.confidential else "")),
-            Text(", ".join(issue.labels)),
-            Text(issue.milestone or ""),
-            Text(issue.epic or ""),
-        )
-    return table
+    return _table(
+        ("Ref", "State", "Title", "Labels", "Milestone", "Epic"),
+        (
+            (
+                Text(issue.ref),
+                Text(issue.state, style="green" if issue.state == "opened" else "dim"),
+                _confidential(issue.title, issue.confidential),
+                Text(", ".join(issue.labels)),
+                Text(issue.milestone or ""),
+                Text(issue.epic or ""),
+            )
+            for issue in issues
+        ),
+    )
 
 
 def _print_notes(notes: list[TrackedNote]) -> None:
@@ -127,14 +185,12 @@ def _field(name: str, value: object) -> None:
 def issue_create(
     project: Annotated[str, typer.Argument(help="Project path, e.g. security/appsec/plans.")],
     title: Annotated[str, typer.Argument(help="Issue title.")],
-    description: Annotated[str, typer.Option("--description", "-d", help="Description.")] = "",
-    label: Annotated[
-        list[str] | None, typer.Option("--label", "-l", help="Label (repeat).")
-    ] = None,
+    description: DescriptionOption = "",
+    label: LabelsOption = None,
     milestone: Annotated[str | None, typer.Option(help="Group milestone title.")] = None,
     assignee: Annotated[list[str] | None, typer.Option(help="Assignee (repeat).")] = None,
     epic: Annotated[str | None, typer.Option(help="Parent epic, e.g. security&3.")] = None,
-    public: Annotated[bool, typer.Option("--public", help="Not confidential.")] = False,
+    public: PublicOption = False,
     root: RootOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -171,12 +227,7 @@ def issue_list(
         issues = tracker.list_issues(
             project, state=state.value, epic=epic, labels=label or None, milestone=milestone
         )
-    if fmt is Format.json:
-        print_json([_as_json(i) for i in issues])
-    elif issues:
-        console.print(_issue_table(issues))
-    else:
-        console.print("No issues.")
+    _print_list(fmt, issues, "No issues.", lambda: _issue_table(issues))
 
 
 @issue_app.command("show")
@@ -187,15 +238,11 @@ def issue_show(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Show one issue with its notes."""
-    from secplan.errors import NotFoundError
-
     ref = _expand(root, ref)
     with _tracker(root, database_url) as tracker:
-        issue = tracker.get_issue(ref)
-        if issue is None:
-            raise NotFoundError(
-                f"issue {ref} not found", hint="List issues with: secplan issue list"
-            )
+        issue: TrackedIssue = _required(
+            tracker.get_issue(ref), "issue", ref, "List issues with: secplan issue list"
+        )
         notes = tracker.notes(issue.ref)
         events = tracker.state_events([issue.ref])
     if fmt is Format.json:
@@ -204,18 +251,13 @@ def issue_show(
         data["events"] = [_as_json(e) for e in events]
         print_json(data)
         return
-    console.print(Text(f"{issue.ref}  {issue.title}", style="bold"))
-    _field("State", issue.state)
-    _field("Confidential", "yes" if issue.confidential else "no")
-    _field("Labels", ", ".join(issue.labels))
+    _print_header(issue)
     _field("Milestone", issue.milestone)
     _field("Assignees", ", ".join(issue.assignees))
     _field("Epic", issue.epic)
     _field("Created", f"{issue.created_at:%Y-%m-%d %H:%M}" if issue.created_at else None)
     _field("Closed", f"{issue.closed_at:%Y-%m-%d %H:%M}" if issue.closed_at else None)
-    if issue.description:
-        console.print()
-        console.print(Text(issue.description))
+    _print_description(issue.description)
     _print_notes(notes)
 
 
@@ -247,11 +289,9 @@ def issue_update(
     ref = _expand(root, ref)
     with _tracker(root, database_url) as tracker:
         if add_label or remove_label:
-            current = tracker.get_issue(ref)
-            if current is None:
-                from secplan.errors import NotFoundError
-
-                raise NotFoundError(f"issue {ref} not found")
+            current = _required(
+                tracker.get_issue(ref), "issue", ref, "List issues with: secplan issue list"
+            )
             drop = set(remove_label or [])
             changes["labels"] = [lb for lb in current.labels if lb not in drop] + [
                 lb for lb in add_label or [] if lb not in current.labels
@@ -270,10 +310,7 @@ def issue_close(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Close an issue; prints its ref."""
-    ref = _expand(root, ref)
-    with _tracker(root, database_url) as tracker:
-        issue = tracker.close_issue(ref, note=note)
-    typer.echo(issue.ref)
+    _on_ref(root, database_url, ref, lambda t, r: t.close_issue(r, note=note))
 
 
 @issue_app.command("reopen")
@@ -283,10 +320,7 @@ def issue_reopen(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Reopen a closed issue; prints its ref."""
-    ref = _expand(root, ref)
-    with _tracker(root, database_url) as tracker:
-        issue = tracker.reopen_issue(ref)
-    typer.echo(issue.ref)
+    _on_ref(root, database_url, ref, lambda t, r: t.reopen_issue(r))
 
 
 @issue_app.command("note")
@@ -297,10 +331,7 @@ def issue_note(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Comment on an issue or an epic."""
-    ref = _expand(root, ref)
-    with _tracker(root, database_url) as tracker:
-        tracker.add_note(ref, body)
-    typer.echo(ref)
+    _on_ref(root, database_url, ref, lambda t, r: t.add_note(r, body))
 
 
 # -- epic -------------------------------------------------------------------------------------
@@ -310,11 +341,9 @@ def issue_note(
 def epic_create(
     group: Annotated[str, typer.Argument(help="Group path, e.g. security.")],
     title: Annotated[str, typer.Argument(help="Epic title.")],
-    description: Annotated[str, typer.Option("--description", "-d", help="Description.")] = "",
-    label: Annotated[
-        list[str] | None, typer.Option("--label", "-l", help="Label (repeat).")
-    ] = None,
-    public: Annotated[bool, typer.Option("--public", help="Not confidential.")] = False,
+    description: DescriptionOption = "",
+    label: LabelsOption = None,
+    public: PublicOption = False,
     root: RootOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -339,19 +368,16 @@ def epic_list(
         epics: list[TrackedEpic] = tracker.list_epics(group)
     if state is not StateFilter.all:
         epics = [e for e in epics if e.state == state.value]
-    if fmt is Format.json:
-        print_json([_as_json(e) for e in epics])
-        return
-    if not epics:
-        console.print("No epics.")
-        return
-    table = Table(show_edge=False, pad_edge=False)
-    for column in ("Ref", "State", "Title", "Labels"):
-        table.add_column(column, overflow="fold")
-    for e in epics:
-        title = e.title + (" (confidential)" if e.confidential else "")
-        table.add_row(Text(e.ref), Text(e.state), Text(title), Text(", ".join(e.labels)))
-    console.print(table)
+    rows = (
+        (
+            Text(e.ref),
+            Text(e.state),
+            _confidential(e.title, e.confidential),
+            Text(", ".join(e.labels)),
+        )
+        for e in epics
+    )
+    _print_list(fmt, epics, "No epics.", lambda: _table(("Ref", "State", "Title", "Labels"), rows))
 
 
 @epic_app.command("show")
@@ -362,13 +388,11 @@ def epic_show(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Show an epic with its child issues and notes."""
-    from secplan.errors import NotFoundError
-
     ref = _expand(root, ref)
     with _tracker(root, database_url) as tracker:
-        epic = tracker.get_epic(ref)
-        if epic is None:
-            raise NotFoundError(f"epic {ref} not found", hint="List epics with: secplan epic list")
+        epic: TrackedEpic = _required(
+            tracker.get_epic(ref), "epic", ref, "List epics with: secplan epic list"
+        )
         issues = tracker.list_issues(state="all", epic=epic.ref)
         notes = tracker.notes(epic.ref)
     if fmt is Format.json:
@@ -377,15 +401,10 @@ def epic_show(
         data["notes"] = [_as_json(n) for n in notes]
         print_json(data)
         return
-    console.print(Text(f"{epic.ref}  {epic.title}", style="bold"))
-    _field("State", epic.state)
-    _field("Confidential", "yes" if epic.confidential else "no")
-    _field("Labels", ", ".join(epic.labels))
+    _print_header(epic)
     closed = sum(1 for i in issues if i.state == "closed")
     _field("Issues", f"{closed}/{len(issues)} closed" if issues else None)
-    if epic.description:
-        console.print()
-        console.print(Text(epic.description))
+    _print_description(epic.description)
     if issues:
         console.print()
         console.print(_issue_table(issues))
@@ -405,24 +424,12 @@ def milestone_list(
     """List group milestones."""
     with _tracker(root, database_url) as tracker:
         milestones: list[TrackedMilestone] = tracker.list_milestones(group)
-    if fmt is Format.json:
-        print_json([_as_json(m) for m in milestones])
-        return
-    if not milestones:
-        console.print("No milestones.")
-        return
-    table = Table(show_edge=False, pad_edge=False)
-    for column in ("Group", "Title", "Start", "Due", "State"):
-        table.add_column(column, overflow="fold")
-    for m in milestones:
-        table.add_row(
-            Text(m.group),
-            Text(m.title),
-            str(m.start or ""),
-            str(m.due or ""),
-            Text(m.state),
-        )
-    console.print(table)
+    rows = (
+        (Text(m.group), Text(m.title), str(m.start or ""), str(m.due or ""), Text(m.state))
+        for m in milestones
+    )
+    columns = ("Group", "Title", "Start", "Due", "State")
+    _print_list(fmt, milestones, "No milestones.", lambda: _table(columns, rows))
 
 
 @milestone_app.command("create")

@@ -58,14 +58,30 @@ class SectionCoverage:
 
 
 @dataclass
-class PlanCoverage:
-    """Coverage of one plan."""
+class PlanHead:
+    """What every per-plan report starts with."""
 
     plan: str
     title: str
     status: str
     path: str
     epic: str | None
+
+    def head_json(self) -> dict[str, Any]:
+        """``{plan, title, status, path, epic}``."""
+        return {
+            "plan": self.plan,
+            "title": self.title,
+            "status": self.status,
+            "path": self.path,
+            "epic": self.epic,
+        }
+
+
+@dataclass
+class PlanCoverage(PlanHead):
+    """Coverage of one plan."""
+
     items: list[ItemCoverage] = field(default_factory=list)
     candidates: list[Candidate] = field(default_factory=list)
     sections: list[SectionCoverage] = field(default_factory=list)
@@ -85,11 +101,7 @@ class PlanCoverage:
     def to_json(self) -> dict[str, Any]:
         """The JSON shape of ``secplan coverage --format json``."""
         return {
-            "plan": self.plan,
-            "title": self.title,
-            "status": self.status,
-            "path": self.path,
-            "epic": self.epic,
+            **self.head_json(),
             "totals": self.totals,
             "items": [asdict(i) for i in self.items],
             "candidates": [asdict(c) for c in self.candidates],

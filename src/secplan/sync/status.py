@@ -8,7 +8,7 @@ from typing import Any
 
 from secplan.config import Config
 from secplan.model import Plan
-from secplan.sync.coverage import PlanCoverage, coverage
+from secplan.sync.coverage import PlanCoverage, PlanHead, coverage
 from secplan.sync.state import SyncState
 from secplan.tracker.base import Tracker
 
@@ -33,14 +33,9 @@ class Progress:
 
 
 @dataclass
-class PlanStatus:
+class PlanStatus(PlanHead):
     """Status line of one plan."""
 
-    plan: str
-    title: str
-    status: str
-    path: str
-    epic: str | None
     progress: Progress = field(default_factory=Progress)
     milestones: dict[str, Progress] = field(default_factory=dict)  # "" = no milestone
     uncovered: int = 0
@@ -49,11 +44,7 @@ class PlanStatus:
     def to_json(self) -> dict[str, Any]:
         """The JSON shape of ``secplan status --format json``."""
         return {
-            "plan": self.plan,
-            "title": self.title,
-            "status": self.status,
-            "path": self.path,
-            "epic": self.epic,
+            **self.head_json(),
             "progress": self.progress.to_json(),
             "milestones": [
                 {"milestone": title or None, **p.to_json()} for title, p in self.milestones.items()

@@ -115,16 +115,9 @@ class LocalTracker(StoreAccess):
             row = self._epic_row(s, ref)
             assert row is not None
             for key, value in changes.items():
-                if key == "title":
-                    row.title = check_title(str(value))
-                elif key == "description":
-                    row.description = str(value or "")
-                elif key == "labels":
-                    row.labels = clean_list(value)  # type: ignore[arg-type]
-                    self._register_labels(s, row.group.full_path, "group", row.labels)
-                elif key == "confidential":
-                    row.confidential = bool(value)
-                elif key == "state":
+                if self._set_common(s, row, key, value):
+                    continue
+                if key == "state":
                     if value not in ("opened", "closed"):
                         raise UsageError(f"an epic's state is opened or closed, not {value!r}")
                     if row.state != value:
@@ -352,17 +345,10 @@ class LocalTracker(StoreAccess):
             row = self._issue_row(s, ref)
             assert row is not None
             for key, value in changes.items():
-                if key == "title":
-                    row.title = check_title(str(value))
-                elif key == "description":
-                    row.description = str(value or "")
-                elif key == "labels":
-                    row.labels = clean_list(value)  # type: ignore[arg-type]
-                    self._register_labels(s, row.project.full_path, "project", row.labels)
-                elif key == "assignees":
+                if self._set_common(s, row, key, value):
+                    continue
+                if key == "assignees":
                     row.assignees = clean_list(value)  # type: ignore[arg-type]
-                elif key == "confidential":
-                    row.confidential = bool(value)
                 elif key == "milestone":
                     project = self._ns(s, row.project.full_path, "project")
                     row.milestone_id = self._milestone_id(s, project, str(value)) if value else None

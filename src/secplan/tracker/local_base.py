@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from secplan.errors import NotFoundError, TrackerError, UsageError
+from secplan.refs import Ref
 from secplan.store.engine import Store
 from secplan.store.models import (
     Base,
@@ -25,7 +26,14 @@ from secplan.store.models import (
     StateEventRow,
     utcnow,
 )
-from secplan.tracker.local_rows import check_path, default_author, parse_epic, parse_issue
+from secplan.tracker.local_rows import (
+    check_path,
+    check_title,
+    clean_list,
+    default_author,
+    parse_epic,
+    parse_issue,
+)
 
 # Statements built once: constructing a statement costs more than running it on SQLite.
 _NS_BY_PATH = sa.select(Namespace.id, Namespace.kind).where(
@@ -222,30 +230,20 @@ class StoreAccess:
     # -- lookups -----------------------------------------------------------------------------
 
     def _issue_row(self, s: Session, ref: str, required: bool = True) -> Issue | None:
-        parsed = parse_issue(ref)
-        row = s.scalar(
-            sa.select(Issue)
-            .join(Namespace, Issue.project_id == Namespace.id)
-            .where(Namespace.full_path == parsed.path, Issue.iid == parsed.iid)
-        )
-        if row is None and required:
-            raise NotFoundError(
-                f"issue {parsed} not found",
-                hint="List issues with: secplan issue list " + parsed.path,
-            )
-        return row
+        return self._by_ref(s, Issue, Issue.project_id, parse_issue(ref), required)
 
     def _epic_row(self, s: Session, ref: str, required: bool = True) -> Epic | None:
-        parsed = parse_epic(ref)
+        return self._by_ref(s, Epic, Epic.group_id, parse_epic(ref), required)
+
+    @staticmethod
+    def _by_ref(s: Session, model: Any, owner: Any, parsed: Ref, required: bool) -> Any:
         row = s.scalar(
-            sa.select(Epic)
-            .join(Namespace, Epic.group_id == Namespace.id)
-            .where(Namespace.full_path == parsed.path, Epic.iid == parsed.iid)
+            sa.select(model)
+            .join(Namespace, owner == Namespace.id)
+            .where(Namespace.full_path == parsed.path, model.iid == parsed.iid)
         )
         if row is None and required:
-            raise NotFoundError(
-                f"epic {parsed} not found", hint="List epics with: secplan epic list " + parsed.path
-            )
+            raise _not_found(parsed)
         return row
 
     def _epic_id(self, s: Session, ref: str) -> tuple[int, str]:
@@ -253,9 +251,7 @@ class StoreAccess:
         parsed = parse_epic(ref)
         row = s.connection().execute(_EPIC_ID, {"path": parsed.path, "iid": parsed.iid}).first()
         if row is None:
-            raise NotFoundError(
-                f"epic {parsed} not found", hint="List epics with: secplan epic list " + parsed.path
-            )
+            raise _not_found(parsed)
         return int(row[0]), str(parsed)
 
     def _milestone_id(self, s: Session, project: NsInfo, title: str) -> int:
@@ -298,6 +294,24 @@ class StoreAccess:
         s.refresh(row)
         return row
 
+    def _set_common(self, s: Session, row: Issue | Epic, key: str, value: object) -> bool:
+        """Set a field issues and epics share; False when ``key`` is not one of them."""
+        if key == "title":
+            row.title = check_title(str(value))
+        elif key == "description":
+            row.description = str(value or "")
+        elif key == "labels":
+            row.labels = clean_list(value)  # type: ignore[arg-type]
+            if isinstance(row, Issue):
+                self._register_labels(s, row.project.full_path, "project", row.labels)
+            else:
+                self._register_labels(s, row.group.full_path, "group", row.labels)
+        elif key == "confidential":
+            row.confidential = bool(value)
+        else:
+            return False
+        return True
+
     def _set_state(self, s: Session, row: Issue, state: str) -> None:
         if row.state == state:
             return
@@ -315,3 +329,10 @@ class StoreAccess:
         note = Note(author=author, body=body, system=system, created_at=utcnow(), **parent)
         s.add(note)
         return note
+
+
+def _not_found(parsed: Ref) -> NotFoundError:
+    what = "issue" if parsed.kind == "issue" else "epic"
+    return NotFoundError(
+        f"{what} {parsed} not found", hint=f"List {what}s with: secplan {what} list {parsed.path}"
+    )

@@ -101,20 +101,24 @@ def issue_ref_of(row: Issue) -> str:
 
 
 def to_issue(row: Issue) -> TrackedIssue:
-    return TrackedIssue(
-        ref=issue_ref_of(row),
-        project=row.project.full_path,
-        iid=row.iid,
-        title=row.title,
-        description=row.description,
-        labels=list(row.labels),
-        milestone=row.milestone.title if row.milestone else None,
-        assignees=list(row.assignees),
-        state="closed" if row.state == "closed" else "opened",
-        confidential=row.confidential,
-        epic=epic_ref_of(row.epic) if row.epic else None,
-        created_at=row.created_at,
-        closed_at=row.closed_at,
+    """An ORM issue as a TrackedIssue (the same conversion listing uses on flat rows)."""
+    epic = row.epic
+    return row_to_issue(
+        (
+            row.project.full_path,
+            row.iid,
+            row.title,
+            row.description,
+            row.labels,
+            row.milestone.title if row.milestone else None,
+            row.assignees,
+            row.state,
+            row.confidential,
+            epic.group.full_path if epic else None,
+            epic.iid if epic else None,
+            row.created_at,
+            row.closed_at,
+        )
     )
 
 
