@@ -13,8 +13,10 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
+# `make demo PORT=8080` when 8000 is taken.
+PORT ?= 8000
 demo: $(STAMP)
-	$(BIN)/secplan serve --demo
+	$(BIN)/secplan serve --demo --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -126,3 +126,19 @@ def test_a_plan_naming_an_epic_without_a_source_gets_that_epic_under_its_title(
         4: f"{FILLER_EPIC} 4",
         5: "Audit log retention",
     }
+
+
+def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
+    import socket
+
+    from tests.conftest import run_cli
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--demo", "--port", str(port), cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert f"Error: cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "--port" in result.stderr and "Traceback" not in result.stderr
+    assert "Serving" not in result.stderr

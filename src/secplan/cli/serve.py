@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import getpass
+import socket
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -82,6 +84,7 @@ def serve(
             "or bind 127.0.0.1.",
         )
 
+    _check_port_free(host, port)
     import uvicorn
 
     from secplan.web.app import create_app
@@ -90,6 +93,27 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     err_console.print(f"Serving {base} on http://{shown}:{port}/ (Ctrl+C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """A clear error with a hint, instead of uvicorn's log line, when the address is taken."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # uvicorn sets SO_REUSEADDR too: a port in TIME_WAIT is free for it, so for us as well.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            in_use = exc.errno == errno.EADDRINUSE
+            raise UsageError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                hint="Another program is using that port: choose another with --port "
+                "(make demo PORT=8080)."
+                if in_use
+                else "Check --host: it must be an address of this machine.",
+            ) from None
 
 
 def register(app: typer.Typer) -> None:
