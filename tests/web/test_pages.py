@@ -28,6 +28,24 @@ def test_catalog_lists_every_plan_with_status_epic_and_readiness(client: TestCli
     assert "status-ready" in page
 
 
+def test_catalog_counts_plans_by_status_with_filter_links(client: TestClient) -> None:
+    html = client.get("/").text
+    summary = re.search(r'<p class="status-summary">(.*?)</p>', html, re.S)
+    assert summary is not None
+    counts = re.findall(r'href="/\?status=(\w+)".*?<span class="num">(\d+)</span>', summary[1])
+    # In the order of the lifecycle; the fixture adds two drafts to the example's four plans.
+    assert counts == [
+        ("draft", "2"),
+        ("review", "1"),
+        ("ready", "1"),
+        ("implementing", "1"),
+        ("superseded", "1"),
+    ]
+    # Filtering keeps the counts of the whole handbook and marks the chosen status.
+    filtered = client.get("/", params={"status": "review"}).text
+    assert 'href="/?status=draft"' in filtered and 'aria-current="true"' in filtered
+
+
 def test_catalog_filters_and_search(client: TestClient) -> None:
     ids = lambda q: [p["id"] for p in client.get("/plans.json", params=q).json()["plans"]]  # noqa: E731
     assert ids({"status": "ready"}) == ["ci-runner-secrets-rotation"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -108,6 +109,11 @@ def catalog_page(
     filters = {"status": status or "", "label": label or "", "owner": owner or "", "q": q or ""}
     kept = {k: v for k, v in filters.items() if v}
 
+    # The department's planning at a glance: how many plans in each status (links filter).
+    counts = Counter(p.status for p in page.plans)
+    by_status = [(s, counts[s]) for s in STATUSES if counts[s]]
+    by_status += sorted((s, n) for s, n in counts.items() if s not in STATUSES)
+
     def link(new_offset: int) -> str:
         return "/?" + urlencode({**kept, "offset": new_offset, "limit": limit})
 
@@ -123,6 +129,7 @@ def catalog_page(
         prev_link=link(max(0, offset - limit)) if offset > 0 else None,
         next_link=link(offset + limit) if offset + limit < page.matched else None,
         statuses=STATUSES,
+        by_status=by_status,
         labels=sorted({label for p in page.plans for label in p.labels}),
         owners=sorted({o for p in page.plans for o in p.owners}),
         filters=filters,
