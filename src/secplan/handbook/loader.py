@@ -412,13 +412,11 @@ def _parse(slots: list[_Slot], cache: PlanCache, jobs: int | None) -> None:
     """Replace every slot's ParseJob by its plan, in worker processes when there are many."""
     parse_jobs = [s.outcome for s in slots if isinstance(s.outcome, ParseJob)]
     workers = worker_count(len(parse_jobs), jobs)
+    done = 0
     if workers > 1:
         try:
-            payloads = list(parse_parallel(parse_jobs, workers))
-        except (OSError, RuntimeError, BrokenProcessPool):
-            payloads = []  # no processes to be had: parse here instead
-        if len(payloads) == len(slots):
-            for slot, payload in zip(slots, payloads, strict=True):
+            # Plans are rebuilt here while the workers parse the next chunks.
+            for slot, payload in zip(slots, parse_parallel(parse_jobs, workers), strict=False):
                 cache.put(slot.key, payload)
                 slot.outcome = plan_from_data(
                     json.loads(payload),
@@ -426,8 +424,10 @@ def _parse(slots: list[_Slot], cache: PlanCache, jobs: int | None) -> None:
                     path=slot.path,
                     rel_path=slot.rel_path,
                 )
-            return
-    for slot in slots:
+                done += 1
+        except (OSError, RuntimeError, BrokenProcessPool):
+            pass  # no (more) processes to be had: parse the rest here
+    for slot in slots[done:]:
         assert isinstance(slot.outcome, ParseJob)
         plan = parse_job(slot.outcome)
         if cache.enabled and cache.writable:
