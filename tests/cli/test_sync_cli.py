@@ -109,6 +109,24 @@ def test_apply_write_back_then_second_apply_is_a_no_op(hb: Path):
     assert data["writes"] == 0 and data["created"] == [] and data["ok"] is True
 
 
+def test_apply_closes_the_issue_of_a_ticked_item(hb: Path, database_url: str):
+    assert secplan(hb, "apply", "scanner-rollout", db=database_url).returncode == 0
+    plan = hb / "scanner-rollout.md"
+    text = plan.read_text(encoding="utf-8")
+    plan.write_text(text.replace("- [ ] Write the bypass", "- [x] Write the bypass"), "utf-8")
+    result = secplan(hb, "apply", "scanner-rollout", db=database_url)
+    assert result.returncode == 0, result.stderr
+    assert "~ closed issue appsec/scanners#2 write-the-bypass-runbook\n" in result.stdout
+    assert result.stdout.endswith(
+        "warning: the plan names no epic: issues are not linked to one (--create-epic makes one)\n"
+        "Apply: 0 created, 1 updated, 2 unchanged, 0 drift, 0 orphans.\n"
+    ), result.stdout
+    shown = secplan(hb, "issue", "show", "appsec/scanners#2", "--format", "json", db=database_url)
+    issue = json.loads(shown.stdout)
+    assert issue["state"] == "closed"
+    assert [n["body"] for n in issue["notes"]] == ["closed: ticked in plan scanner-rollout"]
+
+
 def test_coverage_and_status_json(hb: Path):
     secplan(hb, "apply", "token-hardening")
     cov = secplan(hb, "coverage", "--format", "json")

@@ -202,10 +202,14 @@ def apply_cmd(
         for pd in result.plan.diffs:
             flagged = any(c.action in ("drift", "orphan") for c in pd.changes)
             if pd.errors or pd.warnings or flagged:
+                skip = False
                 for line in plan_lines(pd):
-                    if line.lstrip().startswith(("+", "~", "=", "error:")):
-                        continue
-                    _out(line)
+                    # Done and unchanged objects were printed above; field lines (deeper
+                    # indented) belong to the change line before them.
+                    if not line.startswith("      "):
+                        skip = line.lstrip().startswith(("+", "~", "=", "error:"))
+                    if not skip:
+                        _out(line)
         _print_problems(result.plan)
         for change, msg in result.failed:
             err_console.print(f"[bold red]error:[/] {escape(change.plan)}: {escape(msg)}")
