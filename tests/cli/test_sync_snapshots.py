@@ -9,17 +9,15 @@ Regenerate after an intended change with
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.cli.test_show import assert_snapshot  # same folder, same update switch
 from tests.conftest import FIXTURES, run_cli
 
-SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
-UPDATE = os.environ.get("SECPLAN_UPDATE_SNAPSHOTS") == "1"
 TIMESTAMP = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[+-]\d{2}:\d{2}|Z)?"
 )
@@ -54,17 +52,6 @@ def handbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def normalise(text: str, root: Path) -> str:
     """Timestamps and the scratch directory are the only parts that change between runs."""
     return TIMESTAMP.sub("<time>", text.replace(str(root), "<root>"))
-
-
-def assert_snapshot(name: str, actual: str) -> None:
-    """Compare with ``snapshots/<name>`` exactly (or rewrite it when updating)."""
-    path = SNAPSHOTS / name
-    if UPDATE:
-        SNAPSHOTS.mkdir(exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-        return
-    assert path.is_file(), f"missing snapshot {name}; run with SECPLAN_UPDATE_SNAPSHOTS=1"
-    assert actual == path.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("output_format", ["text", "json"])
