@@ -39,6 +39,7 @@ def test_demo_fills_catalog_epics_issues_progress_and_threads(demo_root: Path) -
         assert opened and closed
         threads = [t for pid in plans for t in c.get(f"/plans/{pid}.json").json()["threads"]]
         assert any(not t["resolved"] for t in threads) and any(t["resolved"] for t in threads)
+        assert any(t["outdated"] for t in threads)  # its section was since removed
         ready = next(p for p in plans.values() if p["status"] == "ready")
         svg = c.get(f"/plans/{ready['id']}/progress").text
         assert "<svg" in svg

@@ -197,6 +197,17 @@ def _add_threads(tracker: object, plans: list[Plan]) -> None:
                 s, t.id, "li.wei", "Good point: container scanning is in scope, adding it."
             )
             reviews.set_feedback_requested(s, plan.id, section.anchor, True, "li.wei")
+            # A thread on a section the plan no longer has: shown as outdated, not lost.
+            if "scope" not in plan.anchor_ids():
+                reviews.create_thread(
+                    s,
+                    plan.id,
+                    "scope",
+                    "Scope",
+                    "samira.haddad",
+                    "Are findings in archived projects in scope? They still count against "
+                    "the SLA in the vulnerability report.",
+                )
         for plan in ready[:1]:
             section = plan.sections[-1]
             t = reviews.create_thread(
