@@ -70,6 +70,28 @@ def _required(obj: Any, what: str, ref: str, hint: str) -> Any:
     return obj
 
 
+def _fetch_shown(
+    root: Path | None,
+    database_url: str | None,
+    ref: str,
+    kind: str,
+    related: Callable[[Any, str], dict[str, list[Any]]],
+) -> tuple[Any, dict[str, list[Any]]]:
+    """The issue or epic ``ref`` (a clear error when missing) and what ``related`` reads."""
+    ref = _expand(root, ref)
+    with _tracker(root, database_url) as tracker:
+        get = tracker.get_issue if kind == "issue" else tracker.get_epic
+        obj = _required(get(ref), kind, ref, f"List {kind}s with: secplan {kind} list")
+        return obj, related(tracker, obj.ref)
+
+
+def _print_shown_json(obj: object, related: dict[str, list[Any]]) -> None:
+    data = _as_json(obj)
+    for key, values in related.items():
+        data[key] = [_as_json(v) for v in values]
+    print_json(data)
+
+
 def _table(columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> Table:
     table = Table(show_edge=False, pad_edge=False)
     for column in columns:
@@ -238,19 +260,17 @@ def issue_show(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Show one issue with its notes."""
-    ref = _expand(root, ref)
-    with _tracker(root, database_url) as tracker:
-        issue: TrackedIssue = _required(
-            tracker.get_issue(ref), "issue", ref, "List issues with: secplan issue list"
-        )
-        notes = tracker.notes(issue.ref)
-        events = tracker.state_events([issue.ref])
+    issue, related = _fetch_shown(
+        root,
+        database_url,
+        ref,
+        "issue",
+        lambda t, r: {"notes": t.notes(r), "events": t.state_events([r])},
+    )
     if fmt is Format.json:
-        data = _as_json(issue)
-        data["notes"] = [_as_json(n) for n in notes]
-        data["events"] = [_as_json(e) for e in events]
-        print_json(data)
+        _print_shown_json(issue, related)
         return
+    notes = related["notes"]
     _print_header(issue)
     _field("Milestone", issue.milestone)
     _field("Assignees", ", ".join(issue.assignees))
@@ -388,19 +408,17 @@ def epic_show(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Show an epic with its child issues and notes."""
-    ref = _expand(root, ref)
-    with _tracker(root, database_url) as tracker:
-        epic: TrackedEpic = _required(
-            tracker.get_epic(ref), "epic", ref, "List epics with: secplan epic list"
-        )
-        issues = tracker.list_issues(state="all", epic=epic.ref)
-        notes = tracker.notes(epic.ref)
+    epic, related = _fetch_shown(
+        root,
+        database_url,
+        ref,
+        "epic",
+        lambda t, r: {"issues": t.list_issues(state="all", epic=r), "notes": t.notes(r)},
+    )
     if fmt is Format.json:
-        data = _as_json(epic)
-        data["issues"] = [_as_json(i) for i in issues]
-        data["notes"] = [_as_json(n) for n in notes]
-        print_json(data)
+        _print_shown_json(epic, related)
         return
+    issues, notes = related["issues"], related["notes"]
     _print_header(epic)
     closed = sum(1 for i in issues if i.state == "closed")
     _field("Issues", f"{closed}/{len(issues)} closed" if issues else None)
