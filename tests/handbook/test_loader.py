@@ -237,10 +237,16 @@ def test_parallel_parsing_of_the_corpora_gives_the_serial_result(corpora: Path) 
 
 
 def test_small_handbooks_are_parsed_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    import secplan.handbook.parallel as parallel_module
     from secplan.handbook.parallel import PARALLEL_MIN_FILES, worker_count
 
     monkeypatch.delenv("SECPLAN_JOBS", raising=False)
+    monkeypatch.setattr(parallel_module, "available_cores", lambda: 2)
+    monkeypatch.setattr(parallel_module.os, "getloadavg", lambda: (0.2, 0.0, 0.0))
     assert worker_count(PARALLEL_MIN_FILES - 1, None) == 1
+    assert worker_count(PARALLEL_MIN_FILES, None) == 2
+    monkeypatch.setattr(parallel_module.os, "getloadavg", lambda: (1.2, 0.0, 0.0))
+    assert worker_count(PARALLEL_MIN_FILES, None) == 1  # one core is busy elsewhere
     assert worker_count(10, 1) == 1
     assert worker_count(10, 2) == 2
     assert worker_count(1, 4) == 1

@@ -1,8 +1,10 @@
 """Parse many plan files on every available core.
 
 Workers return each plan as the JSON text the cache stores (one string pickles cheaply, and
-the cache needs it anyway); the caller rebuilds plans from it. Small batches stay serial: a
-worker pool costs more to start than a few hundred plans cost to parse.
+the cache needs it anyway); the caller rebuilds plans from it while the workers go on. Small
+batches and busy machines stay serial: a worker pool costs more to start than a few hundred
+plans cost to parse, and rebuilding plans from JSON is extra work that only pays off when
+the workers have cores of their own.
 """
 
 from __future__ import annotations
@@ -73,15 +75,30 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def idle_cores() -> float:
+    """Cores not busy with other work, from the one-minute load average."""
+    cores = available_cores()
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - no load average on this system
+        return float(cores)
+    return max(0.0, cores - load)
+
+
 def worker_count(files: int, jobs: int | None) -> int:
-    """How many processes should parse ``files`` files (1: parse here)."""
+    """How many processes should parse ``files`` files (1: parse here).
+
+    Left to itself (``jobs`` None, no ``SECPLAN_JOBS``) it parses in parallel only with
+    hundreds of files and at least two idle cores: on a busy machine workers only compete
+    with the rest for the same cores and cost more CPU time than they save.
+    """
     if jobs is None:
         env = os.environ.get(JOBS_ENV, "").strip()
         jobs = int(env) if env.isdigit() and int(env) > 0 else None
         if jobs is None:
             if files < PARALLEL_MIN_FILES:
                 return 1
-            jobs = available_cores()
+            jobs = min(available_cores(), int(idle_cores() + 0.5))
     return max(1, min(jobs, files // 2 or 1))
 
 
