@@ -4,8 +4,8 @@ For each handbook it reports:
 
 - ``pyromark``: read every Markdown file and drain ``pyromark.events_with_range`` (the floor:
   no front matter, no model, no rules);
-- ``load``: :func:`secplan.handbook.load_handbook` without the cache, in one process and on
-  every core (the parser's own cost), then with the cache filled;
+- ``load``: :func:`secplan.handbook.load_handbook` without the cache, in one process and in
+  one worker process per core (the parser's own cost), then with the cache filled;
 - ``check in-process cold/warm``: :func:`secplan.lint.runner.run_check` with an empty parse
   cache, then again with the cache filled;
 - ``check CLI cold/warm``: ``python -m secplan check ROOT`` as a subprocess (start-up included).
@@ -43,6 +43,7 @@ import pyromark  # noqa: E402
 
 from secplan.handbook import load_handbook  # noqa: E402
 from secplan.handbook.catalog import END_MARKER, START_MARKER, write_catalog  # noqa: E402
+from secplan.handbook.parallel import available_cores  # noqa: E402
 from secplan.lint.runner import CheckOptions, resolve_targets, run_check  # noqa: E402
 
 OPTIONS = (
@@ -169,7 +170,8 @@ def measure(name: str, source: Path, scratch: Path) -> None:
         shutil.copytree(source, root, ignore=shutil.ignore_patterns(".secplan", ".git"))
     parse_s, files, size = bare_parse(root)
     load_serial_s = load_in_process(root, jobs=1, use_cache=False)
-    load_parallel_s = load_in_process(root, jobs=None, use_cache=False)
+    workers = max(2, available_cores())
+    load_parallel_s = load_in_process(root, jobs=workers, use_cache=False)
     _clear_cache(root)
     load_in_process(root, jobs=None, use_cache=True)
     load_warm_s = load_in_process(root, jobs=None, use_cache=True)
@@ -182,7 +184,7 @@ def measure(name: str, source: Path, scratch: Path) -> None:
     print(f"\n{name}: {files} Markdown files, {size / 1e6:.1f} MB, {findings} findings")
     print(f"  pyromark events_with_range    {parse_s}")
     print(f"  load, no cache, 1 process     {load_serial_s}")
-    print(f"  load, no cache, parallel      {load_parallel_s}")
+    print(f"  load, no cache, {workers} processes   {load_parallel_s}")
     print(f"  load, warm cache              {load_warm_s}")
     print(f"  check in-process, cold cache  {cold_s}")
     print(f"  check in-process, warm cache  {warm_s}")
