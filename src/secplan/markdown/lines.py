@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from itertools import accumulate
 
 _BLANK = re.compile(rb"[ \t]+")
 
@@ -20,13 +21,9 @@ class LineTable:
     def __init__(self, text: str, first_line: int = 1) -> None:
         self.data = text.encode("utf-8")
         self.first_line = first_line
-        starts = [0]
-        find = self.data.find
-        pos = find(b"\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = find(b"\n", pos + 1)
-        self.starts = starts
+        # Each line start is the running total of the lengths before it (newline included).
+        lengths = [len(line) + 1 for line in self.data.split(b"\n")]
+        self.starts = list(accumulate(lengths[:-1], initial=0))
         self._last = (-1, 0, 1)  # (line index, byte offset, column) of the previous lookup
 
     def line(self, offset: int) -> int:
