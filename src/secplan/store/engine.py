@@ -280,15 +280,15 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def _stored_revisions(engine: Engine) -> set[str] | None:
-    """The revisions in ``alembic_version`` with one query; None when it cannot be read (a new
-    database, or something Alembic should look at)."""
-    try:
-        with engine.connect() as conn:
-            return {
-                row[0] for row in conn.exec_driver_sql("SELECT version_num FROM alembic_version")
-            }
-    except exc.DBAPIError:
-        return None
+    """The revisions in ``alembic_version`` with one query; None when there is no such table
+    (a new database) or it cannot be read, for Alembic to look at. A server that cannot be
+    reached is an error at once."""
+    with engine.connect() as conn:
+        try:
+            rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+        except exc.DBAPIError:
+            return None
+    return {row[0] for row in rows}
 
 
 def upgrade(engine: Engine) -> None:
