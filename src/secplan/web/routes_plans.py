@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from secplan.errors import SecplanError
 from secplan.model import Plan, Section
 from secplan.tracker.base import TrackedIssue
+from secplan.web.annotate import annotate_items
 from secplan.web.app import WebContext, get_ctx, render
 from secplan.web.data import feedback_flags, issue_dict, issue_index, threads_for
 
@@ -226,7 +227,7 @@ def plan_page(
         "plan.html",
         title=view["title"],
         plan=view,
-        html=rendered.html,
+        html=annotate_items(rendered.html, view["items"]),
         toc=rendered.toc,
         threads_by_section=threads_by_section,
     )
