@@ -308,3 +308,33 @@ def test_a_symlinked_cache_file_is_never_used(handbook: Path, tmp_path_factory) 
     assert len(load_handbook(handbook).plans) == 2
     assert len(load_handbook(handbook).plans) == 2
     assert elsewhere.read_bytes() == b"precious"
+
+
+def test_concurrent_loads_share_one_cache(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    for n in range(30):
+        (tmp_path / f"p{n:02d}.md").write_text(PLAN.replace("CI runners", f"runners {n}"))
+    script = (
+        "import sys; from pathlib import Path; from secplan.handbook import load_handbook; "
+        "hb = load_handbook(Path(sys.argv[1])); print(len(hb.plans), len(hb.errors))"
+    )
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(tmp_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    for run in runs:
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 0 and out.split() == ["30", "0"], err
+    cache = PlanCache(tmp_path)
+    assert len(entries(tmp_path)) == 30
+    plans = load_handbook(tmp_path, use_cache=False).plans
+    for plan in plans:
+        key = cache_key(plan.content_hash, "gitlab", None, None)
+        assert cache.get(key, plan_id=plan.id, path=plan.path, rel_path=plan.rel_path) == plan
