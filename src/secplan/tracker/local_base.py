@@ -1,5 +1,9 @@
 """The local tracker's plumbing: sessions and transactions, namespaces created by path, iids,
 and finding rows by ref. :class:`~secplan.tracker.local.LocalTracker` builds on it.
+
+Namespaces (with their ancestor ids) and registered labels are cached per tracker once the
+transaction that saw them has committed: they are never deleted or moved, and looking them up
+again on every create was most of its cost.
 """
 
 from __future__ import annotations
@@ -196,12 +200,6 @@ class StoreAccess:
     @staticmethod
     def _ns_row(s: Session, path: str) -> Any:
         return s.connection().execute(_NS_BY_PATH, {"path": path}).first()
-
-    def _namespace(self, s: Session, path: str, kind: Literal["group", "project"]) -> Namespace:
-        """The ORM row of the group or project at ``path`` (created if it is new)."""
-        row = s.get(Namespace, self._ns(s, path, kind).id)
-        assert row is not None
-        return row
 
     def _allocate_iid(self, s: Session, ns_id: int, column: str) -> int:
         # The UPDATE takes the row lock (PostgreSQL) / write lock (SQLite), so concurrent
