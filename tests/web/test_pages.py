@@ -218,3 +218,15 @@ def test_an_unreadable_plan_fixed_in_place_comes_back(client: TestClient, handbo
     data = client.get("/plans.json").json()
     assert not data["errors"]
     assert "broken" in [p["id"] for p in data["plans"]]
+
+
+def test_a_superseded_plan_points_to_its_successor(client: TestClient) -> None:
+    assert client.get("/plans/bastion-host-hardening.json").json()["superseded_by"] == "admin-mfa"
+    html = client.get("/plans/bastion-host-hardening").text
+    notice = re.search(r'<p class="notice">(.*?)</p>', html, re.S)
+    assert notice is not None
+    assert 'href="/plans/admin-mfa">Phishing-resistant MFA for administrators</a>' in notice[1]
+    assert '<p class="notice">' not in client.get("/plans/admin-mfa").text
+    # Nothing to count: no empty coverage table, and the item list says so.
+    assert '<section class="coverage">' not in html
+    assert '<section class="work-items">' in html and "None." in html

@@ -142,6 +142,7 @@ def plan_view(ctx: WebContext, plan: Plan) -> dict[str, Any]:
         "status": plan.status,
         "epic": plan.epic,
         "source": plan.source,
+        "superseded_by": plan.superseded_by,
         "owners": list(plan.owners),
         "labels": list(plan.labels),
         "path": plan.rel_path,
@@ -206,6 +207,11 @@ def plan_progress(plan_id: str, ctx: Annotated[WebContext, Depends(get_ctx)]) ->
     )
 
 
+def _title_of(ctx: WebContext, plan_id: str | None) -> str | None:
+    other = ctx.plans.get(plan_id) if plan_id else None
+    return (other.title or other.id) if other is not None else None
+
+
 @router.get("/plans/{plan_id:path}", summary="Plan page", response_class=Response)
 def plan_page(
     plan_id: str, request: Request, ctx: Annotated[WebContext, Depends(get_ctx)]
@@ -230,4 +236,5 @@ def plan_page(
         html=annotate_items(rendered.html, view["items"]),
         toc=rendered.toc,
         threads_by_section=threads_by_section,
+        superseded_title=_title_of(ctx, plan.superseded_by),
     )
