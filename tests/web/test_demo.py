@@ -37,6 +37,14 @@ def test_demo_fills_catalog_epics_issues_progress_and_threads(demo_root: Path) -
         board = c.get("/board.json").json()
         opened, closed = (len(col["issues"]) for col in board["columns"])
         assert opened and closed
+        # Cards name the plan whose work they are (source issues promoted to epics do not).
+        cards = {c["ref"]: c["plan"] for col in board["columns"] for c in col["issues"]}
+        assert cards["security/planning#5"] == "ci-runner-secrets-rotation"
+        assert cards["security/planning#1"] is None
+        assert (
+            'class="plan-ref" href="/plans/admin-mfa">Phishing-resistant MFA for administrators<'
+            in c.get("/board").text
+        )
         threads = [t for pid in plans for t in c.get(f"/plans/{pid}.json").json()["threads"]]
         assert any(not t["resolved"] for t in threads) and any(t["resolved"] for t in threads)
         assert any(t["outdated"] for t in threads)  # its section was since removed

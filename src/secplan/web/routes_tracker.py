@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
+from secplan.sync.desired import parse_marker
 from secplan.web.app import WebContext, get_ctx, render
 from secplan.web.data import issue_dict, issue_index
 
@@ -117,8 +118,16 @@ def _column(state: str, issues: list[Any], limit: int) -> dict[str, Any]:
     return {
         "state": state,
         "count": len(issues),
-        "issues": [issue_dict(i) for i in issues[:limit]],
+        "issues": [_card(i) for i in issues[:limit]],
     }
+
+
+def _card(issue: Any) -> dict[str, Any]:
+    """The issue, plus the plan whose work it is (from the marker sync wrote in it)."""
+    card = issue_dict(issue)
+    key = parse_marker(issue.description or "")
+    card["plan"] = key[0] if key is not None else None
+    return card
 
 
 LabelQ = Annotated[str | None, Query(description="Only issues with this label.")]
@@ -146,4 +155,9 @@ def board_page(
 ) -> Response:
     """Issues in columns opened / closed, filtered by label and milestone."""
     view = board_view(ctx, label or None, milestone or None)
-    return render(request, "board.html", title="Board", board=view)
+    titles: dict[str, str] = {}
+    for card in (c for col in view["columns"] for c in col["issues"] if c["plan"]):
+        plan = ctx.plans.get(card["plan"])
+        if plan is not None:
+            titles[plan.id] = plan.title or plan.id
+    return render(request, "board.html", title="Board", board=view, plan_titles=titles)
