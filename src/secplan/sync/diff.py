@@ -106,34 +106,48 @@ def _norm(text: str | None) -> str:
     return (text or "").strip().replace("\r\n", "\n")
 
 
+class _Delta:
+    """Collects the fields to update and how each differs (tracker value -> plan value)."""
+
+    def __init__(self, pushed: dict[str, Any]) -> None:
+        self.pushed = pushed
+        self.updates: dict[str, Any] = {}
+        self.changes: list[FieldChange] = []
+
+    def put(self, name: str, old: Any, new: Any) -> None:
+        self.updates[name] = new
+        self.changes.append(FieldChange(name, old, new))
+
+    def text_and_labels(self, d: DesiredIssue | DesiredEpic, a: TrackedIssue | TrackedEpic) -> None:
+        """Title, description and labels, which issues and epics share."""
+        if d.title.strip() != a.title.strip():
+            self.put("title", a.title, d.title)
+        if _norm(d.description) != _norm(a.description):
+            self.put("description", a.description, d.description)
+        self.managed("labels", a.labels, d.labels)
+
+    def managed(self, name: str, actual: list[str], desired: list[str]) -> None:
+        merged = merge_managed(actual, desired, list(self.pushed.get(name) or []))
+        if set(merged) != set(actual):
+            self.put(name, actual, merged)
+
+    def result(self) -> tuple[dict[str, Any], list[FieldChange]]:
+        return self.updates, self.changes
+
+
 def _issue_field_changes(
     d: DesiredIssue, a: TrackedIssue, rec: SyncRecord | None, epic: str | None
 ) -> tuple[dict[str, Any], list[FieldChange]]:
-    pushed = rec.pushed if rec else {}
-    updates: dict[str, Any] = {}
-    changes: list[FieldChange] = []
-
-    def put(name: str, old: Any, new: Any) -> None:
-        updates[name] = new
-        changes.append(FieldChange(name, old, new))
-
-    if d.title.strip() != a.title.strip():
-        put("title", a.title, d.title)
-    if _norm(d.description) != _norm(a.description):
-        put("description", a.description, d.description)
-    labels = merge_managed(a.labels, d.labels, list(pushed.get("labels") or []))
-    if set(labels) != set(a.labels):
-        put("labels", a.labels, labels)
-    if d.milestone != a.milestone and (d.milestone is not None or pushed.get("milestone")):
-        put("milestone", a.milestone, d.milestone)
-    assignees = merge_managed(a.assignees, d.assignees, list(pushed.get("assignees") or []))
-    if set(assignees) != set(a.assignees):
-        put("assignees", a.assignees, assignees)
+    delta = _Delta(rec.pushed if rec else {})
+    delta.text_and_labels(d, a)
+    if d.milestone != a.milestone and (d.milestone is not None or delta.pushed.get("milestone")):
+        delta.put("milestone", a.milestone, d.milestone)
+    delta.managed("assignees", a.assignees, d.assignees)
     if d.confidential != a.confidential:
-        put("confidential", a.confidential, d.confidential)
+        delta.put("confidential", a.confidential, d.confidential)
     if epic is not None and a.epic != epic:
-        put("epic", a.epic, epic)
-    return updates, changes
+        delta.put("epic", a.epic, epic)
+    return delta.result()
 
 
 def _pushed_changes(fields: dict[str, Any], pushed: dict[str, Any]) -> list[FieldChange]:
@@ -246,23 +260,11 @@ class _PlanDiffer:
     def _epic_updates(
         self, d: DesiredEpic, a: TrackedEpic, rec: SyncRecord | None
     ) -> tuple[dict[str, Any], list[FieldChange]]:
-        pushed = rec.pushed if rec else {}
-        updates: dict[str, Any] = {}
-        changes: list[FieldChange] = []
-        if d.title.strip() != a.title.strip():
-            updates["title"] = d.title
-            changes.append(FieldChange("title", a.title, d.title))
-        if _norm(d.description) != _norm(a.description):
-            updates["description"] = d.description
-            changes.append(FieldChange("description", a.description, d.description))
-        labels = merge_managed(a.labels, d.labels, list(pushed.get("labels") or []))
-        if set(labels) != set(a.labels):
-            updates["labels"] = labels
-            changes.append(FieldChange("labels", a.labels, labels))
+        delta = _Delta(rec.pushed if rec else {})
+        delta.text_and_labels(d, a)
         if d.confidential != a.confidential:
-            updates["confidential"] = d.confidential
-            changes.append(FieldChange("confidential", a.confidential, d.confidential))
-        return updates, changes
+            delta.put("confidential", a.confidential, d.confidential)
+        return delta.result()
 
     # -- milestones -------------------------------------------------------------------------
     def milestone(self, d: DesiredMilestone) -> None:
@@ -295,16 +297,13 @@ class _PlanDiffer:
     def _milestone_updates(
         d: DesiredMilestone, a: TrackedMilestone
     ) -> tuple[dict[str, Any], list[FieldChange]]:
-        updates: dict[str, Any] = {}
-        changes: list[FieldChange] = []
+        delta = _Delta({})
         for name, new, old in (("start", d.start, a.start), ("due", d.due, a.due)):
             if new != old:
-                updates[name] = new
-                changes.append(FieldChange(name, old, new))
+                delta.put(name, old, new)
         if d.description and _norm(d.description) != _norm(a.description):
-            updates["description"] = d.description
-            changes.append(FieldChange("description", a.description, d.description))
-        return updates, changes
+            delta.put("description", a.description, d.description)
+        return delta.result()
 
     # -- issues -----------------------------------------------------------------------------
     def _epic_for_issues(self) -> str | None:
