@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import secplan.handbook.loader as loader_module
 from secplan.handbook import load_handbook
@@ -338,3 +340,37 @@ def test_concurrent_loads_share_one_cache(tmp_path: Path) -> None:
     for plan in plans:
         key = cache_key(plan.content_hash, "gitlab", None, None)
         assert cache.get(key, plan_id=plan.id, path=plan.path, rel_path=plan.rel_path) == plan
+
+
+_fm_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=6),
+    st.dates(),
+    st.datetimes(),
+    st.binary(max_size=4),
+)
+_fm_keys = st.one_of(st.text(max_size=6), st.sampled_from(["$date", "$set", "$map", "$x"]))
+_fm_values = st.recursive(
+    _fm_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(_fm_keys | st.integers() | st.dates(), inner, max_size=3)
+        | st.frozensets(st.text(max_size=3) | st.integers(), max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(_fm_keys, _fm_values, max_size=5))
+def test_any_front_matter_round_trips_through_the_cache_form(front_matter: dict) -> None:
+    plan = parse_plan("# T\n", plan_id="p", path=Path("/h/p.md"), rel_path="p.md")
+    plan.front_matter = front_matter
+    plan.front_matter_lines = {str(k): 1 for k in front_matter}
+    data = json.loads(json.dumps(plan_to_data(plan)))
+    again = plan_from_data(data, plan_id="p", path=Path("/h/p.md"), rel_path="p.md")
+    assert again.front_matter == front_matter
+    assert again.front_matter_lines == plan.front_matter_lines

@@ -282,3 +282,31 @@ def test_parallel_parsing_beside_other_threads_gives_the_serial_result(tmp_path:
         thread.join()
     serial = load_handbook(root, use_cache=False, jobs=1)
     assert parallel.plans == serial.plans and parallel.errors == serial.errors
+
+
+def test_big_loads_freeze_the_plans_and_nothing_else(tmp_path: Path) -> None:
+    import gc
+    import weakref
+
+    from secplan.handbook.loader import FREEZE_MIN_FILES
+
+    for n in range(FREEZE_MIN_FILES):
+        write(tmp_path / f"d{n // 100}" / f"p{n}.md", f"# Plan {n}\n\n- [ ] Item {n}\n")
+
+    class Node:
+        pass
+
+    gc.disable()  # only the loader's own collection can find the cycle below
+    cycle = Node()
+    cycle.self = cycle  # type: ignore[attr-defined]
+    gone = weakref.ref(cycle)
+    del cycle
+    gc.unfreeze()
+    try:
+        hb = load_handbook(tmp_path, use_cache=False, jobs=1)
+        assert len(hb.plans) == FREEZE_MIN_FILES
+        assert gone() is None  # someone else's cyclic garbage was collected, not frozen
+        assert gc.get_freeze_count() > 10 * FREEZE_MIN_FILES
+    finally:
+        gc.unfreeze()
+        gc.enable()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import json
 import operator
 from datetime import date, datetime
 from pathlib import Path
@@ -42,8 +43,6 @@ _LIST_FIELDS: dict[str, type] = {
 }
 #: Set from where the file lives, not from its content (one content may live at two paths).
 _LOCATION_FIELDS = frozenset({"id", "path", "rel_path"})
-#: Wraps front matter stored as is (``encode_value`` never makes a ``$``-key of its own).
-_PLAIN = "$plain"
 
 
 def encode_value(value: Any) -> Any:
@@ -86,6 +85,23 @@ def decode_value(value: Any) -> Any:
     return {k: decode_value(v) for k, v in value.items()}
 
 
+def _decode_tagged(value: dict[str, Any]) -> Any:
+    """:func:`decode_value` as a ``json.loads`` object hook: inner values come decoded."""
+    if len(value) == 1:
+        (tag, inner), *_ = value.items()
+        if tag == "$date":
+            return date.fromisoformat(inner)
+        if tag == "$datetime":
+            return datetime.fromisoformat(inner)
+        if tag == "$bytes":
+            return base64.b64decode(inner)
+        if tag == "$set":
+            return {_hashable(v) for v in inner}
+        if tag == "$map":
+            return {_hashable(k): v for k, v in inner}
+    return value
+
+
 def plain_value(value: Any) -> Any:
     """A YAML value as plain JSON: dates as ISO strings, sets as lists, keys as strings."""
     if isinstance(value, date):
@@ -113,7 +129,7 @@ _PLAN_FIELDS = tuple(f.name for f in dataclasses.fields(Plan) if f.name not in _
 #: Changes whenever the stored shape changes (a model field added, a class changed), so cache
 #: entries written by other code are never read into the wrong fields.
 FORMAT_VERSION = hashlib.sha256(
-    repr(("rows-2", _PLAN_FIELDS, sorted((c.__name__, n) for c, n in _ROW_FIELDS.items()))).encode()
+    repr(("rows-3", _PLAN_FIELDS, sorted((c.__name__, n) for c, n in _ROW_FIELDS.items()))).encode()
 ).hexdigest()[:16]
 
 
@@ -139,9 +155,9 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
             getter = _ROW_GETTERS[cls]
             out[name] = [_row(getter, v) for v in value]
         elif name == "front_matter":
-            encoded = encode_value(value)
-            # Most front matter is plain JSON already: mark it so reading skips decoding.
-            out[name] = {_PLAIN: encoded} if encoded == value else encoded
+            # A JSON text of its own, so its tags are decoded by json's C parser with an
+            # object hook that sees only front-matter mappings.
+            out[name] = json.dumps(encode_value(value), separators=(",", ":"))
         elif name == "suppressions":
             out[name] = {str(line): sorted(codes) for line, codes in value.items()}
         else:
@@ -172,11 +188,10 @@ def plan_from_data(data: dict[str, Any], *, plan_id: str, path: Path, rel_path: 
             fields[key] = [_milestone(row) for row in value]
         elif cls is not None:
             fields[key] = [cls(*row) for row in value]
-            if not all(type(row) is list for row in value):
-                raise TypeError(f"{key}: rows must be lists")
         elif key == "front_matter":
-            plain = value.get(_PLAIN) if type(value) is dict and len(value) == 1 else None
-            fields[key] = plain if type(plain) is dict else decode_value(value)
+            fields[key] = json.loads(value, object_hook=_decode_tagged)
+            if type(fields[key]) is not dict:
+                raise TypeError("front matter must be a mapping")
         elif key == "suppressions":
             fields[key] = {int(line): set(codes) for line, codes in value.items()}
         else:
