@@ -374,3 +374,31 @@ def test_any_front_matter_round_trips_through_the_cache_form(front_matter: dict)
     again = plan_from_data(data, plan_id="p", path=Path("/h/p.md"), rel_path="p.md")
     assert again.front_matter == front_matter
     assert again.front_matter_lines == plan.front_matter_lines
+
+
+def test_an_unchanged_big_handbook_is_not_written_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from secplan.handbook.cache import BULK_THRESHOLD
+
+    later(monkeypatch)
+    count = BULK_THRESHOLD + 20
+    for n in range(count):
+        (tmp_path / f"p{n}.md").write_text(f"# Plan {n}\n\n- [ ] Item {n}\n", encoding="utf-8")
+    import secplan.handbook.cache as cache_module
+
+    load_handbook(tmp_path)
+    opened: list[bool] = []
+    real_connect = cache_module._connect
+
+    def connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
+        opened.append(read_only)
+        return real_connect(path, read_only=read_only)
+
+    monkeypatch.setattr(cache_module, "_connect", connect)
+    assert len(load_handbook(tmp_path).plans) == count
+    assert opened == [True]  # read, never opened for writing
+    (tmp_path / "p0.md").unlink()
+    assert len(load_handbook(tmp_path).plans) == count - 1
+    assert len(entries(tmp_path)) == count - 1  # a vanished plan is still pruned
+    assert ("p0.md",) not in query(tmp_path, "SELECT rel_path FROM files")

@@ -118,6 +118,9 @@ class PlanCache:
         self._db: sqlite3.Connection | None = None
         self._new_entries: dict[str, str] = {}
         self._new_rows: dict[str, IndexRow] = {}
+        # Everything stored, when a whole table was read: lets a commit see there is no
+        # stale row to prune, and skip writing.
+        self._all_stored: dict[str, set[str]] = {}
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -147,7 +150,9 @@ class PlanCache:
             return []
         try:
             if len(wanted) > BULK_THRESHOLD:
-                return db.execute(f"SELECT * FROM {table}").fetchall()
+                rows = db.execute(f"SELECT * FROM {table}").fetchall()
+                self._all_stored[table] = {row[0] for row in rows}
+                return rows
             query = f"SELECT * FROM {table} WHERE {column} = ?"
             return [row for value in wanted for row in db.execute(query, (value,))]
         except sqlite3.Error:
@@ -237,6 +242,12 @@ class PlanCache:
             return
         if not (self._new_entries or self._new_rows or present is not None):
             return
+        if present is not None and not (self._new_entries or self._new_rows):
+            stored_paths, stored_keys = self._all_stored.get("files"), self._all_stored.get("plans")
+            if stored_paths is not None and stored_keys is not None:
+                present = set(present)
+                if stored_paths <= present and stored_keys <= self.used:
+                    return  # an unchanged handbook: nothing to add, nothing stale
         try:
             self._write(present)
         except (OSError, sqlite3.Error):
