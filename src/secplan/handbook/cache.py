@@ -29,6 +29,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Collection, Iterable
@@ -298,8 +299,6 @@ class PlanCache:
     def _remove_legacy(self) -> None:
         legacy = self.root / _LEGACY_DIR
         if legacy.is_dir() and not legacy.is_symlink():
-            import shutil
-
             shutil.rmtree(legacy, ignore_errors=True)
 
 
