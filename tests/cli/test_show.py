@@ -8,12 +8,12 @@ exactly; regenerate after an intended change with
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+from tests import snapshot
 from tests.conftest import FIXTURES, run_cli
 
 
@@ -126,18 +126,10 @@ def test_show_a_file_outside_the_handbook_is_a_usage_error(
 
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
-UPDATE = os.environ.get("SECPLAN_UPDATE_SNAPSHOTS") == "1"
 
 
 def assert_snapshot(name: str, actual: str) -> None:
-    """Compare with ``snapshots/<name>`` exactly (or rewrite it when updating)."""
-    path = SNAPSHOTS / name
-    if UPDATE:
-        SNAPSHOTS.mkdir(exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-        return
-    assert path.is_file(), f"missing snapshot {name}; run with SECPLAN_UPDATE_SNAPSHOTS=1"
-    assert actual == path.read_text(encoding="utf-8")
+    snapshot.assert_snapshot(SNAPSHOTS, name, actual)
 
 
 @pytest.mark.parametrize("plan", ["rotation", "kramdown"])

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_show import assert_snapshot  # same folder, same update switch
+from tests import snapshot
 from tests.conftest import FIXTURES, run_cli
+
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 
 TIMESTAMP = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[+-]\d{2}:\d{2}|Z)?"
@@ -65,7 +67,7 @@ def test_output_snapshot(handbook: Path, command: tuple[str, ...], output_format
     assert result.returncode == 0, result.stderr
     name = f"sync-{'-'.join(command[:2]) if command[0] == 'issue' else command[0]}"
     ext = "json" if output_format == "json" else "txt"
-    assert_snapshot(f"{name}.{ext}", normalise(result.stdout, handbook))
+    snapshot.assert_snapshot(SNAPSHOTS, f"{name}.{ext}", normalise(result.stdout, handbook))
 
 
 def test_normalising_only_touches_timestamps(handbook: Path) -> None:

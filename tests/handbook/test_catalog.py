@@ -26,6 +26,7 @@ from secplan.handbook.catalog import (
 )
 from secplan.model import Link, Plan
 from tests.conftest import EXAMPLE_HANDBOOK
+from tests.snapshot import assert_snapshot
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
@@ -47,11 +48,7 @@ MANAGED = f"# Plans\n\nIntro text stays.\n\n{START_MARKER}\n{END_MARKER}\n\n## A
 
 
 def _compare_snapshot(name: str, actual: str) -> None:
-    path = SNAPSHOTS / name
-    if os.environ.get("SECPLAN_UPDATE_SNAPSHOTS") == "1":
-        path.write_text(actual, encoding="utf-8")
-    assert path.is_file(), f"missing snapshot {name}; run with SECPLAN_UPDATE_SNAPSHOTS=1"
-    assert actual == path.read_text(encoding="utf-8")
+    assert_snapshot(SNAPSHOTS, name, actual)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -16,11 +15,11 @@ import pytest
 from secplan.lint.engine import CheckResult
 from secplan.lint.formats import text
 from secplan.lint.registry import Finding
+from tests import snapshot
 from tests.conftest import FIXTURES, run_cli
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 HANDBOOK = FIXTURES / "lint" / "handbook"
-UPDATE = os.environ.get("SECPLAN_UPDATE_SNAPSHOTS") == "1"
 
 
 @pytest.fixture
@@ -32,13 +31,7 @@ def handbook(tmp_path: Path) -> Path:
 
 
 def assert_snapshot(name: str, actual: str) -> None:
-    """Compare with ``snapshots/<name>`` exactly (or rewrite it when updating)."""
-    path = SNAPSHOTS / name
-    if UPDATE:
-        path.write_text(actual, encoding="utf-8")
-        return
-    assert path.is_file(), f"missing snapshot {name}; run with SECPLAN_UPDATE_SNAPSHOTS=1"
-    assert actual == path.read_text(encoding="utf-8")
+    snapshot.assert_snapshot(SNAPSHOTS, name, actual)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,6 @@ Regenerate after an intended change with ``SECPLAN_UPDATE_SNAPSHOTS=1 pytest tes
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -22,10 +21,10 @@ from fastapi.testclient import TestClient
 
 from secplan.web.demo import prepare_demo
 from secplan.web.security import Auth
+from tests import snapshot
 from tests.conftest import EXAMPLE_HANDBOOK
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
-UPDATE = os.environ.get("SECPLAN_UPDATE_SNAPSHOTS") == "1"
 
 # ISO 8601 date-times as the API writes them (comment, thread and issue times).
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
@@ -39,14 +38,7 @@ def normalise(data: object, root: Path) -> str:
 
 
 def assert_snapshot(name: str, actual: str) -> None:
-    """Compare with ``snapshots/<name>`` exactly (or rewrite it when updating)."""
-    path = SNAPSHOTS / name
-    if UPDATE:
-        SNAPSHOTS.mkdir(exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-        return
-    assert path.is_file(), f"missing snapshot {name}; run with SECPLAN_UPDATE_SNAPSHOTS=1"
-    assert actual == path.read_text(encoding="utf-8"), f"{name} differs from the snapshot"
+    snapshot.assert_snapshot(SNAPSHOTS, name, actual)
 
 
 def _client(root: Path) -> TestClient:
