@@ -14,7 +14,6 @@ from secplan.sync.desired import (
     epic_marker,
     issue_marker,
     parse_marker,
-    plan_issue_marker_prefix,
 )
 
 
@@ -49,9 +48,8 @@ def test_markers_round_trip_and_do_not_collide():
     assert parse_marker("text\n" + issue_marker("a b", "x")) == ("a b", "x")
     assert parse_marker(epic_marker("team/tokens")) == ("team/tokens", "@epic")
     assert parse_marker("no marker here") is None
-    # The prefix of plan "a" must not match the issues of plan "a-b".
-    assert not issue_marker("a-b", "x").startswith(plan_issue_marker_prefix("a"))
-    assert issue_marker("a", "x").startswith(plan_issue_marker_prefix("a"))
+    # Plan "a" and plan "a-b" must never read as each other's markers.
+    assert parse_marker(issue_marker("a-b", "x")) == ("a-b", "x")
 
 
 def test_issue_fields_from_item_plan_and_config():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -47,7 +46,3 @@ def print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False))
     sys.stdout.write("\n")
     sys.stdout.flush()
-
-
-def no_color() -> bool:
-    return bool(os.environ.get("NO_COLOR"))

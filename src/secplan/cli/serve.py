@@ -75,7 +75,7 @@ def serve(
     from secplan.config import load_config
 
     config = load_config(base)
-    auth = Auth.from_sources(getattr(config, "web_users", None))
+    auth = Auth.from_sources(config.web_users)
     if not is_loopback(host) and not auth.enabled:
         raise UsageError(
             f"refusing to serve on {host} without authentication",

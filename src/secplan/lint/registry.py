@@ -147,12 +147,6 @@ def all_rules() -> list[RuleInfo]:
     return [RULES[c] for c in sorted(RULES)]
 
 
-def get_rule(code: str) -> RuleInfo | None:
-    """The rule registered under ``code``, if any."""
-    load_rule_modules()
-    return RULES.get(code)
-
-
 _loaded = False
 
 

@@ -307,14 +307,3 @@ class SectionFlag(Base):
     feedback_requested: Mapped[bool] = mapped_column(default=False)
     by: Mapped[str | None] = mapped_column(sa.String(255))
     at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class WebUser(Base):
-    """A person who may sign in to ``secplan serve`` (password stored as a hash only)."""
-
-    __tablename__ = "web_users"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(sa.String(255), unique=True)
-    password_hash: Mapped[str] = mapped_column(sa.String(512))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)

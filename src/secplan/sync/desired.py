@@ -42,11 +42,6 @@ def epic_marker(plan_id: str) -> str:
     return f"{MARKER_PREFIX}{_enc(plan_id)} kind=epic -->"
 
 
-def plan_issue_marker_prefix(plan_id: str) -> str:
-    """A prefix every issue marker of ``plan_id`` (and no other plan) starts with."""
-    return f"{MARKER_PREFIX}{_enc(plan_id)} item="
-
-
 def parse_marker(text: str) -> tuple[str, str] | None:
     """``(plan_id, item_id)`` of the first marker in ``text`` (item ``@epic`` for epics)."""
     m = _MARKER_RE.search(text or "")

@@ -190,7 +190,7 @@ def create_app(
     root = root.resolve()
     config = config or load_config(root)
     if auth is None:
-        auth = Auth.from_sources(getattr(config, "web_users", None))
+        auth = Auth.from_sources(config.web_users)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

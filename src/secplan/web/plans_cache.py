@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from secplan.config import Config, load_config
@@ -269,7 +268,3 @@ class PlansCache:
                 self._readiness[(_plan_key(plan), threads.get(plan.id, 0))] = value
                 out[plan.id] = value
         return out
-
-    def stats(self) -> dict[str, Any]:
-        """Numbers for the JSON twins and debugging."""
-        return {"plans": len(self._plans), "errors": len(self._errors)}

@@ -24,7 +24,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 CSRF_COOKIE = "secplan_csrf"
-CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
 CONTENT_SECURITY_POLICY = (

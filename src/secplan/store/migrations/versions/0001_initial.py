@@ -91,15 +91,6 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
-        "web_users",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("username", sa.String(length=255), nullable=False),
-        sa.Column("password_hash", sa.String(length=512), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_web_users")),
-        sa.UniqueConstraint("username", name=op.f("uq_web_users_username")),
-    )
-    op.create_table(
         "epics",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("group_id", sa.Integer(), nullable=False),
@@ -332,7 +323,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_epics_parent_id"))
 
     op.drop_table("epics")
-    op.drop_table("web_users")
     op.drop_table("sync_state")
     op.drop_table("section_flags")
     with op.batch_alter_table("review_threads", schema=None) as batch_op:
