@@ -53,6 +53,23 @@ def test_demo_fills_catalog_epics_issues_progress_and_threads(demo_root: Path) -
         assert "<svg" in svg
 
 
+def test_demo_cards_and_epic_pages_show_the_assignees_sync_pushed(demo_root: Path) -> None:
+    """`@user` on a work item becomes the issue's assignee, shown on its card and its epic."""
+    from secplan.web.app import create_app
+
+    with TestClient(create_app(demo_root, auth=Auth())) as c:
+        cards = [card for col in c.get("/board.json").json()["columns"] for card in col["issues"]]
+        inventory = next(i for i in cards if i["title"].startswith("Inventory every credential"))
+        assert inventory["assignees"] == ["amara.okafor"]
+        assert '<span class="assignee">@amara.okafor</span>' in c.get("/board").text
+        assert inventory["epic"], "the demo's applied plans put their issues under epics"
+        epic = c.get(f"/epics/{inventory['epic']}.json").json()
+        listed = {i["ref"]: i for m in epic["milestones"] for i in m["issues"]}
+        assert listed[inventory["ref"]]["assignees"] == ["amara.okafor"]
+        page = c.get(f"/epics/{inventory['epic']}").text
+        assert '<span class="assignee">@amara.okafor</span>' in page
+
+
 def test_demo_issues_only_join_epics_of_their_group(demo_root: Path) -> None:
     """As in GitLab: an issue's project is in its epic's group (or a subgroup of it)."""
     from secplan.refs import parse_epic_ref

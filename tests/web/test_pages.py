@@ -145,6 +145,33 @@ def test_epic_board_and_progress_from_the_tracker(client: TestClient, handbook: 
     assert not re.search(r"<script|\son\w+=", svg.text)
 
 
+def test_board_cards_and_epic_page_show_assignees(client: TestClient, handbook: Path) -> None:
+    with open_tracker(handbook) as tracker:
+        epic = tracker.create_epic("security", "Assigned work")
+        tracker.create_issue(
+            "security/planning", "Two people", assignees=["ana", "<b>bo</b>"], epic=epic.ref
+        )
+        tracker.create_issue("security/planning", "Nobody", epic=epic.ref)
+    cards = {
+        card["title"]: card
+        for col in client.get("/board.json").json()["columns"]
+        for card in col["issues"]
+    }
+    assert cards["Two people"]["assignees"] == ["ana", "<b>bo</b>"]
+    assert cards["Nobody"]["assignees"] == []
+    expected = (
+        '<span class="assignees"><span class="assignee">@ana</span> '
+        '<span class="assignee">@&lt;b&gt;bo&lt;/b&gt;</span></span>'
+    )
+    board = client.get("/board").text
+    assert expected in board and board.count('class="assignees"') == 1
+    data = client.get(f"/epics/{epic.ref}.json").json()
+    by_title = {i["title"]: i for m in data["milestones"] for i in m["issues"]}
+    assert by_title["Two people"]["assignees"] == ["ana", "<b>bo</b>"]
+    page = client.get(f"/epics/{epic.ref}").text
+    assert expected in page and page.count('class="assignees"') == 1
+
+
 def test_openapi_spec_lists_the_json_twins(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     paths = set(spec["paths"])
