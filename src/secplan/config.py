@@ -101,6 +101,28 @@ def _read_table(root: Path) -> tuple[dict[str, Any], Path | None]:
     return {}, None
 
 
+def find_config_root(start: Path) -> Path | None:
+    """The nearest directory at or above ``start`` that holds a secplan configuration.
+
+    Commands run without ``--root`` use it, so they work from inside a plan's folder the way git
+    and ruff find their configuration; a handbook without configuration is taken as the
+    current directory.
+    """
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / "secplan.toml").is_file():
+            return folder
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                tool = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {})
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+                continue
+            if isinstance(tool, dict) and isinstance(tool.get("secplan"), dict):
+                return folder
+    return None
+
+
 def load_config(root: Path) -> Config:
     """Read and validate the handbook's configuration; defaults when there is none."""
     table, source = _read_table(root)

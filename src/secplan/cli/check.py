@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 
 from secplan.cli.common import DatabaseUrlOption, RootOption, err_console
+from secplan.config import find_config_root
 
 
 class OutputFormat(StrEnum):
@@ -79,7 +80,7 @@ def check(
     from secplan.lint.runner import CheckOptions, resolve_targets, run_check
 
     cwd = Path.cwd()
-    targets = resolve_targets(paths or [], root, cwd)
+    targets = resolve_targets(paths or [], root or find_config_root(cwd), cwd)
     options = CheckOptions(
         select=select or [],
         ignore=ignore or [],

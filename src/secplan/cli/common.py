@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from secplan.config import find_config_root
+
 #: Normal output (tables, refs). JSON output is written with :func:`print_json` instead.
 console = Console(highlight=False, soft_wrap=True)
 #: Errors, warnings and progress: never mixed into stdout, so scripts can parse stdout.
@@ -18,7 +20,8 @@ RootOption = Annotated[
     Path | None,
     typer.Option(
         "--root",
-        help="Handbook root (default: the current directory).",
+        help="Handbook root (default: the nearest folder at or above the current directory with "
+        "a secplan.toml, else the current directory).",
         file_okay=False,
         show_default=False,
     ),
@@ -35,8 +38,12 @@ DatabaseUrlOption = Annotated[
 
 
 def resolve_root(root: Path | None) -> Path:
-    """The handbook root a command works on: ``--root`` or the current directory."""
-    return (root or Path.cwd()).resolve()
+    """The handbook a command works on: ``--root``, else the nearest configured folder above
+    the current directory (see :func:`secplan.config.find_config_root`), else the current one."""
+    if root is not None:
+        return root.resolve()
+    cwd = Path.cwd().resolve()
+    return find_config_root(cwd) or cwd
 
 
 def print_json(data: object) -> None:
