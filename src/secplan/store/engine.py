@@ -8,6 +8,7 @@ on the database lock (``busy_timeout``) instead of failing when two processes wr
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import socket
@@ -174,10 +175,25 @@ def _is_stale(row: Lock, stale_after: timedelta | None) -> bool:
     return False
 
 
+def _ignore_local_state(folder: Path) -> None:
+    """Keep ``.secplan/`` (tracker database with confidential issues, caches) out of Git.
+
+    Only the handbook's own ``.secplan`` folder gets it, and a ``.gitignore`` already there is
+    left as it is.
+    """
+    ignore = folder / ".gitignore"
+    if folder.name == ".secplan" and not ignore.exists():
+        # A read-only or odd location must not stop the database itself from working.
+        with contextlib.suppress(OSError):
+            ignore.write_text("*\n", encoding="utf-8")
+
+
 def _sqlite_engine(url: URL) -> Engine:
     database = url.database or ""
     if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(database).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        _ignore_local_state(folder)
     engine = sa.create_engine(url)
 
     @event.listens_for(engine, "connect")
