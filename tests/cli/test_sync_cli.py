@@ -109,6 +109,33 @@ def test_apply_write_back_then_second_apply_is_a_no_op(hb: Path):
     assert data["writes"] == 0 and data["created"] == [] and data["ok"] is True
 
 
+def test_renamed_item_keeps_its_written_back_issue(hb: Path, database_url: str):
+    first = secplan(hb, "apply", "token-hardening", "--write-back", db=database_url)
+    assert first.returncode == 0, first.stderr
+    plan = hb / "token-hardening.md"
+    text = plan.read_text(encoding="utf-8")
+    old = "Enforce a 90-day maximum token lifetime"
+    assert f"- [ ] {old} %Enforce ~policy appsec/planning#3\n" in text
+    plan.write_text(text.replace(old, "Cap token lifetime at 90 days"), "utf-8")
+
+    shown = secplan(hb, "plan", "token-hardening", db=database_url)
+    assert shown.returncode == 0, shown.stderr
+    assert (
+        '  ~ update issue appsec/planning#3 cap-token-lifetime-at-90-days "Cap token lifetime at'
+        ' 90 days" (title, description) (renamed from enforce-a-90-day-maximum-token-lifetime)\n'
+    ) in shown.stdout
+    assert "Plan: 0 to create, 1 to update, 5 unchanged, 0 drift, 0 orphans." in shown.stdout
+
+    applied = secplan(hb, "apply", "token-hardening", db=database_url)
+    assert applied.returncode == 0, applied.stderr
+    assert (
+        "~ updated issue appsec/planning#3 cap-token-lifetime-at-90-days"
+        " (renamed from enforce-a-90-day-maximum-token-lifetime)\n"
+    ) in applied.stdout
+    again = secplan(hb, "apply", "token-hardening", "--format", "json", db=database_url)
+    assert json.loads(again.stdout)["writes"] == 0
+
+
 def test_apply_closes_the_issue_of_a_ticked_item(hb: Path, database_url: str):
     assert secplan(hb, "apply", "scanner-rollout", db=database_url).returncode == 0
     plan = hb / "scanner-rollout.md"

@@ -272,6 +272,7 @@ def coverage_cmd(
     """Per plan and section: items with issues (open/closed), uncovered items, and work not yet
     written as items (TODO/TBD markers, requirements no item covers)."""
     from secplan.sync.coverage import coverage
+    from secplan.sync.render import plural
 
     result = _report(plans, root, database_url, coverage)
     if fmt is Format.json:
@@ -280,8 +281,9 @@ def coverage_cmd(
     for pc in result:
         t = pc.totals
         _out(
-            f"{pc.plan} ({pc.status}) — {t['items']} items: {t['open']} open, "
-            f"{t['closed']} closed, {t['uncovered']} uncovered; {t['candidates']} candidates"
+            f"{pc.plan} ({pc.status}) — {plural(t['items'], 'item')}: {t['open']} open, "
+            f"{t['closed']} closed, {t['uncovered']} uncovered; "
+            f"{plural(t['candidates'], 'candidate')}"
         )
         for problem in pc.problems:
             _out(f"  note: {problem}")

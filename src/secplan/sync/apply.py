@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from secplan.config import Config
@@ -249,9 +249,18 @@ class _Executor:
                     epic=epic_ref,
                 )
                 self.result.writes += 1
+            elif change.marker_only:
+                issue = t.update_issue(change.ref or "", **change.updates)
+                self.result.writes += 1
             else:
                 issue = self.update_issue(change, epic_ref)
-            self.record(change, issue.ref, {"epic": issue.epic})
+            if not change.marker_only:
+                self.record(change, issue.ref, {"epic": issue.epic})
+            elif change.moved is not None:
+                # Only the marker was written: what was pushed before is still what was pushed.
+                self.state.record(replace(change.moved, ref=issue.ref))
+            if change.renamed_from is not None:
+                self.state.forget((change.plan, "issue", change.renamed_from))
             return issue.ref
         raise SecplanError(f"nothing to apply for {change.kind} {change.item}")
 

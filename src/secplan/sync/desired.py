@@ -51,6 +51,12 @@ def parse_marker(text: str) -> tuple[str, str] | None:
     return unquote(m["plan"]), unquote(item) if item is not None else EPIC_ITEM
 
 
+def replace_marker(text: str, plan_id: str, item_id: str) -> str:
+    """``text`` with its first marker replaced by the marker of ``item_id`` of ``plan_id`` (an
+    issue that follows its renamed item); nothing else in the text changes."""
+    return _MARKER_RE.sub(lambda _m: issue_marker(plan_id, item_id), text, count=1)
+
+
 def content_hash(fields: dict[str, object]) -> str:
     """A stable hash of the fields sync pushes (what "the plan text changed" means)."""
     blob = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)

@@ -11,7 +11,9 @@ it pushed itself before, so labels people add in the tracker (``workflow::doing`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import difflib
+import re
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
 from secplan.sync.actual import Actual, records_by_plan
@@ -23,6 +25,7 @@ from secplan.sync.desired import (
     DesiredPlan,
     content_hash,
     parse_marker,
+    replace_marker,
 )
 from secplan.sync.lifecycle import Mode, may_create, may_update, truth_mode
 from secplan.sync.state import SyncRecord
@@ -32,6 +35,8 @@ Action = Literal["create", "update", "unchanged", "drift", "orphan"]
 Kind = Literal["epic", "milestone", "issue"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "unchanged", "drift", "orphan")
 
+#: Title similarity (difflib ratio) above which an orphaned issue follows a renamed item.
+RENAME_SIMILARITY = 0.6
 #: Stands for the ref of an epic that this same apply creates first.
 PENDING_EPIC = "(new epic)"
 
@@ -63,6 +68,9 @@ class Change:
     updates: dict[str, Any] = field(default_factory=dict)  # passed to the tracker's update_*
     record: bool = False  # bookkeeping must be (re)written even without a tracker write
     done: bool = False  # the item is ticked in the plan and needs no issue
+    renamed_from: str | None = None  # the issue follows its item, whose id was this
+    marker_only: bool = False  # the update rewrites only the marker (tracker is the truth)
+    moved: SyncRecord | None = None  # with marker_only: the old record, under the new item
 
     def to_json(self) -> dict[str, Any]:
         """The JSON shape of ``secplan plan --format json``."""
@@ -197,6 +205,7 @@ class _PlanDiffer:
         )
         self.claimed: set[str] = set()  # issue refs matched to a current item
         self.by_plan = by_plan
+        self.wanted = {d.item for d in dp.issues}
 
     def rec(self, kind: str, item: str) -> SyncRecord | None:
         return self.actual.records.get((self.dp.id, kind, item))
@@ -207,6 +216,7 @@ class _PlanDiffer:
             self.milestone(m)
         for d in self.dp.issues:
             self.issue(d)
+        self.renames()
         self.orphans()
         return self.out
 
@@ -337,6 +347,22 @@ class _PlanDiffer:
                     note="covered by an existing issue",
                 )
                 return
+            if owner[1] != d.item and owner[1] in self.wanted:
+                # Another current item's issue: adopting it would hand one issue to two items.
+                self._add(
+                    "unchanged",
+                    "issue",
+                    d.item,
+                    found.ref,
+                    d.title,
+                    d.project,
+                    line=d.line,
+                    note=f"covered by the issue of item {owner[1]}",
+                )
+                return
+            if owner[1] != d.item and self.mode != "frozen":
+                self._adopt(d, found, owner[1])
+                return
         else:
             mine = self.actual.issues_by_key.get((self.dp.id, d.item)) or []
             if rec is not None:
@@ -387,6 +413,85 @@ class _PlanDiffer:
             line=d.line,
         )
         self._tick(self.out.changes[-1], d, found, rec)
+
+    def _adopt(self, d: DesiredIssue, found: TrackedIssue, old: str) -> Change:
+        """The issue sync made for item ``old`` of this plan follows its renamed item ``d``: its
+        marker names ``d`` from now on and its sync record moves along. While the plan is the
+        source of truth the issue is updated like any other; from ``implementing`` on only the
+        marker changes (the text edits stay drift)."""
+        self.claimed.add(found.ref)
+        old_rec = self.rec("issue", old)
+        rec = old_rec if old_rec is not None and old_rec.ref == found.ref else None
+        if self.mode == "plan":
+            epic = self._epic_for_issues()
+            self._existing(
+                "issue",
+                d.item,
+                found.ref,
+                d.title,
+                d.project,
+                d,
+                d.fields(),
+                rec,
+                _issue_field_changes(d, found, rec, epic),
+                line=d.line,
+            )
+            change = self.out.changes[-1]
+            self._tick(change, d, found, rec)
+            change.note = f"renamed from {old}"
+        else:
+            change = Change(
+                "update", "issue", self.dp.id, d.item, found.ref, d.title, d.project, line=d.line
+            )
+            change.desired = d
+            change.fields = [FieldChange("marker", old, d.item)]
+            change.updates = {"description": replace_marker(found.description, self.dp.id, d.item)}
+            change.marker_only = True
+            change.moved = replace(rec, item=d.item) if rec is not None else None
+            change.note = (
+                f"renamed from {old}; the tracker is the source of truth, only the marker changes"
+            )
+            self.out.changes.append(change)
+        change.renamed_from = old
+        change.record = True
+        return change
+
+    def renames(self) -> None:
+        """Items renamed without a ref: in a section where exactly one item would be created and
+        exactly one issue of this plan lost its item, and the old pushed text resembles the new
+        item, the issue follows the item. Anything ambiguous stays create + orphan."""
+        creates: dict[str, list[int]] = {}
+        for i, c in enumerate(self.out.changes):
+            if c.kind == "issue" and c.action == "create" and isinstance(c.desired, DesiredIssue):
+                creates.setdefault(_fragment(c.desired.description) or "", []).append(i)
+        if not creates:
+            return
+        gone: dict[str | None, list[tuple[str, TrackedIssue, SyncRecord | None]]] = {}
+        for item, issue in self._orphan_issues():
+            rec = self.rec("issue", item)
+            rec = rec if rec is not None and rec.ref == issue.ref else None
+            text = str(rec.pushed.get("description") or "") if rec else issue.description
+            gone.setdefault(_fragment(text), []).append((item, issue, rec))
+        if not gone or gone.get(None):  # an orphan of unknown section might be any section's
+            return
+        adopted: list[tuple[int, Change]] = []
+        for section, indexes in creates.items():
+            candidates = gone.get(section) or []
+            if len(indexes) != 1 or len(candidates) != 1:
+                continue
+            item, issue, rec = candidates[0]
+            create = self.out.changes[indexes[0]]
+            d = create.desired
+            assert isinstance(d, DesiredIssue)
+            if parse_marker(issue.description) != (self.dp.id, item):
+                continue  # never adopt an issue whose marker names another plan or none
+            if not _similar(d, issue, rec):
+                continue
+            start = len(self.out.changes)
+            self._adopt(d, issue, item)
+            adopted.append((indexes[0], self.out.changes.pop(start)))
+        for index, change in adopted:
+            self.out.changes[index] = change
 
     def _tick(
         self, change: Change, d: DesiredIssue, found: TrackedIssue, rec: SyncRecord | None
@@ -497,37 +602,70 @@ class _PlanDiffer:
             )
         )
 
-    def orphans(self) -> None:
-        wanted = {d.item for d in self.dp.issues}
-        for item in sorted(self.actual.items_by_plan.get(self.dp.id, set()) - wanted):
+    def _orphan_issues(self) -> list[tuple[str, TrackedIssue]]:
+        """Issues of this plan (by marker or by record) that no current item claimed."""
+        out: list[tuple[str, TrackedIssue]] = []
+        seen = set(self.claimed)
+        for item in sorted(self.actual.items_by_plan.get(self.dp.id, set()) - self.wanted):
             for issue in self.actual.issues_by_key[(self.dp.id, item)]:
-                if issue.ref not in self.claimed:
-                    self.claimed.add(issue.ref)
-                    self._add(
-                        "orphan",
-                        "issue",
-                        item,
-                        issue.ref,
-                        issue.title,
-                        issue.project,
-                        note="its item is no longer in the plan",
-                    )
+                if issue.ref not in seen:
+                    seen.add(issue.ref)
+                    out.append((item, issue))
         for rec in sorted(self.by_plan.get(self.dp.id, []), key=lambda r: r.item):
-            item = rec.item
-            if rec.kind != "issue" or item in wanted:
+            if rec.kind != "issue" or rec.item in self.wanted:
                 continue
             known = self.actual.issues_by_ref.get(rec.ref)
-            if known is not None and known.ref not in self.claimed:
-                self.claimed.add(known.ref)
-                self._add(
-                    "orphan",
-                    "issue",
-                    item,
-                    known.ref,
-                    known.title,
-                    known.project,
-                    note="its item is no longer in the plan",
-                )
+            if known is not None and known.ref not in seen:
+                seen.add(known.ref)
+                out.append((rec.item, known))
+        return out
+
+    def orphans(self) -> None:
+        for item, issue in self._orphan_issues():
+            self.claimed.add(issue.ref)
+            self._add(
+                "orphan",
+                "issue",
+                item,
+                issue.ref,
+                issue.title,
+                issue.project,
+                note="its item is no longer in the plan",
+            )
+
+
+_PLAN_LINK = re.compile(r"^Plan: \[.*\]\((?P<link>[^)\s]*)\)\s*$", re.MULTILINE)
+
+
+_ANY_MARKER = re.compile(r"<!-- secplan:[^>]*-->")
+
+
+def _fragment(description: str) -> str | None:
+    """The section anchor of the plan link sync writes into an issue ("" for none), or None
+    when the text has no such link."""
+    links = _PLAN_LINK.findall(description or "")
+    if not links:
+        return None
+    link: str = links[-1]
+    return link.rsplit("#", 1)[1] if "#" in link else ""
+
+
+def _body(description: str) -> str:
+    """An issue description without the plan link and the marker: the item's own text."""
+    return _norm(_ANY_MARKER.sub("", _PLAN_LINK.sub("", description or "")))
+
+
+def _similar(d: DesiredIssue, issue: TrackedIssue, rec: SyncRecord | None) -> bool:
+    """Whether the text pushed for an orphaned issue (its record, else the tracker's text)
+    resembles a new item: the same description and acceptance, or a title similarity of at
+    least 0.6."""
+    title = str(rec.pushed.get("title") or "") if rec else issue.title
+    description = str(rec.pushed.get("description") or "") if rec else issue.description
+    body = _body(description)
+    if body and body == _body(d.description):
+        return True
+    ratio = difflib.SequenceMatcher(None, title.casefold(), d.title.casefold()).ratio()
+    return ratio >= RENAME_SIMILARITY
 
 
 def diff_plans(

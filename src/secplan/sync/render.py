@@ -44,7 +44,12 @@ def change_line(c: Change) -> str:
     item = f" {c.item}" if c.item and c.kind == "issue" else ""
     title = f' "{_short(c.title, 70)}"'
     fields = f" ({', '.join(f.name for f in c.fields)})" if c.fields else ""
-    note = f" — {c.note}" if c.note else ""
+    note = c.note
+    if c.renamed_from is not None:
+        renamed = f"renamed from {c.renamed_from}"
+        fields += f" ({renamed})"
+        note = note.removeprefix(renamed).lstrip("; ")
+    note = f" — {note}" if note else ""
     action = "done" if c.done else c.action
     return f"  {sym} {action} {c.kind} {who}{item}{title}{fields}{note}".rstrip()
 
@@ -70,12 +75,17 @@ def plan_lines(pd: PlanDiff) -> Iterator[str]:
                 yield _field_line(f)
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 orphan``, ``2 orphans``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def summary_line(counts: dict[str, int], verb: str = "Plan") -> str:
     """``Plan: 3 to create, 1 to update, 10 unchanged, 1 drift, 0 orphans.``"""
     return (
         f"{verb}: {counts['create']} to create, {counts['update']} to update, "
         f"{counts['unchanged']} unchanged, {counts['drift']} drift, "
-        f"{counts['orphan']} orphan{'s' if counts['orphan'] != 1 else ''}."
+        f"{plural(counts['orphan'], 'orphan')}."
     )
 
 
@@ -109,7 +119,8 @@ def done_line(c: Change) -> str:
     if state is not None and set(c.updates) == {"state"}:
         verb = "closed" if state == "closed" else "reopened"
     item = f" {c.item}" if c.item and c.kind == "issue" else ""
-    return f"{SYMBOLS[c.action]} {verb} {c.kind} {c.ref}{item}"
+    renamed = f" (renamed from {c.renamed_from})" if c.renamed_from is not None else ""
+    return f"{SYMBOLS[c.action]} {verb} {c.kind} {c.ref}{item}{renamed}"
 
 
 def apply_summary(result: ApplyResult) -> str:
@@ -119,8 +130,7 @@ def apply_summary(result: ApplyResult) -> str:
     counts = result.plan.counts()
     text = (
         f"Apply: {created} created, {updated} updated, {counts['unchanged']} unchanged, "
-        f"{counts['drift']} drift, {counts['orphan']} orphan"
-        f"{'s' if counts['orphan'] != 1 else ''}"
+        f"{counts['drift']} drift, {plural(counts['orphan'], 'orphan')}"
     )
     if result.failed:
         text += f", {len(result.failed)} failed"

@@ -44,6 +44,10 @@ class SyncState(Protocol):
         """Insert or replace one record (committed at once: apply may be killed any time)."""
         ...
 
+    def forget(self, key: Key) -> None:
+        """Drop the record under ``key`` (its object now belongs to another item)."""
+        ...
+
 
 class MemoryState:
     """Records held in memory for one run (trackers without a local store)."""
@@ -61,6 +65,10 @@ class MemoryState:
     def record(self, rec: SyncRecord) -> None:
         """Keep ``rec``."""
         self.records[rec.key] = rec
+
+    def forget(self, key: Key) -> None:
+        """Drop the record under ``key``."""
+        self.records.pop(key, None)
 
 
 def _jsonable(value: dict[str, Any]) -> dict[str, Any]:
@@ -109,6 +117,20 @@ class StoreState:
     def record(self, rec: SyncRecord) -> None:
         """Insert or replace ``rec`` and commit."""
         self.record_many([rec])
+
+    def forget(self, key: Key) -> None:
+        """Delete the record under ``key`` and commit."""
+        import sqlalchemy as sa
+
+        from secplan.store.models import SyncState as Row
+
+        plan_id, kind, item_id = key
+        with self.store.session() as s:
+            s.execute(
+                sa.delete(Row).where(
+                    Row.plan_id == plan_id, Row.kind == kind, Row.item_id == item_id
+                )
+            )
 
     def record_many(self, recs: list[SyncRecord]) -> None:
         """Insert or replace several records in one transaction (one upsert statement)."""
