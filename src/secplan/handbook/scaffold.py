@@ -72,6 +72,9 @@ def render_plan(
         status=status,
         refs=refs,
         heading=" ".join(title.split()),
+        # Group milestones are shared by every plan: named after the plan, two new plans'
+        # "Discovery" milestones cannot collide.
+        milestone_prefix=slugify(title) or "plan",
         discovery_start=start.isoformat(),
         discovery_due=(start + timedelta(days=11)).isoformat(),
         release_start=(start + timedelta(days=14)).isoformat(),
