@@ -7,6 +7,7 @@ from pathlib import Path
 from secplan.config import load_config
 from secplan.sync.apply import ApplyResult, compute_plan
 from secplan.sync.desired import parse_marker
+from secplan.sync.rename import plan_section
 from secplan.sync.render import change_line, done_line
 from secplan.sync.state import state_for
 from tests.sync.conftest import CountingTracker, apply, edit, load
@@ -194,3 +195,10 @@ def test_from_implementing_on_only_the_marker_follows(handbook_dir: Path, tracke
     [change] = [c for c in again.plan.changes if c.item == "cap-token-lifetimes"]
     assert change.action == "drift"
     assert "title" in {f.name for f in change.fields}
+
+
+def test_plan_section_reads_the_anchor_of_the_plan_link():
+    text = "Body\n\nPlan: [Tokens § Audit [x]](https://h/plans/tokens#audit)\n\n<!-- m -->\n"
+    assert plan_section(text) == "audit"
+    assert plan_section("Plan: [Tokens](tokens.md)\n") == ""
+    assert plan_section("edited by people, no plan link") is None

@@ -11,8 +11,6 @@ it pushed itself before, so labels people add in the tracker (``workflow::doing`
 
 from __future__ import annotations
 
-import difflib
-import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
@@ -28,6 +26,7 @@ from secplan.sync.desired import (
     replace_marker,
 )
 from secplan.sync.lifecycle import Mode, may_create, may_update, truth_mode
+from secplan.sync.rename import plan_section, resembles
 from secplan.sync.state import SyncRecord
 from secplan.tracker.base import TrackedEpic, TrackedIssue, TrackedMilestone
 
@@ -35,8 +34,6 @@ Action = Literal["create", "update", "unchanged", "drift", "orphan"]
 Kind = Literal["epic", "milestone", "issue"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "unchanged", "drift", "orphan")
 
-#: Title similarity (difflib ratio) above which an orphaned issue follows a renamed item.
-RENAME_SIMILARITY = 0.6
 #: Stands for the ref of an epic that this same apply creates first.
 PENDING_EPIC = "(new epic)"
 
@@ -463,7 +460,7 @@ class _PlanDiffer:
         creates: dict[str, list[int]] = {}
         for i, c in enumerate(self.out.changes):
             if c.kind == "issue" and c.action == "create" and isinstance(c.desired, DesiredIssue):
-                creates.setdefault(_fragment(c.desired.description) or "", []).append(i)
+                creates.setdefault(plan_section(c.desired.description) or "", []).append(i)
         if not creates:
             return
         gone: dict[str | None, list[tuple[str, TrackedIssue, SyncRecord | None]]] = {}
@@ -471,7 +468,7 @@ class _PlanDiffer:
             rec = self.rec("issue", item)
             rec = rec if rec is not None and rec.ref == issue.ref else None
             text = str(rec.pushed.get("description") or "") if rec else issue.description
-            gone.setdefault(_fragment(text), []).append((item, issue, rec))
+            gone.setdefault(plan_section(text), []).append((item, issue, rec))
         if not gone or gone.get(None):  # an orphan of unknown section might be any section's
             return
         adopted: list[tuple[int, Change]] = []
@@ -485,7 +482,7 @@ class _PlanDiffer:
             assert isinstance(d, DesiredIssue)
             if parse_marker(issue.description) != (self.dp.id, item):
                 continue  # never adopt an issue whose marker names another plan or none
-            if not _similar(d, issue, rec):
+            if not resembles(d, issue, rec):
                 continue
             start = len(self.out.changes)
             self._adopt(d, issue, item)
@@ -632,40 +629,6 @@ class _PlanDiffer:
                 issue.project,
                 note="its item is no longer in the plan",
             )
-
-
-_PLAN_LINK = re.compile(r"^Plan: \[.*\]\((?P<link>[^)\s]*)\)\s*$", re.MULTILINE)
-
-
-_ANY_MARKER = re.compile(r"<!-- secplan:[^>]*-->")
-
-
-def _fragment(description: str) -> str | None:
-    """The section anchor of the plan link sync writes into an issue ("" for none), or None
-    when the text has no such link."""
-    links = _PLAN_LINK.findall(description or "")
-    if not links:
-        return None
-    link: str = links[-1]
-    return link.rsplit("#", 1)[1] if "#" in link else ""
-
-
-def _body(description: str) -> str:
-    """An issue description without the plan link and the marker: the item's own text."""
-    return _norm(_ANY_MARKER.sub("", _PLAN_LINK.sub("", description or "")))
-
-
-def _similar(d: DesiredIssue, issue: TrackedIssue, rec: SyncRecord | None) -> bool:
-    """Whether the text pushed for an orphaned issue (its record, else the tracker's text)
-    resembles a new item: the same description and acceptance, or a title similarity of at
-    least 0.6."""
-    title = str(rec.pushed.get("title") or "") if rec else issue.title
-    description = str(rec.pushed.get("description") or "") if rec else issue.description
-    body = _body(description)
-    if body and body == _body(d.description):
-        return True
-    ratio = difflib.SequenceMatcher(None, title.casefold(), d.title.casefold()).ratio()
-    return ratio >= RENAME_SIMILARITY
 
 
 def diff_plans(
