@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 
@@ -11,7 +10,6 @@ import pytest
 from secplan.handbook import load_handbook
 from secplan.markdown import parse_plan
 from secplan.markdown.render import neutralise_kramdown, render_markdown, split_front_matter
-from secplan.web.plans_cache import PlansCache
 from tests.web.conftest import NESTED_PLAN, XSS_PLAN
 
 
@@ -105,22 +103,6 @@ def test_headings_without_parser_sections_follow_the_anchor_flavour() -> None:
         anchors = [e.anchor for e in render_markdown(body, flavour=flavour).toc]
         assert anchors == expected
         assert anchors == [s.anchor for s in parse_plan(body, flavour=flavour).sections]
-
-
-def test_plan_pages_name_unreported_headings_in_the_handbooks_flavour(tmp_path: Path) -> None:
-    (tmp_path / "secplan.toml").write_text('anchor_flavour = "kramdown"\n', "utf-8")
-    (tmp_path / "plan.md").write_text("---\ntitle: K\n---\n\n# K\n\n## Step 2.x & co\n", "utf-8")
-    cache = PlansCache(tmp_path)
-    plan = cache.get("plan")
-    assert plan is not None
-    assert [s.anchor for s in plan.sections] == ["k", "step-2x--co"]
-    # A plan whose headings the parser did not report (e.g. its file changed since): the
-    # renderer names them itself, and must use the handbook's flavour, not GitLab's.
-    unreported = dataclasses.replace(plan, sections=[], content_hash="unreported")
-    ids = re.findall(r'<h[1-6] id="([^"]+)"', cache.rendered(unreported).html)
-    assert ids == ["k", "step-2x--co"]
-    gitlab = render_markdown("# K\n\n## Step 2.x & co\n", flavour="gitlab")
-    assert [e.anchor for e in gitlab.toc] == ["k", "step-2x-co"]  # what it would be otherwise
 
 
 def test_block_ial_after_a_heading_gives_its_id_and_no_toc() -> None:
