@@ -98,7 +98,7 @@ def start(cmd: list[str], url: str, timeout: float = 600) -> tuple[subprocess.Po
             httpx.get(url, timeout=timeout)
             return proc, time.perf_counter() - t0
         except httpx.TransportError:
-            time.sleep(0.1)
+            time.sleep(0.02)  # coarser polling would add up to its interval to "start"
         if time.perf_counter() - t0 > timeout:
             proc.kill()
             raise RuntimeError(f"{url} did not answer")
