@@ -90,6 +90,17 @@ def load_plans(root: Path, refs: list[str] | None) -> tuple[Handbook, list[Plan]
     return hb, plans, False
 
 
+def other_plans(root: Path, selected: list[Plan], all_plans: bool) -> list[Plan]:
+    """The rest of the handbook when only some plans are synced and they declare milestones:
+    group milestones are shared, so the other plans' declarations decide whether one may be
+    changed. Read through the parse cache; their load problems are not this command's."""
+    if all_plans or not any(p.milestones for p in selected):
+        return []
+    from secplan.handbook import load_handbook
+
+    return list(load_handbook(root).plans)
+
+
 @contextmanager
 def open_local_tracker(root: Path, database_url: str | None) -> Iterator[LocalTracker]:
     """The embedded tracker of ``root``, closed afterwards."""
@@ -124,7 +135,12 @@ def plan_cmd(
     hb, selected, all_plans = load_plans(base, plans)
     with open_local_tracker(base, database_url) as tracker:
         result = compute_plan(
-            tracker, selected, hb.config, create_epic=create_epic, all_plans=all_plans
+            tracker,
+            selected,
+            hb.config,
+            create_epic=create_epic,
+            all_plans=all_plans,
+            context=other_plans(base, selected, all_plans),
         )
     if fmt is Format.json:
         print_json(plan_json(result))
@@ -174,6 +190,7 @@ def apply_cmd(
 
     base = resolve_root(root)
     hb, selected, all_plans = load_plans(base, plans)
+    context = other_plans(base, selected, all_plans)
     text = fmt is Format.text
     show_bar = text and err_console.is_terminal
     with open_local_tracker(base, database_url) as tracker, _progress(show_bar) as (bar, task):
@@ -196,12 +213,13 @@ def apply_cmd(
             all_plans=all_plans,
             on_change=done,
             on_planned=planned,
+            context=context,
         )
     written = _write_back(result, selected) if write_back else []
     if text:
         for pd in result.plan.diffs:
             flagged = any(c.action in ("drift", "orphan") for c in pd.changes)
-            if pd.errors or pd.warnings or flagged:
+            if pd.errors or pd.warnings or pd.conflicts or flagged:
                 skip = False
                 for line in plan_lines(pd):
                     # Done and unchanged objects were printed above; field lines (deeper
@@ -221,6 +239,11 @@ def apply_cmd(
         data["written_back"] = written
         print_json(data)
         _print_problems(result.plan)
+    if result.conflicts:
+        err_console.print(
+            f"[bold red]error:[/] {len(result.conflicts)} conflict(s) between plans keep the "
+            "tracker from matching them; resolve the warnings above in the plans"
+        )
     if not result.ok:
         raise typer.Exit(1)
 

@@ -32,6 +32,7 @@ from secplan.sync.desired import (
 from secplan.sync.diff import PENDING_EPIC, Change, PlanDiff, diff_plans
 from secplan.sync.lifecycle import truth_mode
 from secplan.sync.lock import apply_lock
+from secplan.sync.shared import shared_milestones
 from secplan.sync.state import SyncRecord, SyncState, state_for
 from secplan.tracker.base import TrackedIssue, Tracker
 
@@ -78,9 +79,15 @@ class ApplyResult:
     issues: dict[tuple[str, str], str] = field(default_factory=dict)  # (plan, item) -> ref
 
     @property
+    def conflicts(self) -> list[str]:
+        """Conflicts the user must resolve in the plans (each reported once)."""
+        return list(dict.fromkeys(c for d in self.plan.diffs for c in d.conflicts))
+
+    @property
     def ok(self) -> bool:
-        """Everything that should be written was written and no plan was skipped."""
-        return not self.failed and not any(d.errors for d in self.plan.diffs)
+        """Everything that should be written was written, no plan was skipped, and no conflict
+        keeps the tracker from matching the plans."""
+        return not self.failed and not any(d.errors or d.conflicts for d in self.plan.diffs)
 
 
 def _desired(plans: Sequence[Plan], config: Config) -> tuple[list[DesiredPlan], list[PlanDiff]]:
@@ -108,13 +115,18 @@ def compute_plan(
     create_epic: bool = False,
     all_plans: bool = False,
     state: SyncState | None = None,
+    context: Sequence[Plan] = (),
 ) -> SyncPlan:
     """What ``apply`` would do for ``plans`` (``all_plans``: they are the whole handbook, so
-    issues of removed plans are reported as orphans). Reads only."""
+    issues of removed plans are reported as orphans). ``context`` are the other plans of the
+    handbook: their milestone declarations count when plans disagree on a shared milestone, so
+    syncing one plan never undoes another. Reads only."""
     good, bad = _desired(plans, config)
+    keys = {(m.group, m.title) for dp in good for m in dp.milestones}
+    shared = shared_milestones([dp.plan for dp in good] + list(context), config, keys)
     state = state if state is not None else state_for(tracker)
     actual = fetch_actual(tracker, good, state, all_plans=all_plans)
-    diffs = diff_plans(good, actual, create_epic=create_epic, all_plans=all_plans)
+    diffs = diff_plans(good, actual, create_epic=create_epic, all_plans=all_plans, shared=shared)
     order = {p.id: i for i, p in enumerate(plans)}
     diffs = sorted(diffs + bad, key=lambda d: (order.get(d.plan, len(order)), d.plan))
     return SyncPlan(diffs=diffs, desired={d.id: d for d in good}, actual=actual)
@@ -129,8 +141,10 @@ def apply_plans(
     all_plans: bool = False,
     on_change: Callable[[Change], None] | None = None,
     on_planned: Callable[[SyncPlan], None] | None = None,
+    context: Sequence[Plan] = (),
 ) -> ApplyResult:
-    """Bring the tracker in line with ``plans`` under the apply lock; returns what was done."""
+    """Bring the tracker in line with ``plans`` under the apply lock; returns what was done
+    (``context``: the handbook's other plans, see :func:`compute_plan`)."""
     state = state_for(tracker)
     with apply_lock(tracker):
         sync_plan = compute_plan(
@@ -140,6 +154,7 @@ def apply_plans(
             create_epic=create_epic,
             all_plans=all_plans,
             state=state,
+            context=context,
         )
         if on_planned is not None:
             on_planned(sync_plan)

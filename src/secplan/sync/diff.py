@@ -27,6 +27,7 @@ from secplan.sync.desired import (
 )
 from secplan.sync.lifecycle import Mode, may_create, may_update, truth_mode
 from secplan.sync.rename import plan_section, resembles
+from secplan.sync.shared import MilestoneKey, SharedMilestone
 from secplan.sync.state import SyncRecord
 from secplan.tracker.base import TrackedEpic, TrackedIssue, TrackedMilestone
 
@@ -96,6 +97,8 @@ class PlanDiff:
     changes: list[Change] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # the plan is not applied
     warnings: list[str] = field(default_factory=list)
+    #: plans and tracker that cannot both be satisfied: the user must resolve them
+    conflicts: list[str] = field(default_factory=list)
     epic_ref: str | None = None  # resolved epic ref, PENDING_EPIC, or None
 
 
@@ -141,8 +144,14 @@ class _Delta:
 
 
 def _issue_field_changes(
-    d: DesiredIssue, a: TrackedIssue, rec: SyncRecord | None, epic: str | None
+    d: DesiredIssue,
+    a: TrackedIssue,
+    rec: SyncRecord | None,
+    epic: str | None,
+    unlink: str | None = None,
 ) -> tuple[dict[str, Any], list[FieldChange]]:
+    """Fields to update on an issue; ``unlink`` is an epic the issue must leave when sync
+    linked it there (another plan's epic, named by mistake)."""
     delta = _Delta(rec.pushed if rec else {})
     delta.text_and_labels(d, a)
     if d.milestone != a.milestone and (d.milestone is not None or delta.pushed.get("milestone")):
@@ -152,6 +161,8 @@ def _issue_field_changes(
         delta.put("confidential", a.confidential, d.confidential)
     if epic is not None and a.epic != epic:
         delta.put("epic", a.epic, epic)
+    elif epic is None and unlink and a.epic == unlink and delta.pushed.get("epic") == unlink:
+        delta.put("epic", a.epic, None)
     return delta.result()
 
 
@@ -191,8 +202,11 @@ class _PlanDiffer:
         create_epic: bool,
         planned: dict[Any, str],
         by_plan: dict[str, list[SyncRecord]],
+        shared: dict[MilestoneKey, SharedMilestone] | None = None,
     ) -> None:
         self.dp = dp
+        self.shared = shared or {}
+        self.unlink: str | None = None  # another plan's epic this plan's issues must leave
         self.actual = actual
         self.create_epic = create_epic
         self.planned = planned  # milestones this run creates -> plan that creates it
@@ -230,6 +244,20 @@ class _PlanDiffer:
                     f"epic {d.ref} named in the front matter does not exist in the tracker; "
                     "issues are not linked to it"
                 )
+                return
+            owner = parse_marker(found.description)
+            if owner is not None and owner[1] == EPIC_ITEM and owner[0] != self.dp.id:
+                # The number was free when the plan was written and another plan's epic took
+                # it: linking would file this plan's work under someone else's epic.
+                self.out.conflicts.append(
+                    f"conflict: epic {d.ref} named in the front matter is the epic secplan made "
+                    f"for plan {owner[0]}, not this plan's: issues are not linked to it and no "
+                    "epic is created. Name this plan's own epic in 'epic:', or remove the line "
+                    "and run apply --create-epic"
+                )
+                self.unlink = found.ref
+                note = f"conflict: made for plan {owner[0]}; not linked"
+                self._add("unchanged", "epic", None, found.ref, found.title, d.group, note=note)
                 return
             if d.marker not in found.description:
                 # A promoted epic: its text belongs to people, sync only links issues to it.
@@ -278,6 +306,13 @@ class _PlanDiffer:
         key = (d.group, d.title)
         ref = f'{d.group}%"{d.title}"'
         a = self.actual.milestones.get(key)
+        shared = self.shared.get(key)
+        if shared is not None and not shared.agree and self.mode != "frozen":
+            self._disputed_milestone(d, shared, a)
+            return
+        if shared is not None and self.mode != "frozen":
+            # Plans that agree ask for one milestone (with the description some of them give).
+            d = shared.merged(self.dp.id)
         rec = self.rec("milestone", d.title)
         if a is None:
             creator = self.planned.get(key)
@@ -299,6 +334,44 @@ class _PlanDiffer:
             rec,
             self._milestone_updates(d, a),
         )
+        change = self.out.changes[-1]
+        if change.action == "update":
+            # The plans that share it want the same update: the first one makes it.
+            updater = self.planned.setdefault(key, self.dp.id)
+            if updater != self.dp.id:
+                change.action, change.fields, change.updates = "unchanged", [], {}
+                change.note = f"updated for plan {updater}"
+
+    def _disputed_milestone(
+        self, d: DesiredMilestone, shared: SharedMilestone, a: TrackedMilestone | None
+    ) -> None:
+        """Plans disagree on a shared milestone: create it as the first plan (by id) declares
+        it, otherwise leave its fields alone, so no apply flips it back and forth."""
+        key = (d.group, d.title)
+        ref = f'{d.group}%"{d.title}"'
+        self.out.conflicts.append(shared.conflict())
+        first = shared.declarations[0].plan
+        names = ", ".join(x.plan for x in shared.declarations)
+        note = f"conflict: plans {names} declare it differently"
+        line = next((x.line for x in shared.declarations if x.plan == self.dp.id), None)
+        if a is not None:
+            note += "; its fields are left alone"
+            self._add(
+                "unchanged", "milestone", d.title, ref, d.title, d.group, line=line, note=note
+            )
+            return
+        creator = self.planned.get(key)
+        if creator is not None:
+            note += f"; created for plan {creator}"
+            self._add(
+                "unchanged", "milestone", d.title, ref, d.title, d.group, line=line, note=note
+            )
+        elif may_create(self.mode):
+            self.planned[key] = self.dp.id
+            note += f"; created as plan {first} declares it"
+            self._add(
+                "create", "milestone", d.title, ref, d.title, d.group, shared.canonical, line, note
+            )
 
     @staticmethod
     def _milestone_updates(
@@ -406,7 +479,7 @@ class _PlanDiffer:
             d,
             d.fields(),
             rec,
-            _issue_field_changes(d, found, rec, epic),
+            _issue_field_changes(d, found, rec, epic, self.unlink),
             line=d.line,
         )
         self._tick(self.out.changes[-1], d, found, rec)
@@ -430,7 +503,7 @@ class _PlanDiffer:
                 d,
                 d.fields(),
                 rec,
-                _issue_field_changes(d, found, rec, epic),
+                _issue_field_changes(d, found, rec, epic, self.unlink),
                 line=d.line,
             )
             change = self.out.changes[-1]
@@ -632,13 +705,19 @@ class _PlanDiffer:
 
 
 def diff_plans(
-    plans: list[DesiredPlan], actual: Actual, *, create_epic: bool = False, all_plans: bool = False
+    plans: list[DesiredPlan],
+    actual: Actual,
+    *,
+    create_epic: bool = False,
+    all_plans: bool = False,
+    shared: dict[MilestoneKey, SharedMilestone] | None = None,
 ) -> list[PlanDiff]:
     """The changes for every plan (in order); with ``all_plans``, issues of plans that no longer
-    exist are reported as orphans under their old plan id."""
+    exist are reported as orphans under their old plan id. ``shared`` holds every declaration
+    of the milestones the plans declare (see :mod:`secplan.sync.shared`)."""
     planned: dict[Any, str] = {}
     by_plan = records_by_plan(actual.records)
-    out = [_PlanDiffer(dp, actual, create_epic, planned, by_plan).run() for dp in plans]
+    out = [_PlanDiffer(dp, actual, create_epic, planned, by_plan, shared).run() for dp in plans]
     if all_plans:
         known = {dp.id for dp in plans}
         gone: dict[str, PlanDiff] = {}

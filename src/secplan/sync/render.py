@@ -60,13 +60,13 @@ def plan_lines(pd: PlanDiff) -> Iterator[str]:
     if pd.path:
         head += f" {pd.path}"
     busy = [c for c in pd.changes if c.action != "unchanged"]
-    if not busy and not pd.errors and not pd.warnings:
+    if not busy and not pd.errors and not pd.warnings and not pd.conflicts:
         yield f"{head}: up to date ({len(pd.changes)} unchanged)"
         return
     yield head
     for err in pd.errors:
         yield f"  error: {err}"
-    for warn in pd.warnings:
+    for warn in pd.warnings + pd.conflicts:
         yield f"  warning: {warn}"
     for c in pd.changes:
         yield change_line(c)
@@ -109,6 +109,10 @@ def problems_json(sync_plan: SyncPlan) -> list[dict[str, Any]]:
     for pd in sync_plan.diffs:
         out += [{"plan": pd.plan, "severity": "error", "message": m} for m in pd.errors]
         out += [{"plan": pd.plan, "severity": "warning", "message": m} for m in pd.warnings]
+        out += [
+            {"plan": pd.plan, "severity": "warning", "message": m, "conflict": True}
+            for m in pd.conflicts
+        ]
     return out
 
 
