@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, run_cli
+from tests.conftest import EXAMPLE_HANDBOOK, FIXTURES, run_cli
 
 
 @pytest.fixture
@@ -202,3 +202,81 @@ def test_unknown_plan_and_missing_project_are_clear_errors(hb: Path):
     assert res.returncode == 1
     assert "token-hardening.md: plan 'token-hardening' names no tracker project" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """A copy of the example handbook without its local tracker."""
+    dest = tmp_path / "example"
+    shutil.copytree(EXAMPLE_HANDBOOK, dest, ignore=shutil.ignore_patterns(".secplan"))
+    return dest
+
+
+def test_create_epic_never_hands_another_plans_epic_to_a_plan(example: Path, database_url: str):
+    # ci-runner-secrets-rotation names security&1 before it exists; --create-epic makes
+    # security&1 for vulnerability-sla-dashboard.
+    first = secplan(example, "apply", "--create-epic", db=database_url)
+    assert first.returncode == 0, first.stderr
+    assert re.findall(r"^\+ created epic (\S+)$", first.stdout, re.M) == ["security&1"]
+
+    planned = secplan(example, "plan", db=database_url)
+    assert planned.returncode == 0, planned.stderr
+    assert "Plan: 0 to create, 0 to update," in planned.stdout
+    assert (
+        "warning: conflict: epic security&1 named in the front matter is the epic secplan made "
+        "for plan vulnerability-sla-dashboard" in planned.stdout
+    )
+    again = secplan(example, "apply", "--create-epic", "--format", "json", db=database_url)
+    assert again.returncode == 1
+    data = json.loads(again.stdout)
+    assert data["writes"] == 0 and data["ok"] is False
+    [problem] = [p for p in data["problems"] if p.get("conflict")]
+    assert problem["plan"] == "ci-runner-secrets-rotation"
+    assert "1 conflict(s)" in again.stderr and "Traceback" not in again.stderr
+    children = secplan(
+        example,
+        "issue",
+        "list",
+        "security/planning",
+        "--epic",
+        "security&1",
+        "--format",
+        "json",
+        db=database_url,
+    )
+    assert children.returncode == 0, children.stderr
+    markers = {i["description"].split("plan=")[1].split()[0] for i in json.loads(children.stdout)}
+    assert markers == {"vulnerability-sla-dashboard"}
+
+
+def test_disagreeing_shared_milestone_settles_after_one_apply(example: Path, database_url: str):
+    plan_file = example / "vulnerability-sla-dashboard.md"
+    text = plan_file.read_text(encoding="utf-8")
+    pilot = "milestones:\n  - title: Pilot\n    start: 2027-03-01\n    due: 2027-03-20\n"
+    plan_file.write_text(text.replace("milestones:\n", pilot, 1), encoding="utf-8")
+
+    first = secplan(example, "apply", db=database_url)
+    assert first.returncode == 1
+    assert 'declare milestone "Pilot" of group security differently' in first.stdout
+    assert "ci-runner-secrets-rotation (ci-runner-secrets-rotation.md:" in first.stdout
+    assert "vulnerability-sla-dashboard (vulnerability-sla-dashboard.md:7)" in first.stdout
+    assert "start 2027-01-25 vs 2027-03-01" in first.stdout
+    for args in (("apply",), ("apply", "vulnerability-sla-dashboard")):
+        again = secplan(example, *args, "--format", "json", db=database_url)
+        assert again.returncode == 1
+        assert json.loads(again.stdout)["writes"] == 0
+    planned = secplan(example, "plan", "--format", "json", db=database_url)
+    assert planned.returncode == 0
+    pilots = [
+        c for c in json.loads(planned.stdout) if c["kind"] == "milestone" and c["title"] == "Pilot"
+    ]
+    assert {c["plan"] for c in pilots} == {
+        "ci-runner-secrets-rotation",
+        "vulnerability-sla-dashboard",
+    }
+    assert all(c["action"] == "unchanged" and c["note"].startswith("conflict:") for c in pilots)
+    shown = secplan(example, "milestone", "list", "security", "--format", "json", db=database_url)
+    assert shown.returncode == 0, shown.stderr
+    [pilot] = [m for m in json.loads(shown.stdout) if m["title"] == "Pilot"]
+    # ci-runner-secrets-rotation comes first by id: the milestone keeps its dates.
+    assert (pilot["start"], pilot["due"]) == ("2027-01-25", "2027-02-19")
