@@ -247,6 +247,11 @@ def test_create_epic_never_hands_another_plans_epic_to_a_plan(example: Path, dat
     assert children.returncode == 0, children.stderr
     markers = {i["description"].split("plan=")[1].split()[0] for i in json.loads(children.stdout)}
     assert markers == {"vulnerability-sla-dashboard"}
+    cov = secplan(example, "coverage", "ci-runner-secrets-rotation", db=database_url)
+    assert cov.returncode == 0, cov.stderr
+    assert "note: epic security&1 named in the front matter is the epic secplan made for plan " in (
+        cov.stdout
+    )
 
 
 def test_disagreeing_shared_milestone_settles_after_one_apply(example: Path, database_url: str):

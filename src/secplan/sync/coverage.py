@@ -15,7 +15,7 @@ from secplan.config import Config
 from secplan.errors import SecplanError
 from secplan.model import Plan, Requirement, Section, WorkItem
 from secplan.sync.actual import Actual, fetch_actual
-from secplan.sync.desired import DesiredPlan, desired_for_plan, parse_marker
+from secplan.sync.desired import EPIC_ITEM, DesiredPlan, desired_for_plan, parse_marker
 from secplan.sync.state import SyncState, state_for
 from secplan.tracker.base import TrackedIssue, Tracker
 
@@ -238,6 +238,15 @@ def managed_epic(plan: Plan, actual: Actual) -> str | None:
     return mine[0].ref if mine else None
 
 
+def foreign_epic(plan: Plan, actual: Actual) -> str | None:
+    """The other plan whose epic the plan's ``epic:`` names (by that epic's hidden marker)."""
+    named = actual.epics_by_ref.get(plan.epic) if plan.epic else None
+    owner = parse_marker(named.description) if named is not None else None
+    if owner is not None and owner[1] == EPIC_ITEM and owner[0] != plan.id:
+        return owner[0]
+    return None
+
+
 def coverage(
     tracker: Tracker, plans: Sequence[Plan], config: Config, state: SyncState | None = None
 ) -> list[PlanCoverage]:
@@ -248,5 +257,11 @@ def coverage(
         pc = plan_coverage(plan, actual, managed_epic(plan, actual))
         if plan.id in problems:
             pc.problems.append(problems[plan.id])
+        other = foreign_epic(plan, actual)
+        if other is not None:
+            pc.problems.append(
+                f"epic {plan.epic} named in the front matter is the epic secplan made for plan "
+                f"{other}, not this plan's"
+            )
         out.append(pc)
     return out
