@@ -176,3 +176,26 @@ def test_epic_with_this_plans_marker_stays_the_plans(handbook_dir: Path, tracker
     again = apply(handbook_dir, tracker, create_epic=True)
     assert again.ok and again.conflicts == [] and tracker.writes == []
     assert again.epics["token-hardening"] == ref
+
+
+def test_agreeing_plans_without_a_description_write_the_milestone_once(
+    handbook_dir: Path, tracker: CountingTracker
+):
+    # Same dates; only scanner-rollout describes it: no conflict, one milestone with the text.
+    _scanner_declares_audit(handbook_dir, start="2027-03-01", due="2027-03-19")
+    edit(
+        handbook_dir / "scanner-rollout.md",
+        "    due: 2027-03-19\n",
+        "    due: 2027-03-19\n    description: Every token listed with its owner.\n",
+    )
+    first = apply(handbook_dir, tracker)
+    assert first.ok and first.conflicts == []
+    assert tracker.names().count("create_milestone") == 3
+    audit = tracker.inner.get_milestone("appsec", "Audit")
+    assert audit is not None and audit.description == "Every token listed with its owner."
+    assert apply(handbook_dir, tracker).writes == 0
+    edit(handbook_dir / "token-hardening.md", "    due: 2027-03-19\n", "    due: 2027-03-26\n")
+    edit(handbook_dir / "scanner-rollout.md", "    due: 2027-03-19\n", "    due: 2027-03-26\n")
+    apply(handbook_dir, tracker)
+    assert tracker.names() == ["update_milestone"]  # once, not once per plan
+    assert apply(handbook_dir, tracker).writes == 0
