@@ -64,29 +64,11 @@ def encode_value(value: Any) -> Any:
     return value
 
 
-def decode_value(value: Any) -> Any:
-    """The inverse of :func:`encode_value`."""
-    if isinstance(value, list):
-        return [decode_value(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    if len(value) == 1:
-        (tag, inner), *_ = value.items()
-        if tag == "$date":
-            return date.fromisoformat(inner)
-        if tag == "$datetime":
-            return datetime.fromisoformat(inner)
-        if tag == "$bytes":
-            return base64.b64decode(inner)
-        if tag == "$set":
-            return {_hashable(decode_value(v)) for v in inner}
-        if tag == "$map":
-            return {_hashable(decode_value(k)): decode_value(v) for k, v in inner}
-    return {k: decode_value(v) for k, v in value.items()}
-
-
 def _decode_tagged(value: dict[str, Any]) -> Any:
-    """:func:`decode_value` as a ``json.loads`` object hook: inner values come decoded."""
+    """The inverse of :func:`encode_value`, as a ``json.loads`` object hook.
+
+    json calls it innermost first, so the values it sees are already decoded.
+    """
     if len(value) == 1:
         (tag, inner), *_ = value.items()
         if tag == "$date":
