@@ -33,7 +33,6 @@ from secplan.tracker.base import TrackedEpic, TrackedIssue, TrackedMilestone
 
 Action = Literal["create", "update", "unchanged", "drift", "orphan"]
 Kind = Literal["epic", "milestone", "issue"]
-ACTIONS: tuple[Action, ...] = ("create", "update", "unchanged", "drift", "orphan")
 
 #: Stands for the ref of an epic that this same apply creates first.
 PENDING_EPIC = "(new epic)"
@@ -469,6 +468,12 @@ class _PlanDiffer:
             elif may_create(self.mode):
                 self._add("create", "issue", d.item, None, d.title, d.project, d, line=d.line)
             return
+        self._existing_issue(d, found, rec)
+
+    def _existing_issue(
+        self, d: DesiredIssue, found: TrackedIssue, rec: SyncRecord | None
+    ) -> Change:
+        """Compare item ``d`` with its issue ``found``; the change is appended and returned."""
         epic = self._epic_for_issues()
         self._existing(
             "issue",
@@ -482,7 +487,9 @@ class _PlanDiffer:
             _issue_field_changes(d, found, rec, epic, self.unlink),
             line=d.line,
         )
-        self._tick(self.out.changes[-1], d, found, rec)
+        change = self.out.changes[-1]
+        self._tick(change, d, found, rec)
+        return change
 
     def _adopt(self, d: DesiredIssue, found: TrackedIssue, old: str) -> Change:
         """The issue sync made for item ``old`` of this plan follows its renamed item ``d``: its
@@ -493,21 +500,7 @@ class _PlanDiffer:
         old_rec = self.rec("issue", old)
         rec = old_rec if old_rec is not None and old_rec.ref == found.ref else None
         if self.mode == "plan":
-            epic = self._epic_for_issues()
-            self._existing(
-                "issue",
-                d.item,
-                found.ref,
-                d.title,
-                d.project,
-                d,
-                d.fields(),
-                rec,
-                _issue_field_changes(d, found, rec, epic, self.unlink),
-                line=d.line,
-            )
-            change = self.out.changes[-1]
-            self._tick(change, d, found, rec)
+            change = self._existing_issue(d, found, rec)
             change.note = f"renamed from {old}"
         else:
             change = Change(
