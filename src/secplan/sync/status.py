@@ -29,7 +29,6 @@ class Progress:
         """``{closed, total, percent}``."""
         return {"closed": self.closed, "total": self.total, "percent": self.percent}
 
-    as_dict = to_json  # the name the web pages use
 
 
 @dataclass

@@ -86,7 +86,7 @@ def catalog_rows(
                     if readiness is None
                     else {"errors": readiness[0], "warnings": readiness[1]}
                 ),
-                "progress": index.progress(plan).as_dict(),
+                "progress": index.progress(plan).to_json(),
                 "resources": [{"title": r.title, "url": r.url} for r in plan.resources],
             }
         )

@@ -163,7 +163,7 @@ def plan_view(ctx: WebContext, plan: Plan) -> dict[str, Any]:
         "items": items,
         "requirements": requirements,
         "coverage": coverage,
-        "progress": progress.as_dict(),
+        "progress": progress.to_json(),
         "diagnostics": diagnostics(ctx, plan),
         "threads": threads,
         "outdated_threads": [t for t in threads if t["outdated"]],
