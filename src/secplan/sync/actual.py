@@ -31,8 +31,6 @@ class Actual:
     epics_by_ref: dict[str, TrackedEpic] = field(default_factory=dict)
     milestones: dict[tuple[str, str], TrackedMilestone] = field(default_factory=dict)
     records: dict[Key, SyncRecord] = field(default_factory=dict)
-    #: plan ids that have marked issues in the searched projects (for orphaned plans)
-    marked_plans: set[str] = field(default_factory=set)
     #: plan id -> item ids with marked issues (so per-plan lookups never scan every issue)
     items_by_plan: dict[str, set[str]] = field(default_factory=dict)
 
@@ -47,7 +45,6 @@ class Actual:
             if all(i.ref != issue.ref for i in bucket):
                 bucket.append(issue)
                 bucket.sort(key=lambda i: (i.project, i.iid))
-            self.marked_plans.add(plan_id)
 
     def add_epic(self, epic: TrackedEpic) -> None:
         """Index one epic by ref and by marker."""
