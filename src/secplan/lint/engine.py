@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from secplan.config import Config
 from secplan.errors import UsageError
-from secplan.handbook.files import plan_id
+from secplan.handbook import plan_id
 from secplan.lint.context import LENIENT_STATUSES, LintContext
 from secplan.lint.registry import RULES, Finding, RuleInfo, all_rules, load_rule_modules
 from secplan.model import READY_OR_LATER, Plan

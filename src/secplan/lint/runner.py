@@ -13,7 +13,8 @@ from pathlib import Path
 
 from secplan.config import Config, load_config
 from secplan.errors import UsageError
-from secplan.handbook.loader import CATALOG_NAMES, resolve_plan_path
+from secplan.handbook import find_plan_files, load_handbook, plan_id, resolve_plan_path
+from secplan.handbook.loader import CATALOG_NAMES
 from secplan.lint.engine import CheckResult, Engine, Selector
 from secplan.lint.fix import apply_fixes
 
@@ -149,9 +150,6 @@ def load_open_threads(root: Path, database_url: str | None) -> Mapping[str, int]
 
 
 def _check_target(target: Target, options: CheckOptions, cwd: Path) -> CheckResult:
-    from secplan.handbook import find_plan_files, load_handbook
-    from secplan.handbook.loader import plan_id
-
     config: Config = load_config(target.root)
     selector = Selector.build(options.select, options.ignore, config.ignore)
     engine = Engine(config, selector)
