@@ -9,12 +9,11 @@ matter is parsed again and must differ from the old one only in ``epic``.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from secplan.handbook.catalog import atomic_write
 from secplan.model import Plan
 
 _TRAILING_ATTR = re.compile(r"(?P<attr>[ \t]*\{[:#][^{}]*\})?(?P<ws>[ \t]*)$")
@@ -115,25 +114,10 @@ def add_item_ref(lines: list[str], line_no: int, ref: str, wb: WriteBack, item: 
     wb.changed_lines.append(line_no)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    # A crash mid-write must never leave a half-written plan.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_back(plan: Plan, epic_ref: str | None, item_refs: dict[str, str]) -> WriteBack:
     """Write ``epic_ref`` (when the plan names none) and the refs of items that carry none."""
     wb = WriteBack(path=plan.path)
-    raw = plan.path.read_bytes()
-    text = raw.decode("utf-8")
+    text = plan.path.read_bytes().decode("utf-8")
     lines = text.splitlines(keepends=True)
     # Items first, from the bottom up: inserting ``epic:`` may add a line above them.
     by_id = {it.id: it for it in plan.items if not it.generated}
@@ -147,8 +131,7 @@ def write_back(plan: Plan, epic_ref: str | None, item_refs: dict[str, str]) -> W
     new_text = "".join(lines)
     if epic_ref and not plan.epic:
         new_text = set_epic(new_text, epic_ref, wb)
-    if wb.changed:
-        new = new_text.encode("utf-8")
-        if new != raw:
-            _write_atomic(plan.path, new)
+    if wb.changed and new_text != text:
+        # A crash mid-write must never leave a half-written plan.
+        atomic_write(plan.path, new_text)
     return wb
