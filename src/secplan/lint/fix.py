@@ -7,14 +7,10 @@ milestone, which epic, what detail), which a tool must not make; those stay find
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from secplan.errors import SecplanError
+from secplan.handbook import Handbook
+from secplan.handbook.catalog import catalog_status, write_catalog
 from secplan.lint.engine import CheckResult
-from secplan.lint.rules_catalog import catalog_module
-
-if TYPE_CHECKING:
-    from secplan.handbook import Handbook
 
 #: Codes ``--fix`` can mend.
 FIXABLE: frozenset[str] = frozenset({"SP001"})
@@ -25,17 +21,14 @@ def apply_fixes(handbook: Handbook, result: CheckResult) -> int:
     todo = [f for f in result.findings if f.fixable and not f.fixed and f.code in FIXABLE]
     if not todo:
         return 0
-    module = catalog_module()
-    if module is None:
-        return 0
     try:
-        module.write_catalog(handbook)
+        write_catalog(handbook)
     except (OSError, SecplanError) as exc:
         # The findings are still reported; the failure is said on stderr by the CLI.
         result.notes.append(f"could not rewrite the catalog page: {exc}")
         return 0
     # Confirm rather than assume: only a catalog that is now current counts as fixed.
-    if getattr(module.catalog_status(handbook), "stale", True):
+    if catalog_status(handbook).stale:
         return 0
     for finding in todo:
         finding.fixed = True
