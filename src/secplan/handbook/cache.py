@@ -103,7 +103,7 @@ def _safe_location(root: Path) -> bool:
 
 
 class PlanCache:
-    """The cache of one handbook. ``hits``/``misses`` count entry lookups (for benchmarks)."""
+    """The cache of one handbook. ``hits``/``misses`` count entry lookups (tests read them)."""
 
     def __init__(self, root: Path, *, enabled: bool = True) -> None:
         self.root = root
