@@ -52,7 +52,7 @@ class LineTable:
         """
         index = bisect_right(self.starts, offset) - 1
         start = self.starts[index]
-        end = self.starts[index + 1] - 1 if index + 1 < len(self.starts) else len(self.data)
+        end = self._end(index)
         lo, hi = max(start, offset - before), min(end, offset + after)
         if lo > start:
             blank = _BLANK.search(self.data, lo - 1, offset)
@@ -69,7 +69,7 @@ class LineTable:
         if index < 0 or index >= len(self.starts):
             return ""
         start = self.starts[index]
-        end = self.starts[index + 1] - 1 if index + 1 < len(self.starts) else len(self.data)
+        end = self._end(index)
         return self.data[start:end].decode("utf-8", "replace")
 
     def lines_text(self, first: int, last: int) -> list[str]:
@@ -79,9 +79,13 @@ class LineTable:
         if lo > hi:
             return []
         start = self.starts[lo]
-        end = self.starts[hi + 1] - 1 if hi + 1 < len(self.starts) else len(self.data)
+        end = self._end(hi)
         # UTF-8 sequences never span a newline: decoding the block equals decoding each line.
         return self.data[start:end].decode("utf-8", "replace").split("\n")
+
+    def _end(self, index: int) -> int:
+        """Byte offset where line ``index`` (0-based) ends, before its newline."""
+        return self.starts[index + 1] - 1 if index + 1 < len(self.starts) else len(self.data)
 
     @property
     def last_line(self) -> int:
