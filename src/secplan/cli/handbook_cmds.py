@@ -91,7 +91,6 @@ def adopt(
         raise UsageError("give the handbook root either as ROOT or as --root, not both")
     handbook = load_handbook(resolve_root(root_arg or root))
     report = adopt_handbook(handbook, dry_run=dry_run)
-    rel = handbook.root
     if fmt is AdoptFormat.json:
         print_json(
             {
@@ -116,7 +115,7 @@ def adopt(
         return
     for plan_id in report.updated_plans:
         console.print(f"{verb} front matter: {escape(plan_id)}")
-    catalog_name = escape(str(report.catalog_path.relative_to(rel)))
+    catalog_name = escape(str(report.catalog_path.relative_to(handbook.root)))
     if report.catalog_changed:
         console.print(f"{verb} catalog: {catalog_name} (table at line {report.table_line})")
     for plan_id in report.unlisted_plans:
