@@ -26,7 +26,7 @@ from secplan.sync.desired import (
     replace_marker,
 )
 from secplan.sync.lifecycle import Mode, may_create, may_update, truth_mode
-from secplan.sync.rename import plan_section, resembles
+from secplan.sync.rename import norm_text, plan_section, resembles
 from secplan.sync.shared import MilestoneKey, SharedMilestone
 from secplan.sync.state import SyncRecord
 from secplan.tracker.base import TrackedEpic, TrackedIssue, TrackedMilestone
@@ -109,10 +109,6 @@ def merge_managed(actual: list[str], desired: list[str], pushed: list[str]) -> l
     return out
 
 
-def _norm(text: str | None) -> str:
-    return (text or "").strip().replace("\r\n", "\n")
-
-
 class _Delta:
     """Collects the fields to update and how each differs (tracker value -> plan value)."""
 
@@ -129,7 +125,7 @@ class _Delta:
         """Title, description and labels, which issues and epics share."""
         if d.title.strip() != a.title.strip():
             self.put("title", a.title, d.title)
-        if _norm(d.description) != _norm(a.description):
+        if norm_text(d.description) != norm_text(a.description):
             self.put("description", a.description, d.description)
         self.managed("labels", a.labels, d.labels)
 
@@ -380,7 +376,7 @@ class _PlanDiffer:
         for name, new, old in (("start", d.start, a.start), ("due", d.due, a.due)):
             if new != old:
                 delta.put(name, old, new)
-        if d.description and _norm(d.description) != _norm(a.description):
+        if d.description and norm_text(d.description) != norm_text(a.description):
             delta.put("description", a.description, d.description)
         return delta.result()
 

@@ -15,8 +15,8 @@ from secplan.tracker.base import TrackedIssue
 RENAME_SIMILARITY = 0.6
 
 
-def _norm(text: str | None) -> str:
-    """Text compared without surrounding blanks or Windows line ends."""
+def norm_text(text: str | None) -> str:
+    """Text as sync compares it, without surrounding blanks or Windows line ends."""
     return (text or "").strip().replace("\r\n", "\n")
 
 
@@ -36,7 +36,7 @@ def plan_section(description: str) -> str | None:
 
 def _body(description: str) -> str:
     """An issue description without the plan link and the marker: the item's own text."""
-    return _norm(_ANY_MARKER.sub("", _PLAN_LINK.sub("", description or "")))
+    return norm_text(_ANY_MARKER.sub("", _PLAN_LINK.sub("", description or "")))
 
 
 def resembles(d: DesiredIssue, issue: TrackedIssue, rec: SyncRecord | None) -> bool:

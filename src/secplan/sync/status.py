@@ -30,7 +30,6 @@ class Progress:
         return {"closed": self.closed, "total": self.total, "percent": self.percent}
 
 
-
 @dataclass
 class PlanStatus(PlanHead):
     """Status line of one plan."""
