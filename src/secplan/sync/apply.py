@@ -29,7 +29,7 @@ from secplan.sync.desired import (
     content_hash,
     desired_for_plan,
 )
-from secplan.sync.diff import PENDING_EPIC, Change, PlanDiff, diff_plans
+from secplan.sync.diff import ACTIONS, PENDING_EPIC, Change, PlanDiff, diff_plans
 from secplan.sync.lifecycle import truth_mode
 from secplan.sync.lock import apply_lock
 from secplan.sync.shared import shared_milestones
@@ -61,7 +61,7 @@ class SyncPlan:
 
     def counts(self) -> dict[str, int]:
         """Number of changes per action."""
-        out = {a: 0 for a in ("create", "update", "unchanged", "drift", "orphan")}
+        out: dict[str, int] = dict.fromkeys(ACTIONS, 0)
         for c in self.changes:
             out[c.action] += 1
         return out

@@ -12,7 +12,7 @@ it pushed itself before, so labels people add in the tracker (``workflow::doing`
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 from secplan.sync.actual import Actual, records_by_plan
 from secplan.sync.desired import (
@@ -33,6 +33,7 @@ from secplan.tracker.base import TrackedEpic, TrackedIssue, TrackedMilestone
 
 Action = Literal["create", "update", "unchanged", "drift", "orphan"]
 Kind = Literal["epic", "milestone", "issue"]
+ACTIONS: tuple[Action, ...] = get_args(Action)
 
 #: Stands for the ref of an epic that this same apply creates first.
 PENDING_EPIC = "(new epic)"
