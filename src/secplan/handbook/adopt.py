@@ -15,7 +15,6 @@ already has markers is already adopted: a second run changes nothing.
 from __future__ import annotations
 
 import posixpath
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,16 +28,19 @@ from secplan.handbook.catalog import (
     START_MARKER,
     atomic_write,
     find_region,
+    read_page,
     render_catalog_table,
     write_catalog,
 )
-from secplan.handbook.frontmatter_edit import FrontMatterEdit, edit_front_matter_text
+from secplan.handbook.frontmatter_edit import (
+    FrontMatterEdit,
+    body_offset,
+    edit_front_matter_text,
+)
 from secplan.handbook.loader import Handbook
 from secplan.model import Link, Plan
 from secplan.refs import parse_epic_ref, parse_ref
 
-_OPEN_RE = re.compile(r"\A---[ \t]*\r?\n")
-_CLOSE_RE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$\n?", re.M)
 _SUFFIXES = (".html.md", ".html.erb", ".md", ".html", ".htm")
 KEPT_ROWS_NOTE = "Rows of the former hand-written table that name no plan of this handbook:"
 _CONTAINERS = ("BlockQuote", "List", "Item", "FootnoteDefinition", "DefinitionList")
@@ -91,22 +93,13 @@ class AdoptReport:
     suggested_gitlab_url: str | None = None
 
 
-def _body_offset(text: str) -> int:
-    """Character offset where the Markdown body starts (after any front matter)."""
-    m = _OPEN_RE.match(text)
-    if not m:
-        return 0
-    close = _CLOSE_RE.search(text, m.end())
-    return close.end() if close else 0
-
-
 def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
 def find_hand_table(text: str) -> HandTable | None:
     """The first top-level table whose first header cell mentions "plan", with its rows."""
-    body_at = _body_offset(text)
+    body_at = body_offset(text)
     prefix_bytes = len(text[:body_at].encode("utf-8"))
     body = text[body_at:]
     data = text.encode("utf-8")
@@ -249,11 +242,6 @@ def _plan_edit(
     return edit, new_epic, new_resources
 
 
-def _read(path: Path) -> str:
-    with path.open(encoding="utf-8", newline="") as fh:
-        return fh.read()
-
-
 def adopt_handbook(handbook: Handbook, *, dry_run: bool = False) -> AdoptReport:
     """Adopt the handbook's hand-written catalog table (see the module docstring).
 
@@ -269,7 +257,7 @@ def adopt_handbook(handbook: Handbook, *, dry_run: bool = False) -> AdoptReport:
         )
     report = AdoptReport(catalog_path=path)
     try:
-        page = _read(path)
+        page = read_page(path)
     except UnicodeDecodeError:
         raise SecplanError("the catalog page is not valid UTF-8", path=path) from None
     if find_region(page.splitlines()) is not None:
@@ -298,7 +286,7 @@ def adopt_handbook(handbook: Handbook, *, dry_run: bool = False) -> AdoptReport:
         if not edit:
             continue
         # Two rows may name the same plan: the second edit starts from the first one's result.
-        original, text = pending[plan.id][1:] if plan.id in pending else (_read(plan.path),) * 2
+        original, text = pending[plan.id][1:] if plan.id in pending else (read_page(plan.path),) * 2
         pending[plan.id] = (plan, original, edit_front_matter_text(text, edit, path=plan.path))
         # Keep the in-memory plan in step with the file so the table below is right.
         if new_epic:

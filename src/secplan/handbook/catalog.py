@@ -192,7 +192,8 @@ def find_region(lines: list[str]) -> _Region | None:
     return None
 
 
-def _read_page(path: Path) -> str:
+def read_page(path: Path) -> str:
+    """The text of a page as stored, line endings included."""
     # newline="" keeps "\r\n" so a rewrite preserves the page's own line endings.
     with path.open(encoding="utf-8", newline="") as fh:
         return fh.read()
@@ -214,7 +215,7 @@ def catalog_status(handbook: Handbook) -> CatalogStatus:
     if path is None or not path.is_file():
         return CatalogStatus(path=path, line=1, stale=False, has_markers=False)
     try:
-        text = _read_page(path)
+        text = read_page(path)
     except (OSError, UnicodeDecodeError):
         return CatalogStatus(path=path, line=1, stale=False, has_markers=False)
     lines = text.splitlines()
@@ -292,7 +293,7 @@ def write_catalog(handbook: Handbook) -> bool:
     if path is None or not path.is_file():
         raise no_markers_error(None)
     try:
-        text = _read_page(path)
+        text = read_page(path)
     except UnicodeDecodeError:
         raise NotFoundError("the catalog page is not valid UTF-8", path=path) from None
     lines = text.splitlines()

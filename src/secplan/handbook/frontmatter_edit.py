@@ -54,6 +54,15 @@ def _split(text: str) -> _Split | None:
     return _Split(text[: m.end()], text[m.end() : close.start()], text[close.start() :])
 
 
+def body_offset(text: str) -> int:
+    """Character offset where the Markdown body starts: after the closing fence line, or 0."""
+    split = _split(text)
+    if split is None:
+        return 0
+    fence_end = split.tail.find("\n")
+    return len(text) - (0 if fence_end == -1 else len(split.tail) - fence_end - 1)
+
+
 def _yaml(seq_indent: int) -> YAML:
     y = YAML(typ="rt")
     y.preserve_quotes = True
