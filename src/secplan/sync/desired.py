@@ -124,10 +124,6 @@ class DesiredIssue:
     done: bool = False
     generated: bool = False
 
-    @property
-    def marker(self) -> str:
-        return issue_marker(self.plan, self.item)
-
     def fields(self) -> dict[str, object]:
         """The fields sync owns on an issue (the epic is added at apply time)."""
         return {
@@ -138,10 +134,6 @@ class DesiredIssue:
             "assignees": self.assignees,
             "confidential": self.confidential,
         }
-
-    @property
-    def hash(self) -> str:
-        return content_hash(self.fields())
 
 
 @dataclass
