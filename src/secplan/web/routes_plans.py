@@ -14,7 +14,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from secplan.errors import SecplanError
-from secplan.model import Plan, Section
+from secplan.model import Plan
+from secplan.sync.coverage import section_at
 from secplan.tracker.base import TrackedIssue
 from secplan.web.annotate import annotate_items
 from secplan.web.app import WebContext, get_ctx, render
@@ -66,10 +67,6 @@ def remaining_work(ctx: WebContext, plan: Plan) -> dict[str, Any] | None:
     return data
 
 
-def _in_section(line: int, section: Section) -> bool:
-    return section.line <= line <= (section.end_line or line)
-
-
 def plan_view(ctx: WebContext, plan: Plan) -> dict[str, Any]:
     """Everything the plan page and ``/plans/{id}.json`` show."""
     index = issue_index(ctx)
@@ -113,9 +110,9 @@ def plan_view(ctx: WebContext, plan: Plan) -> dict[str, Any]:
     # A marker counts once, in the innermost section it is written in (not in every ancestor).
     marker_count: dict[str, int] = defaultdict(int)
     for marker in plan.markers:
-        owners = [sec for sec in plan.sections if _in_section(marker.line, sec)]
-        if owners:
-            marker_count[max(owners, key=lambda sec: sec.line).anchor] += 1
+        owner = section_at(plan, marker.line)
+        if owner is not None:
+            marker_count[owner.anchor] += 1
     coverage = []
     for section in plan.sections:
         sec_items = [i for i in items if i["section"] == section.anchor]
