@@ -206,7 +206,8 @@ def plan_coverage(plan: Plan, actual: Actual, epic: str | None = None) -> PlanCo
 
 def _fetch(
     tracker: Tracker, plans: Sequence[Plan], config: Config, state: SyncState | None
-) -> tuple[Actual, dict[str, DesiredPlan], dict[str, str]]:
+) -> tuple[Actual, dict[str, str]]:
+    """Tracker state for ``plans``, and the problem that keeps a plan from being synced."""
     desired: dict[str, DesiredPlan] = {}
     problems: dict[str, str] = {}
     for plan in plans:
@@ -224,14 +225,14 @@ def _fetch(
                 issue = tracker.get_issue(item.ref)
                 if issue is not None:
                     actual.add_issue(issue)
-    return actual, desired, problems
+    return actual, problems
 
 
 def managed_epic(plan: Plan, actual: Actual) -> str | None:
     """The plan's epic: the one it names, else the one sync recorded or marked for it."""
     if plan.epic:
         return plan.epic
-    rec = actual.records.get((plan.id, "epic", "@epic"))
+    rec = actual.records.get((plan.id, "epic", EPIC_ITEM))
     if rec is not None:
         return rec.ref
     mine = actual.epics_by_plan.get(plan.id)
@@ -251,7 +252,7 @@ def coverage(
     tracker: Tracker, plans: Sequence[Plan], config: Config, state: SyncState | None = None
 ) -> list[PlanCoverage]:
     """Coverage of every plan in ``plans`` (tracker state read in a few batch queries)."""
-    actual, _desired, problems = _fetch(tracker, plans, config, state)
+    actual, problems = _fetch(tracker, plans, config, state)
     out = []
     for plan in plans:
         pc = plan_coverage(plan, actual, managed_epic(plan, actual))
