@@ -259,7 +259,7 @@ class Engine:
         status = ctx.status(plan)
         path = _shown(prefix, plan.rel_path, plan.path, cwd)
         raw: list[Finding] = [
-            Finding(d.code, d.message, d.line, d.column, fixable=d.fixable, source="parser")
+            Finding(d.code, d.message, d.line, d.column, fixable=d.fixable)
             for d in plan.diagnostics
         ]
         # The parser is authoritative for the codes it reports; the rule for the same code only

@@ -35,7 +35,6 @@ class Finding:
     plan: str | None = None  # plan id; None for handbook-level findings (catalog, unreadable file)
     fixable: bool = False
     fixed: bool = False
-    source: str = "rule"  # "rule" or "parser": parser diagnostics win over duplicate rule findings
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape scripts depend on."""
