@@ -108,7 +108,6 @@ def create_plan(
     status: str = "draft",
     epic: str | None = None,
     source: str | None = None,
-    slug: str | None = None,
 ) -> Path:
     """Write ``<root>/<slug>.md`` from the template; never overwrites an existing plan."""
     if not title.strip():
@@ -117,7 +116,7 @@ def create_plan(
         raise UsageError(f"unknown status {status!r}", hint=f"Use one of: {', '.join(STATUSES)}.")
     epic = _normalise_ref(epic, "epic", "--epic")
     source = _normalise_ref(source, "issue", "--source")
-    slug = slug or slugify(title)
+    slug = slugify(title)
     if not slug:
         raise UsageError(
             f"cannot make a file name from the title {title!r}",
