@@ -248,7 +248,7 @@ class _Executor:
             else:
                 t.update_milestone(d.group, d.title, **change.updates)
                 self.result.writes += 1
-            ref = change.ref or f'{d.group}%"{d.title}"'
+            ref = change.ref or d.ref
             self.record(change, ref)
             return ref
         if isinstance(d, DesiredIssue):

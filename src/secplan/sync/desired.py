@@ -100,6 +100,11 @@ class DesiredMilestone:
     due: date | None = None
     description: str = ""
 
+    @property
+    def ref(self) -> str:
+        """GitLab's reference of the group milestone: ``group%"title"``."""
+        return f'{self.group}%"{self.title}"'
+
     def fields(self) -> dict[str, object]:
         """The fields sync owns on a milestone."""
         return {"start": self.start, "due": self.due, "description": self.description}

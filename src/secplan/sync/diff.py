@@ -300,7 +300,7 @@ class _PlanDiffer:
     # -- milestones -------------------------------------------------------------------------
     def milestone(self, d: DesiredMilestone) -> None:
         key = (d.group, d.title)
-        ref = f'{d.group}%"{d.title}"'
+        ref = d.ref
         a = self.actual.milestones.get(key)
         shared = self.shared.get(key)
         if shared is not None and not shared.agree and self.mode != "frozen":
@@ -344,7 +344,7 @@ class _PlanDiffer:
         """Plans disagree on a shared milestone: create it as the first plan (by id) declares
         it, otherwise leave its fields alone, so no apply flips it back and forth."""
         key = (d.group, d.title)
-        ref = f'{d.group}%"{d.title}"'
+        ref = d.ref
         self.out.conflicts.append(shared.conflict())
         first = shared.declarations[0].plan
         names = ", ".join(x.plan for x in shared.declarations)
@@ -382,9 +382,6 @@ class _PlanDiffer:
         return delta.result()
 
     # -- issues -----------------------------------------------------------------------------
-    def _epic_for_issues(self) -> str | None:
-        return self.out.epic_ref
-
     def issue(self, d: DesiredIssue) -> None:
         self._check_milestone(d)
         rec = self.rec("issue", d.item)
@@ -471,7 +468,6 @@ class _PlanDiffer:
         self, d: DesiredIssue, found: TrackedIssue, rec: SyncRecord | None
     ) -> Change:
         """Compare item ``d`` with its issue ``found``; the change is appended and returned."""
-        epic = self._epic_for_issues()
         self._existing(
             "issue",
             d.item,
@@ -481,7 +477,7 @@ class _PlanDiffer:
             d,
             d.fields(),
             rec,
-            _issue_field_changes(d, found, rec, epic, self.unlink),
+            _issue_field_changes(d, found, rec, self.out.epic_ref, self.unlink),
             line=d.line,
         )
         change = self.out.changes[-1]
