@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from secplan.config import find_config_root
+from secplan.errors import UsageError
 
 #: Normal output (tables, refs). JSON output is written with :func:`print_json` instead.
 console = Console(highlight=False, soft_wrap=True)
@@ -44,6 +45,13 @@ def resolve_root(root: Path | None) -> Path:
         return root.resolve()
     cwd = Path.cwd().resolve()
     return find_config_root(cwd) or cwd
+
+
+def resolve_root_argument(root_arg: Path | None, root: Path | None) -> Path:
+    """:func:`resolve_root` for commands that also take the root as an argument (ROOT)."""
+    if root_arg is not None and root is not None and root_arg.resolve() != root.resolve():
+        raise UsageError("give the handbook root either as ROOT or as --root, not both")
+    return resolve_root(root_arg or root)
 
 
 def print_json(data: object) -> None:

@@ -16,6 +16,7 @@ from secplan.cli.common import (
     err_console,
     print_json,
     resolve_root,
+    resolve_root_argument,
 )
 from secplan.errors import UsageError
 
@@ -87,9 +88,7 @@ def adopt(
     from secplan.handbook import load_handbook
     from secplan.handbook.adopt import adopt_handbook
 
-    if root_arg is not None and root is not None and root_arg.resolve() != root.resolve():
-        raise UsageError("give the handbook root either as ROOT or as --root, not both")
-    handbook = load_handbook(resolve_root(root_arg or root))
+    handbook = load_handbook(resolve_root_argument(root_arg, root))
     report = adopt_handbook(handbook, dry_run=dry_run)
     if fmt is AdoptFormat.json:
         print_json(

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from secplan.cli.common import DatabaseUrlOption, RootOption, err_console, resolve_root
+from secplan.cli.common import DatabaseUrlOption, RootOption, err_console, resolve_root_argument
 from secplan.errors import UsageError
 
 
@@ -59,18 +59,15 @@ def serve(
             raise UsageError("empty password")
         typer.echo(make_hash(password))
         return
-    if root_arg is not None and root is not None and root_arg.resolve() != root.resolve():
-        raise UsageError("give the handbook root either as ROOT or as --root, not both")
+    base = resolve_root_argument(root_arg, root)
     if demo:
         from secplan.web.demo import DEMO_DIR, prepare_demo
 
         err_console.print(f"Preparing the demo handbook in {DEMO_DIR}/ ...")
         base = prepare_demo(reset=reset_demo)
         database_url = None  # the demo owns its database: the SQLite file inside its copy
-    else:
-        base = resolve_root(root_arg or root)
-        if not base.is_dir():
-            raise UsageError(f"{base} is not a directory", hint="Pass the handbook root.")
+    elif not base.is_dir():
+        raise UsageError(f"{base} is not a directory", hint="Pass the handbook root.")
 
     from secplan.config import load_config
 
