@@ -78,7 +78,7 @@ def generate_items(
         by_section.setdefault(req.section, []).append(req)
     items = []
     for anchor, reqs in by_section.items():
-        title = titles.get(anchor or "", "") if anchor else ""
+        title = titles.get(anchor, "") if anchor else ""
         items.append(
             WorkItem(
                 id=f"{anchor}-requirements" if anchor else "requirements",
