@@ -51,11 +51,11 @@ def new_plan_from_issue(
         if tracked is None:
             raise NotFoundError(f"issue {ref} does not exist in the tracker")
         plan_title = title or tracked.title
-        existing = existing_plan_file(root, slugify(plan_title))
+        slug = slugify(plan_title)
+        existing = existing_plan_file(root, slug)
         if existing is not None:
             raise SecplanError(
-                f"a plan with the id '{slugify(plan_title)}' already exists; issue {ref} was"
-                " not promoted",
+                f"a plan with the id '{slug}' already exists; issue {ref} was not promoted",
                 path=existing,
                 hint="Give the plan another title: secplan new 'Other title' --from-issue ...",
             )
