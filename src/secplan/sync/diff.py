@@ -283,7 +283,6 @@ class _PlanDiffer:
             d.title,
             d.group,
             d,
-            d.fields(),
             rec,
             self._epic_updates(d, found, rec),
         )
@@ -326,7 +325,6 @@ class _PlanDiffer:
             d.title,
             d.group,
             d,
-            d.fields(),
             rec,
             self._milestone_updates(d, a),
         )
@@ -475,7 +473,6 @@ class _PlanDiffer:
             d.title,
             d.project,
             d,
-            d.fields(),
             rec,
             _issue_field_changes(d, found, rec, self.out.epic_ref, self.unlink),
             line=d.line,
@@ -595,12 +592,12 @@ class _PlanDiffer:
         title: str,
         target: str,
         d: DesiredEpic | DesiredMilestone | DesiredIssue,
-        fields: dict[str, Any],
         rec: SyncRecord | None,
         diff: tuple[dict[str, Any], list[FieldChange]],
         line: int | None = None,
     ) -> None:
         updates, changes = diff
+        fields = d.fields()
         h = content_hash(fields)
         stale_record = rec is None or rec.ref != ref or rec.content_hash != h
         change = Change(
