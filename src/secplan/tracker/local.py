@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from secplan.errors import NotFoundError, TrackerError, UsageError
 from secplan.refs import parse_epic_ref
@@ -153,11 +154,7 @@ class LocalTracker(StoreAccess):
     def get_milestone(self, group: str, title: str) -> TrackedMilestone | None:
         """The milestone ``title`` of exactly this group, or None."""
         with self._reading() as s:
-            row = s.scalar(
-                sa.select(Milestone)
-                .join(Namespace, Milestone.group_id == Namespace.id)
-                .where(Namespace.full_path == group.strip("/"), Milestone.title == title)
-            )
+            row = _milestone_row(s, group, title)
             return to_milestone(row) if row else None
 
     def create_milestone(
@@ -201,11 +198,7 @@ class LocalTracker(StoreAccess):
         if unknown:
             raise UsageError(f"cannot change {', '.join(sorted(unknown))} on a milestone")
         with self._writing() as s:
-            row = s.scalar(
-                sa.select(Milestone)
-                .join(Namespace, Milestone.group_id == Namespace.id)
-                .where(Namespace.full_path == group.strip("/"), Milestone.title == title)
-            )
+            row = _milestone_row(s, group, title)
             if row is None:
                 raise NotFoundError(
                     f"milestone {title!r} not found in {group}",
@@ -419,29 +412,28 @@ class LocalTracker(StoreAccess):
     def add_note(self, ref: str, body: str, author: str | None = None) -> TrackedNote:
         """Comment on an issue (``group/project#iid``) or an epic (``group&iid``)."""
         with self._writing() as s:
-            if parse_epic_ref(ref) is not None:
-                epic_row = self._epic_row(s, ref)
-                assert epic_row is not None
-                note = self._note(s, body, author or self.author, epic_id=epic_row.id)
-            else:
-                row = self._issue_row(s, ref)
-                assert row is not None
-                note = self._note(s, body, author or self.author, issue_id=row.id)
+            note = self._note(s, body, author or self.author, False, **self._note_owner(s, ref))
             s.flush()
             return TrackedNote(author=note.author, body=note.body, created_at=note.created_at)
+
+    def _note_owner(self, s: Session, ref: str) -> dict[str, int]:
+        """The note column naming ``ref``'s row: ``{"epic_id": ...}`` or ``{"issue_id": ...}``."""
+        if parse_epic_ref(ref) is not None:
+            epic_row = self._epic_row(s, ref)
+            assert epic_row is not None
+            return {"epic_id": epic_row.id}
+        row = self._issue_row(s, ref)
+        assert row is not None
+        return {"issue_id": row.id}
 
     def notes(self, ref: str) -> list[TrackedNote]:
         """The notes on an issue or epic, oldest first."""
         with self._reading() as s:
-            if parse_epic_ref(ref) is not None:
-                epic_row = self._epic_row(s, ref)
-                assert epic_row is not None
-                where = Note.epic_id == epic_row.id
-            else:
-                row = self._issue_row(s, ref)
-                assert row is not None
-                where = Note.issue_id == row.id
-            rows = s.scalars(sa.select(Note).where(where).order_by(Note.created_at, Note.id))
+            rows = s.scalars(
+                sa.select(Note)
+                .filter_by(**self._note_owner(s, ref))
+                .order_by(Note.created_at, Note.id)
+            )
             return [
                 TrackedNote(author=n.author, body=n.body, created_at=n.created_at) for n in rows
             ]
@@ -570,6 +562,15 @@ class LocalTracker(StoreAccess):
             self._set_state(s, row, "closed")
             s.flush()
             return to_epic(epic)
+
+
+def _milestone_row(s: Session, group: str, title: str) -> Milestone | None:
+    """The milestone ``title`` of exactly the group ``group``."""
+    return s.scalar(
+        sa.select(Milestone)
+        .join(Namespace, Milestone.group_id == Namespace.id)
+        .where(Namespace.full_path == group.strip("/"), Milestone.title == title)
+    )
 
 
 def _conforms(tracker: LocalTracker) -> Tracker:
