@@ -66,6 +66,11 @@ def safe_url_text(database_url: str | URL) -> str:
         return "<unparseable URL>"
 
 
+def lock_holder() -> str:
+    """This process as a lock holder: ``host:pid`` (what tells a dead holder on this host)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 class Store:
     """An open database: engine, sessions and the named locks sync's ``apply`` uses."""
 
@@ -112,7 +117,7 @@ class Store:
         holder is ``host:pid``; a lock left behind by a process that died on this host (or older
         than ``stale_after``) is taken over, so a killed ``apply`` never blocks the next one.
         """
-        me = holder or f"{socket.gethostname()}:{os.getpid()}"
+        me = holder or lock_holder()
         self.acquire_lock(name, me, stale_after)
         try:
             yield me

@@ -16,7 +16,6 @@ from duplicating anything.
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import timedelta
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from secplan.errors import LockedError
+from secplan.store.engine import lock_holder
 
 LOCK_NAME = "apply:handbook"
 STALE_AFTER = timedelta(hours=1)
@@ -31,10 +31,6 @@ _HINT = (
     "Wait for it to finish and run apply again. A lock left by a process that died on this "
     "machine is taken over automatically."
 )
-
-
-def _holder() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @contextmanager
@@ -53,7 +49,7 @@ def file_lock(path: Path) -> Iterator[None]:
                 hint=_HINT,
             ) from None
         os.ftruncate(fd, 0)
-        os.pwrite(fd, _holder().encode(), 0)
+        os.pwrite(fd, lock_holder().encode(), 0)
         yield
     finally:
         os.close(fd)  # closing drops the lock
