@@ -46,11 +46,6 @@ class Thread:
     resolved_at: datetime | None = None
     comments: list[Comment] = field(default_factory=list)
 
-    @property
-    def section(self) -> str:
-        """The section anchor (the name the web form uses)."""
-        return self.anchor
-
 
 def _text(value: str, what: str, limit: int = 255) -> str:
     value = value.strip()

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from secplan.errors import SecplanError
 from secplan.model import Plan
+from secplan.store.reviews import Thread
 from secplan.sync.desired import EPIC_ITEM, parse_marker
 from secplan.sync.status import Progress
 from secplan.tracker.base import TrackedIssue
@@ -123,11 +124,9 @@ def threads_for(ctx: WebContext, plan: Plan) -> list[dict[str, Any]]:
     store = ctx.store
     if store is None:
         return []
-    try:
-        from secplan.store import reviews
-    except ImportError:
-        return []
-    anchors = plan.anchor_ids() | {s.anchor for s in plan.sections}
+    from secplan.store import reviews
+
+    anchors = section_anchors(plan)
     out: list[dict[str, Any]] = []
     with store.read_session() as session:
         for thread in reviews.list_threads(session, plan.id):
@@ -135,33 +134,26 @@ def threads_for(ctx: WebContext, plan: Plan) -> list[dict[str, Any]]:
     return out
 
 
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
+def section_anchors(plan: Plan) -> set[str]:
+    """Anchors a review thread may stay on: sections and every other anchor of the plan."""
+    return plan.anchor_ids() | {s.anchor for s in plan.sections}
 
 
-def thread_dict(thread: Any, anchors: set[str]) -> dict[str, Any]:
-    """JSON shape of a review thread (works on ORM rows and plain dicts)."""
-    section = _get(thread, "section") or _get(thread, "anchor") or ""
+def thread_dict(thread: Thread, anchors: set[str]) -> dict[str, Any]:
+    """JSON shape of a review thread; ``outdated`` when its anchor is not in ``anchors``."""
     comments = [
-        {
-            "id": _get(c, "id"),
-            "author": _get(c, "author"),
-            "body": _get(c, "body"),
-            "created_at": _iso(_get(c, "created_at")),
-        }
-        for c in (_get(thread, "comments") or [])
+        {"id": c.id, "author": c.author, "body": c.body, "created_at": _iso(c.created_at)}
+        for c in thread.comments
     ]
     return {
-        "id": _get(thread, "id"),
-        "section": section,
-        "section_title": _get(thread, "section_title") or section,
-        "author": _get(thread, "author"),
-        "created_at": _iso(_get(thread, "created_at")),
-        "resolved": bool(_get(thread, "resolved", False)),
-        "resolved_by": _get(thread, "resolved_by"),
-        "outdated": section not in anchors,
+        "id": thread.id,
+        "section": thread.anchor,
+        "section_title": thread.section_title or thread.anchor,
+        "author": thread.author,
+        "created_at": _iso(thread.created_at),
+        "resolved": thread.resolved,
+        "resolved_by": thread.resolved_by,
+        "outdated": thread.anchor not in anchors,
         "comments": comments,
     }
 

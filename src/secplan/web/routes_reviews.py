@@ -14,14 +14,14 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from secplan.errors import NotFoundError, UsageError
+from secplan.store import reviews
+from secplan.store.reviews import MAX_BODY
 from secplan.web import security
 from secplan.web.app import WebContext, get_ctx
-from secplan.web.data import thread_dict
+from secplan.web.data import section_anchors, thread_dict
 from secplan.web.routes_plans import lookup
 
 router = APIRouter()
-
-MAX_BODY = 20_000
 
 # Bounded so an absurd id is a 422, not a database overflow.
 ThreadId = Annotated[int, Path(ge=1, le=2**53, description="The review thread id.")]
@@ -50,14 +50,6 @@ def _user_errors() -> Iterator[None]:
         yield
     except UsageError as exc:
         raise HTTPException(status_code=422, detail=exc.message) from None
-
-
-def _reviews() -> Any:
-    try:
-        from secplan.store import reviews
-    except ImportError:
-        raise HTTPException(status_code=503, detail="review threads need the store") from None
-    return reviews
 
 
 def _store(ctx: WebContext) -> Any:
@@ -89,7 +81,7 @@ def create_thread(
     sec = plan.section(section)
     if sec is None and section not in plan.anchor_ids():
         raise HTTPException(status_code=422, detail=f"no section '{section}' in plan {plan.id}")
-    reviews, store = _reviews(), _store(ctx)
+    store = _store(ctx)
     with _user_errors(), store.session() as session:
         thread = reviews.create_thread(
             session,
@@ -99,11 +91,11 @@ def create_thread(
             body=body,
             section_title=sec.title if sec else section,
         )
-        payload = thread_dict(thread, plan.anchor_ids() | {s.anchor for s in plan.sections})
+        payload = thread_dict(thread, section_anchors(plan))
     return _done(request, plan.id, section, payload)
 
 
-def _thread_plan(reviews: Any, session: Any, thread_id: int) -> tuple[str, str]:
+def _thread_plan(session: Any, thread_id: int) -> tuple[str, str]:
     try:
         thread = reviews.get_thread(session, thread_id)
     except NotFoundError:
@@ -122,9 +114,9 @@ def add_comment(
 ) -> Response:
     """Add a comment to a thread."""
     _check_csrf(request, csrf_token)
-    reviews, store = _reviews(), _store(ctx)
+    store = _store(ctx)
     with _user_errors(), store.session() as session:
-        plan_id, anchor = _thread_plan(reviews, session, thread_id)
+        plan_id, anchor = _thread_plan(session, thread_id)
         reviews.add_comment(session, thread_id, author=_author(request, author), body=body)
     return _done(request, plan_id, anchor, {"thread": thread_id, "ok": True})
 
@@ -140,9 +132,9 @@ def resolve_thread(
 ) -> Response:
     """Mark a thread resolved (``reopen=true`` opens it again)."""
     _check_csrf(request, csrf_token)
-    reviews, store = _reviews(), _store(ctx)
+    store = _store(ctx)
     with _user_errors(), store.session() as session:
-        plan_id, anchor = _thread_plan(reviews, session, thread_id)
+        plan_id, anchor = _thread_plan(session, thread_id)
         who = _author(request, author)
         if reopen:
             reviews.reopen_thread(session, thread_id)
@@ -171,7 +163,7 @@ def section_feedback(
     plan = lookup(ctx, plan_id)
     if plan.section(anchor) is None:
         raise HTTPException(status_code=404, detail=f"no section '{anchor}' in plan {plan.id}")
-    reviews, store = _reviews(), _store(ctx)
+    store = _store(ctx)
     with _user_errors(), store.session() as session:
         reviews.set_feedback_requested(
             session, plan.id, anchor, requested, by=_author(request, author)
