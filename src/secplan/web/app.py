@@ -30,6 +30,7 @@ from secplan.config import Config, load_config
 from secplan.errors import SecplanError
 from secplan.handbook.loader import Handbook
 from secplan.model import Plan
+from secplan.tracker import open_tracker
 from secplan.web import security
 from secplan.web.plans_cache import PlansCache, Readiness
 from secplan.web.security import Auth
@@ -81,14 +82,6 @@ def lint_readiness(
     return out
 
 
-def _lint_available() -> bool:
-    try:
-        from secplan.lint import engine
-    except ImportError:
-        return False
-    return hasattr(engine, "lint_plans")
-
-
 class WebContext:
     """What every route needs: the handbook cache, the tracker/store (lazily), the auth."""
 
@@ -108,7 +101,7 @@ class WebContext:
             root,
             config,
             scan_interval=scan_interval,
-            readiness=lint_readiness if _lint_available() else None,
+            readiness=lint_readiness,
         )
         self._store: Any = None
         self._tracker: Any = None
@@ -123,11 +116,9 @@ class WebContext:
             if self._tracker is not None or self.store_error is not None:
                 return
             try:
-                from secplan.tracker import open_tracker
-
                 self._tracker = open_tracker(self.root, database_url=self.database_url)
                 self._store = getattr(self._tracker, "store", None)
-            except (ImportError, SecplanError, SQLAlchemyError) as exc:  # plans still show
+            except (SecplanError, SQLAlchemyError) as exc:  # plans still show
                 self.store_error = f"tracker unavailable: {exc}"
 
     @property
