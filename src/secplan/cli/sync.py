@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 
 class Format(StrEnum):
+    """Output format of the sync and tracker commands."""
+
     text = "text"
     json = "json"
 

@@ -18,18 +18,21 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from secplan.cli.common import DatabaseUrlOption, RootOption, console, print_json, resolve_root
-from secplan.errors import UsageError
+from secplan.cli.common import (
+    DatabaseUrlOption,
+    RootOption,
+    console,
+    err_console,
+    print_json,
+    resolve_root,
+)
+from secplan.cli.sync import Format
+from secplan.errors import NotFoundError, UsageError
 from secplan.tracker.base import TrackedEpic, TrackedIssue, TrackedMilestone, TrackedNote
 
 issue_app = typer.Typer(help="Issues in the embedded tracker.", no_args_is_help=True)
 epic_app = typer.Typer(help="Epics in the embedded tracker.", no_args_is_help=True)
 milestone_app = typer.Typer(help="Group milestones in the embedded tracker.", no_args_is_help=True)
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
 
 
 class StateFilter(StrEnum):
@@ -64,8 +67,6 @@ def _on_ref(
 
 def _required(obj: Any, what: str, ref: str, hint: str) -> Any:
     if obj is None:
-        from secplan.errors import NotFoundError
-
         raise NotFoundError(f"{what} {ref} not found", hint=hint)
     return obj
 
@@ -244,7 +245,7 @@ def issue_list(
     root: RootOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """List issues, newest project path and iid order."""
+    """List issues, in project path and iid order."""
     with _tracker(root, database_url) as tracker:
         issues = tracker.list_issues(
             project, state=state.value, epic=epic, labels=label or None, milestone=milestone
@@ -481,8 +482,6 @@ def promote(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Promote an issue to an epic in its project's group; prints the epic ref last."""
-    from secplan.cli.common import err_console
-
     ref = _expand(root, ref)
     with _tracker(root, database_url) as tracker:
         epic = tracker.promote_issue(ref)
