@@ -528,8 +528,7 @@ class LocalTracker(StoreAccess):
             assert row is not None
             issue_text = issue_ref_of(row)
             if row.promoted_to_epic_id is not None:
-                done = s.get(Epic, row.promoted_to_epic_id)
-                epic_text = epic_ref_of(done) if done else "an epic"
+                epic_text = epic_ref_of(row.promoted_to) if row.promoted_to else "an epic"
                 raise TrackerError(
                     f"{issue_text} was already promoted to {epic_text}",
                     hint=f"Use the epic {epic_text}.",
