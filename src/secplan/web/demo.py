@@ -12,11 +12,15 @@ from __future__ import annotations
 import shutil
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secplan.errors import NotFoundError
 from secplan.handbook import load_handbook
 from secplan.model import Plan
 from secplan.refs import parse_epic_ref, parse_issue_ref
+
+if TYPE_CHECKING:
+    from secplan.tracker.local import LocalTracker
 
 DEMO_DIR = ".secplan-demo"
 #: Written last: its presence means the demo database is complete.
@@ -98,10 +102,7 @@ def fill_tracker(root: Path) -> None:
         _add_threads(tracker, plans)
 
 
-def _create_sources(tracker: object, plans: list[Plan]) -> None:
-    from secplan.tracker.local import LocalTracker
-
-    assert isinstance(tracker, LocalTracker)
+def _create_sources(tracker: LocalTracker, plans: list[Plan]) -> None:
     wanted: dict[str, dict[int, Plan]] = {}
     for plan in plans:
         ref = parse_issue_ref(plan.source or "")
@@ -127,12 +128,10 @@ def _create_sources(tracker: object, plans: list[Plan]) -> None:
             )
 
 
-def _close_some(tracker: object, plans: list[Plan]) -> None:
+def _close_some(tracker: LocalTracker, plans: list[Plan]) -> None:
     """Close work so progress shows: most of an implementing plan, the first steps of others."""
     from secplan.sync.desired import EPIC_ITEM, parse_marker
-    from secplan.tracker.local import LocalTracker
 
-    assert isinstance(tracker, LocalTracker)
     status = {p.id: p.status for p in plans}
     by_plan: dict[str, list[str]] = {}
     for issue in tracker.list_issues(state="opened"):
@@ -146,14 +145,12 @@ def _close_some(tracker: object, plans: list[Plan]) -> None:
             tracker.close_issue(ref, note="Done (demo data).")
 
 
-def _backdate(tracker: object) -> None:
+def _backdate(tracker: LocalTracker) -> None:
     """Spread the demo's history over past weeks, so the burn-up charts have a shape."""
     import sqlalchemy as sa
 
     from secplan.store.models import Issue, StateEventRow, utcnow
-    from secplan.tracker.local import LocalTracker
 
-    assert isinstance(tracker, LocalTracker)
     now = utcnow()
     with tracker.store.session() as s:
         rows = s.scalars(sa.select(StateEventRow).order_by(StateEventRow.id)).all()
@@ -174,11 +171,9 @@ def _backdate(tracker: object) -> None:
                 issue.closed_at = last_close[issue.id]
 
 
-def _add_threads(tracker: object, plans: list[Plan]) -> None:
+def _add_threads(tracker: LocalTracker, plans: list[Plan]) -> None:
     from secplan.store import reviews
-    from secplan.tracker.local import LocalTracker
 
-    assert isinstance(tracker, LocalTracker)
     in_review = [p for p in plans if p.status == "review" and len(p.sections) > 1]
     ready = [p for p in plans if p.status == "ready" and len(p.sections) > 1]
     with tracker.store.session() as s:
