@@ -62,12 +62,17 @@ class IssueIndex:
                 found[item.id] = self.by_ref[item.ref]
         return found
 
-    def progress(self, plan: Plan) -> Progress:
-        """Closed/total of the plan's issues (its items' issues, else its epic's children)."""
+    def plan_issues(self, plan: Plan) -> dict[str, TrackedIssue]:
+        """ref -> issue for the plan: its items' issues and its epic's children."""
         issues: dict[str, TrackedIssue] = {i.ref: i for i in self.for_plan(plan).values()}
         if plan.epic:
             for issue in self.by_epic.get(plan.epic, []):
                 issues.setdefault(issue.ref, issue)
+        return issues
+
+    def progress(self, plan: Plan) -> Progress:
+        """Closed/total of the plan's issues (see :meth:`plan_issues`)."""
+        issues = self.plan_issues(plan)
         return Progress(
             closed=sum(1 for i in issues.values() if i.state == "closed"), total=len(issues)
         )

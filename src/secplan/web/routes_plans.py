@@ -36,15 +36,9 @@ def lookup(ctx: WebContext, plan_id: str) -> Plan:
 
 def diagnostics(ctx: WebContext, plan: Plan) -> list[dict[str, Any]]:
     """Lint findings at the plan's own status (parser diagnostics included)."""
-    try:
-        from secplan.lint import engine
+    from secplan.lint import engine
 
-        findings = engine.lint_plans(ctx.plans.handbook, [plan], require_ready=False)
-    except (ImportError, AttributeError):
-        return [
-            {"code": d.code, "severity": "error", "message": d.message, "line": d.line}
-            for d in plan.diagnostics
-        ]
+    findings = engine.lint_plans(ctx.plans.handbook, [plan], require_ready=False)
     return [
         {"code": f.code, "severity": f.severity, "message": f.message, "line": f.line}
         for f in findings
@@ -187,12 +181,10 @@ def plan_progress(plan_id: str, ctx: Annotated[WebContext, Depends(get_ctx)]) ->
     from secplan.web.charts import burnup_svg
 
     plan = lookup(ctx, plan_id)
-    index = issue_index(ctx)
-    refs = sorted({i.ref for i in index.for_plan(plan).values()})
-    if plan.epic:
-        refs = sorted(set(refs) | {i.ref for i in index.by_epic.get(plan.epic, [])})
+    found = issue_index(ctx).plan_issues(plan)
+    refs = sorted(found)
     events = ctx.tracker.state_events(refs) if ctx.tracker is not None and refs else []
-    issues = [index.by_ref[r] for r in refs if r in index.by_ref]
+    issues = [found[r] for r in refs]
     svg = burnup_svg(plan.title or plan.id, issues, events)
     return Response(
         svg,
