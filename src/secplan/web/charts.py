@@ -49,11 +49,13 @@ def burnup_series(
     times: list[datetime] = []
     total: list[int] = []
     closed: list[int] = []
+    done = 0  # issues whose latest state is closed, kept as a running count
     for at, ref, new_state in changes:
+        done += (new_state == "closed") - (state.get(ref) == "closed")
         state[ref] = new_state
         times.append(at)
         total.append(len(state))
-        closed.append(sum(1 for s in state.values() if s == "closed"))
+        closed.append(done)
     return times, total, closed
 
 
