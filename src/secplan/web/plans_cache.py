@@ -197,10 +197,11 @@ class PlansCache:
             text = plan.path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             text = ""
-        body, offset = split_front_matter(text)
-        if plan.body_line > 1:
+        if plan.body_line > 1:  # the parser already knows where the body starts
             offset = plan.body_line - 1
             body = "\n".join(text.split("\n")[offset:])
+        else:
+            body, offset = split_front_matter(text)
         result = render_markdown(
             body,
             plan.sections,
