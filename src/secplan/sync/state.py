@@ -92,16 +92,17 @@ class StoreState:
         from secplan.store.models import SyncState as Row
 
         query = sa.select(Row.plan_id, Row.kind, Row.item_id, Row.ref, Row.content_hash, Row.pushed)
+        wanted: set[str] | None = None  # filtered in Python: a long IN list costs more
         if plan_ids is not None:
             ids = sorted(set(plan_ids))
             if len(ids) <= 500:
                 query = query.where(Row.plan_id.in_(ids))
-            else:  # a long IN list costs more than filtering in Python
+            else:
                 wanted = set(ids)
         out: dict[Key, SyncRecord] = {}
         with self.store.read_session() as s:
             for row in s.execute(query):
-                if plan_ids is not None and len(ids) > 500 and row.plan_id not in wanted:
+                if wanted is not None and row.plan_id not in wanted:
                     continue
                 rec = SyncRecord(
                     plan=row.plan_id,
