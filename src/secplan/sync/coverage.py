@@ -15,7 +15,13 @@ from secplan.config import Config
 from secplan.errors import SecplanError
 from secplan.model import Plan, Requirement, Section, WorkItem
 from secplan.sync.actual import Actual, fetch_actual
-from secplan.sync.desired import EPIC_ITEM, DesiredPlan, desired_for_plan, parse_marker
+from secplan.sync.desired import (
+    EPIC_ITEM,
+    DesiredPlan,
+    desired_for_plan,
+    epic_made_for_other,
+    parse_marker,
+)
 from secplan.sync.state import SyncState, state_for
 from secplan.tracker.base import TrackedIssue, Tracker
 
@@ -242,10 +248,7 @@ def managed_epic(plan: Plan, actual: Actual) -> str | None:
 def foreign_epic(plan: Plan, actual: Actual) -> str | None:
     """The other plan whose epic the plan's ``epic:`` names (by that epic's hidden marker)."""
     named = actual.epics_by_ref.get(plan.epic) if plan.epic else None
-    owner = parse_marker(named.description) if named is not None else None
-    if owner is not None and owner[1] == EPIC_ITEM and owner[0] != plan.id:
-        return owner[0]
-    return None
+    return epic_made_for_other(named.description, plan.id) if named is not None else None
 
 
 def coverage(

@@ -51,6 +51,15 @@ def parse_marker(text: str) -> tuple[str, str] | None:
     return unquote(m["plan"]), unquote(item) if item is not None else EPIC_ITEM
 
 
+def epic_made_for_other(description: str, plan_id: str) -> str | None:
+    """The id of the plan whose epic marker ``description`` carries, when that is not
+    ``plan_id`` (an epic secplan made for another plan); None otherwise."""
+    owner = parse_marker(description)
+    if owner is not None and owner[1] == EPIC_ITEM and owner[0] != plan_id:
+        return owner[0]
+    return None
+
+
 def replace_marker(text: str, plan_id: str, item_id: str) -> str:
     """``text`` with its first marker replaced by the marker of ``item_id`` of ``plan_id`` (an
     issue that follows its renamed item); nothing else in the text changes."""

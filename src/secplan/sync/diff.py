@@ -22,6 +22,7 @@ from secplan.sync.desired import (
     DesiredMilestone,
     DesiredPlan,
     content_hash,
+    epic_made_for_other,
     parse_marker,
     replace_marker,
 )
@@ -241,18 +242,18 @@ class _PlanDiffer:
                     "issues are not linked to it"
                 )
                 return
-            owner = parse_marker(found.description)
-            if owner is not None and owner[1] == EPIC_ITEM and owner[0] != self.dp.id:
+            other = epic_made_for_other(found.description, self.dp.id)
+            if other is not None:
                 # The number was free when the plan was written and another plan's epic took
                 # it: linking would file this plan's work under someone else's epic.
                 self.out.conflicts.append(
                     f"conflict: epic {d.ref} named in the front matter is the epic secplan made "
-                    f"for plan {owner[0]}, not this plan's: issues are not linked to it and no "
+                    f"for plan {other}, not this plan's: issues are not linked to it and no "
                     "epic is created. Name this plan's own epic in 'epic:', or remove the line "
                     "and run apply --create-epic"
                 )
                 self.unlink = found.ref
-                note = f"conflict: made for plan {owner[0]}; not linked"
+                note = f"conflict: made for plan {other}; not linked"
                 self._add("unchanged", "epic", None, found.ref, found.title, d.group, note=note)
                 return
             if d.marker not in found.description:
