@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,18 @@ from secplan.errors import UsageError
 console = Console(highlight=False, soft_wrap=True)
 #: Errors, warnings and progress: never mixed into stdout, so scripts can parse stdout.
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class Format(StrEnum):
+    """``--format`` of the commands that print either a readable report or one JSON document."""
+
+    text = "text"
+    json = "json"
+
+
+FormatOption = Annotated[
+    Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+]
 
 RootOption = Annotated[
     Path | None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +10,8 @@ from rich.markup import escape
 
 from secplan.cli.common import (
     DatabaseUrlOption,
+    Format,
+    FormatOption,
     RootOption,
     console,
     err_console,
@@ -19,11 +20,6 @@ from secplan.cli.common import (
     resolve_root_argument,
 )
 from secplan.errors import UsageError
-
-
-class AdoptFormat(StrEnum):
-    text = "text"
-    json = "json"
 
 
 def new(
@@ -82,7 +78,7 @@ def adopt(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report what would change; write nothing.")
     ] = False,
-    fmt: Annotated[AdoptFormat, typer.Option("--format", help="Output format.")] = AdoptFormat.text,
+    fmt: FormatOption = Format.text,
 ) -> None:
     """Move a hand-written catalog table into plan front matter and manage the catalog."""
     from secplan.handbook import load_handbook
@@ -90,7 +86,7 @@ def adopt(
 
     handbook = load_handbook(resolve_root_argument(root_arg, root))
     report = adopt_handbook(handbook, dry_run=dry_run)
-    if fmt is AdoptFormat.json:
+    if fmt is Format.json:
         print_json(
             {
                 "catalog": str(report.catalog_path),

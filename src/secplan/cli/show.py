@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
 
-from secplan.cli.common import RootOption, console, print_json, resolve_root
-
-
-class ShowFormat(StrEnum):
-    text = "text"
-    json = "json"
+from secplan.cli.common import Format, FormatOption, RootOption, console, print_json, resolve_root
 
 
 def show(
@@ -20,10 +14,7 @@ def show(
         str, typer.Argument(metavar="PLAN", help="A plan id (e.g. security-enclave) or file path.")
     ],
     root: RootOption = None,
-    output_format: Annotated[
-        ShowFormat,
-        typer.Option("--format", "-f", help="Output format.", case_sensitive=False),
-    ] = ShowFormat.text,
+    output_format: FormatOption = Format.text,
 ) -> None:
     """Show how secplan reads one plan: front matter, sections, work items, requirements."""
     from secplan.errors import NotFoundError, SecplanError
@@ -48,7 +39,7 @@ def show(
             hint="The catalog page (index.md) is not a plan.",
         )
     data = plan_to_json(plan)
-    if output_format is ShowFormat.json:
+    if output_format is Format.json:
         print_json(data)
         return
     _print_text(data)

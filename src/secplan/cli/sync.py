@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -15,6 +14,8 @@ from rich.table import Table
 
 from secplan.cli.common import (
     DatabaseUrlOption,
+    Format,
+    FormatOption,
     RootOption,
     console,
     err_console,
@@ -32,18 +33,10 @@ if TYPE_CHECKING:
     from secplan.tracker.local import LocalTracker
 
 
-class Format(StrEnum):
-    """Output format of the sync and tracker commands."""
-
-    text = "text"
-    json = "json"
-
-
 PlansArg = Annotated[
     list[str] | None,
     typer.Argument(help="Plan ids or files (default: every plan of the handbook).", metavar="PLAN"),
 ]
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 CreateEpicOption = Annotated[
     bool,
     typer.Option("--create-epic", help="Create an epic for plans that name none."),

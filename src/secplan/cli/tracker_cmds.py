@@ -20,13 +20,14 @@ from rich.text import Text
 
 from secplan.cli.common import (
     DatabaseUrlOption,
+    Format,
+    FormatOption,
     RootOption,
     console,
     err_console,
     print_json,
     resolve_root,
 )
-from secplan.cli.sync import Format
 from secplan.errors import NotFoundError, UsageError
 from secplan.tracker.base import TrackedEpic, TrackedIssue, TrackedMilestone, TrackedNote
 
@@ -41,7 +42,6 @@ class StateFilter(StrEnum):
     all = "all"
 
 
-FormatOption = Annotated[Format, typer.Option("--format", help="Output format.")]
 DescriptionOption = Annotated[str, typer.Option("--description", "-d", help="Description.")]
 LabelsOption = Annotated[list[str] | None, typer.Option("--label", "-l", help="Label (repeat).")]
 PublicOption = Annotated[bool, typer.Option("--public", help="Not confidential.")]
