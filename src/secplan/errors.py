@@ -65,5 +65,26 @@ class TrackerError(SecplanError):
     """The tracker refused or failed an operation."""
 
 
+class ForbiddenError(TrackerError):
+    """The token or user may not do this (HTTP 401/403): stop, the next call would fail too."""
+
+
+class RateLimitedError(TrackerError):
+    """The tracker kept asking us to slow down after every retry; ``retry_after`` in seconds."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class ConflictError(TrackerError):
+    """The tracker refused a write because of the object's state (a title already taken, a
+    non-confidential issue under a confidential epic, an issue already promoted)."""
+
+
+class NoDatabaseError(SecplanError):
+    """A read-only command found no tracker database (nothing is created to answer it)."""
+
+
 class LockedError(SecplanError):
     """Another secplan process holds the lock this command needs."""

@@ -1,17 +1,66 @@
-"""The tracker interface every backend implements (local store now, GitLab later).
+"""The tracker interface every backend implements (the embedded local tracker, GitLab).
 
 Objects use GitLab's shapes and reference syntax so plans move between backends unchanged:
-issues are ``group/project#iid``, epics ``group&iid``, milestones are group milestones named by
-title. Sync (``secplan.sync``) talks only to this interface.
+issues are ``group/project#iid``, milestones are group milestones named by title. Epic refs are
+opaque to sync: ``group&iid`` for a real epic, but a backend without epics may hand out the ref of
+a tracking issue (``group/project#iid``) instead; sync only passes them back to the tracker.
+
+Errors (``secplan.errors``): a named object that does not exist is :class:`NotFoundError`; a
+token or user that may not do something is :class:`ForbiddenError`; the server asking us to slow
+down past what retries absorb is :class:`RateLimitedError`; a write the tracker refuses because
+of the object's state (a title taken, a non-confidential issue under a confidential epic) is
+:class:`ConflictError`. All are :class:`~secplan.errors.TrackerError`, so sync can report them per
+object and go on with the rest.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 State = Literal["opened", "closed"]
+#: How a tracker represents a plan's epic.
+EpicMode = Literal["local", "work_items", "rest", "tracking_issue"]
+
+EPIC_MODE_TEXT: dict[str, str] = {
+    "local": "embedded epics",
+    "work_items": "work-item epics",
+    "rest": "REST epics",
+    "tracking_issue": "tracking issue",
+}
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a tracker can represent; sync adapts to it instead of testing backend types."""
+
+    epics: EpicMode = "local"
+    multiple_assignees: bool = True
+    link_types: tuple[str, ...] = ("relates_to", "blocks", "is_blocked_by")
+    #: epics can carry a milestone (GitLab's cannot)
+    epic_milestones: bool = False
+
+    @property
+    def work_items(self) -> bool:
+        """Epics are work items (GitLab's GraphQL Work Items API)."""
+        return self.epics == "work_items"
+
+    @property
+    def epic_mode_text(self) -> str:
+        """The mode as ``secplan status`` names it."""
+        return EPIC_MODE_TEXT[self.epics]
+
+
+@dataclass
+class AccessProblem:
+    """A project or group the tracker cannot reach, or cannot write to, found by the preflight."""
+
+    path: str
+    kind: Literal["project", "group"]
+    message: str
+    hint: str | None = None
 
 
 @dataclass
@@ -27,7 +76,7 @@ class TrackedMilestone:
 
 @dataclass
 class TrackedEpic:
-    ref: str  # "group&iid"
+    ref: str  # "group&iid", or a tracking issue's "group/project#iid"
     group: str
     iid: int
     title: str
@@ -72,8 +121,109 @@ class StateEvent:
     at: datetime
 
 
+class _Unset:
+    """The value of a field an update leaves alone (``None`` clears a field)."""
+
+    _instance: _Unset | None = None
+
+    def __new__(cls) -> _Unset:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET: Any = _Unset()
+
+
+@dataclass
+class _Update:
+    """Fields left at :data:`UNSET` are not changed; labels change by ``add_labels`` and
+    ``remove_labels``, which the tracker applies atomically (as GitLab does), so labels a person
+    added meanwhile survive."""
+
+    title: Any = UNSET  # str
+    description: Any = UNSET  # str
+    add_labels: list[str] = field(default_factory=list)
+    remove_labels: list[str] = field(default_factory=list)
+    confidential: Any = UNSET  # bool
+    state_event: Any = UNSET  # "close" | "reopen"
+
+    def changed(self) -> dict[str, Any]:
+        """The fields this update sets, by name (labels only when non-empty)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("add_labels", "remove_labels"):
+                if value:
+                    out[f.name] = list(value)
+            elif value is not UNSET:
+                out[f.name] = value
+        return out
+
+    def __bool__(self) -> bool:
+        return bool(self.changed())
+
+
+@dataclass
+class IssueUpdate(_Update):
+    """A change to one issue. ``milestone``/``epic`` = None removes it; ``assignees`` is the
+    whole new set (usernames)."""
+
+    milestone: Any = UNSET  # str | None (title)
+    assignees: Any = UNSET  # list[str]
+    epic: Any = UNSET  # str | None (epic ref)
+
+
+@dataclass
+class EpicUpdate(_Update):
+    """A change to one epic (or the tracking issue standing in for it)."""
+
+
+@dataclass
+class MilestoneUpdate:
+    """A change to one group milestone; :data:`UNSET` fields are left alone."""
+
+    title: Any = UNSET  # str
+    start: Any = UNSET  # date | None
+    due: Any = UNSET  # date | None
+    description: Any = UNSET  # str
+    state_event: Any = UNSET  # "close" | "activate"
+
+    def changed(self) -> dict[str, Any]:
+        """The fields this update sets, by name."""
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not UNSET
+        }
+
+    def __bool__(self) -> bool:
+        return bool(self.changed())
+
+
 class Tracker(Protocol):
-    """What sync and the CLI need from a tracker. All refs are GitLab-style strings."""
+    """What sync, the CLI and the web need from a tracker. All refs are GitLab-style strings."""
+
+    #: Who this tracker is, stable across runs ("local", or "gitlab:https://host"): sync
+    #: records are kept per identity, so two backends never read each other's.
+    identity: str
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    def check_access(self, projects: Iterable[str], groups: Iterable[str]) -> list[AccessProblem]:
+        """Preflight of ``plan``/``apply``: every project and group it will read or write, each
+        problem found (all at once). Raises :class:`ForbiddenError` when nothing can work at
+        all (a rejected token)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; the tracker is not used afterwards."""
+        ...
 
     # Epics
     def get_epic(self, ref: str) -> TrackedEpic | None: ...
@@ -89,7 +239,7 @@ class Tracker(Protocol):
         labels: list[str] | None = None,
         confidential: bool = True,
     ) -> TrackedEpic: ...
-    def update_epic(self, ref: str, **changes: object) -> TrackedEpic: ...
+    def update_epic(self, ref: str, update: EpicUpdate) -> TrackedEpic: ...
     def list_epics(self, group: str | None = None) -> list[TrackedEpic]: ...
 
     # Milestones (group milestones, named by title)
@@ -102,11 +252,18 @@ class Tracker(Protocol):
         due: date | None = None,
         description: str = "",
     ) -> TrackedMilestone: ...
-    def update_milestone(self, group: str, title: str, **changes: object) -> TrackedMilestone: ...
+    def update_milestone(
+        self, group: str, title: str, update: MilestoneUpdate
+    ) -> TrackedMilestone: ...
     def list_milestones(self, group: str | None = None) -> list[TrackedMilestone]: ...
 
     # Issues
     def get_issue(self, ref: str) -> TrackedIssue | None: ...
+    def get_issues(self, refs: Iterable[str]) -> dict[str, TrackedIssue]:
+        """Many issues at once, keyed by the refs asked for; missing ones are left out (a ref
+        naming a project the tracker does not have is missing, not an error)."""
+        ...
+
     def find_issues(self, project: str, marker: str) -> list[TrackedIssue]:
         """Issues in ``project`` whose description contains ``marker``."""
         ...
@@ -122,12 +279,20 @@ class Tracker(Protocol):
         confidential: bool = True,
         epic: str | None = None,
     ) -> TrackedIssue: ...
-    def update_issue(self, ref: str, **changes: object) -> TrackedIssue:
-        """Change fields (title, description, labels, milestone, assignees, confidential, epic)."""
-        ...
-
+    def update_issue(self, ref: str, update: IssueUpdate) -> TrackedIssue: ...
     def close_issue(self, ref: str, note: str | None = None) -> TrackedIssue: ...
     def reopen_issue(self, ref: str) -> TrackedIssue: ...
+    def iter_issues(
+        self,
+        project: str | None = None,
+        state: str = "opened",
+        epic: str | None = None,
+        labels: list[str] | None = None,
+        milestone: str | None = None,
+    ) -> Iterator[TrackedIssue]:
+        """Issues filtered like GitLab's list (labels: all of them), streamed page by page."""
+        ...
+
     def list_issues(
         self,
         project: str | None = None,
@@ -135,10 +300,14 @@ class Tracker(Protocol):
         epic: str | None = None,
         labels: list[str] | None = None,
         milestone: str | None = None,
-    ) -> list[TrackedIssue]: ...
+    ) -> list[TrackedIssue]:
+        """:meth:`iter_issues` as a list."""
+        ...
+
     def add_note(self, ref: str, body: str, author: str | None = None) -> TrackedNote: ...
     def notes(self, ref: str) -> list[TrackedNote]: ...
     def state_events(self, refs: list[str] | None = None) -> list[StateEvent]: ...
+    def link_issues(self, source: str, target: str, link_type: str = "relates_to") -> None: ...
 
     # Workflow
     def promote_issue(self, ref: str) -> TrackedEpic:
