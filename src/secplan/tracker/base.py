@@ -197,9 +197,8 @@ class MilestoneUpdate:
 
     def changed(self) -> dict[str, Any]:
         """The fields this update sets, by name."""
-        return {
-            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not UNSET
-        }
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: value for name, value in values.items() if value is not UNSET}
 
     def __bool__(self) -> bool:
         return bool(self.changed())
