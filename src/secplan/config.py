@@ -14,6 +14,7 @@ from typing import Any
 from secplan.errors import ConfigError
 
 ANCHOR_FLAVOURS = ("gitlab", "kramdown")
+BACKENDS = ("local", "gitlab")
 SEVERITIES = ("error", "warning", "info", "off")
 
 
@@ -32,6 +33,8 @@ class Config:
     base_url: str | None = None  # where the handbook is published, for permalinks
     gitlab_url: str | None = None  # GitLab instance, e.g. "https://gitlab.com" (catalog epic links)
     database_url: str | None = None
+    backend: str = "local"  # where Epics, Milestones and Issues live: local | gitlab
+    token_command: str | None = None  # prints the GitLab token (never the token itself)
     web_users: dict[str, str] = field(default_factory=dict)  # name -> password hash (serve)
     source_file: Path | None = None
 
@@ -62,6 +65,10 @@ def _flavour(v: Any) -> bool:
     return v in ANCHOR_FLAVOURS
 
 
+def _backend(v: Any) -> bool:
+    return v in BACKENDS
+
+
 #: key -> (validator, description of what is expected)
 SCHEMA: dict[str, tuple[Any, str]] = {
     "tracker": (_str, "a project path such as 'security/planning'"),
@@ -74,11 +81,17 @@ SCHEMA: dict[str, tuple[Any, str]] = {
     "base_url": (_str, "a URL"),
     "gitlab_url": (_str, "the GitLab instance URL, such as 'https://gitlab.com'"),
     "database_url": (_str, "an SQLAlchemy database URL"),
+    "backend": (_backend, f"one of {', '.join(BACKENDS)}"),
+    "token_command": (_str, "a command that prints the GitLab token, such as 'pass show gitlab'"),
     "web_users": (
         _str_map,
         "a table of user name -> password hash (from 'secplan serve --hash-password')",
     ),
 }
+
+
+#: Keys people try for a token; refused with a pointer to the safe ways.
+_SECRET_KEYS = frozenset({"token", "gitlab_token", "private_token", "access_token"})
 
 
 def _read_table(root: Path) -> tuple[dict[str, Any], Path | None]:
@@ -128,6 +141,12 @@ def load_config(root: Path) -> Config:
     table, source = _read_table(root)
     problems: list[str] = []
     for key, value in table.items():
+        if key in _SECRET_KEYS:
+            problems.append(
+                f"'{key}': secplan never reads a token from its configuration file (it would be "
+                "committed); set GITLAB_TOKEN, or token_command to a command that prints it"
+            )
+            continue
         if key not in SCHEMA:
             problems.append(f"unknown key '{key}' (known: {', '.join(sorted(SCHEMA))})")
             continue

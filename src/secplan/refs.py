@@ -12,11 +12,15 @@ from typing import Literal
 _PATH = r"[A-Za-z0-9_.][A-Za-z0-9_.\-]*(?:/[A-Za-z0-9_.][A-Za-z0-9_.\-]*)*"
 _ISSUE_REF = re.compile(rf"^(?P<path>{_PATH})#(?P<iid>\d+)$")
 _EPIC_REF = re.compile(rf"^(?P<path>{_PATH})&(?P<iid>\d+)$")
+# A project's issue or work item; ``groups/`` starts a group's URL (GitLab reserves the name).
 _ISSUE_URL = re.compile(
-    rf"^https?://[^/\s]+/(?P<path>{_PATH})/-/(?:issues|work_items)/(?P<iid>\d+)/?(?:[#?].*)?$"
+    rf"^https?://[^/\s]+/(?!groups/)(?P<path>{_PATH})/-/(?:issues|work_items)/(?P<iid>\d+)/?"
+    r"(?:[#?].*)?$"
 )
+# A group's epic: the legacy epics URL, or the work item URL GitLab uses for epics since 17.x.
 _EPIC_URL = re.compile(
-    rf"^https?://[^/\s]+/groups/(?P<path>{_PATH})/-/epics/(?P<iid>\d+)/?(?:[#?].*)?$"
+    rf"^https?://[^/\s]+/groups/(?P<path>{_PATH})/-/(?:epics|work_items)/(?P<iid>\d+)/?"
+    r"(?:[#?].*)?$"
 )
 
 

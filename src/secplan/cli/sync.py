@@ -29,8 +29,10 @@ if TYPE_CHECKING:
     from secplan.handbook import Handbook
     from secplan.model import Plan
     from secplan.sync.apply import ApplyResult, SyncPlan
-    from secplan.sync.diff import Change
-    from secplan.tracker.local import LocalTracker
+    from secplan.sync.changes import Change
+    from secplan.sync.state import SyncState
+    from secplan.tracker import Backend
+    from secplan.tracker.base import Tracker
 
 
 PlansArg = Annotated[
@@ -97,15 +99,23 @@ def other_plans(root: Path, selected: list[Plan], all_plans: bool) -> list[Plan]
 
 
 @contextmanager
-def open_local_tracker(root: Path, database_url: str | None) -> Iterator[LocalTracker]:
-    """The embedded tracker of ``root``, closed afterwards."""
-    from secplan.tracker import open_tracker
+def open_sync_backend(
+    root: Path, config: Config, database_url: str | None, *, read_only: bool
+) -> Iterator[Backend]:
+    """The configured tracker and secplan's store, closed afterwards. ``read_only`` commands
+    create no database; without one they see an empty tracker and say so."""
+    from secplan.tracker import open_backend
 
-    tracker = open_tracker(root, database_url)
+    backend = open_backend(config, database_url=database_url, read_only=read_only)
     try:
-        yield tracker
+        if backend.missing is not None:
+            err_console.print(
+                f"[yellow]note:[/] {escape(backend.missing.message)}; "
+                f"{escape(backend.missing.hint or '')}"
+            )
+        yield backend
     finally:
-        tracker.close()
+        backend.close()
 
 
 def _print_problems(sync_plan: SyncPlan) -> None:
@@ -128,9 +138,10 @@ def plan_cmd(
 
     base = resolve_root(root)
     hb, selected, all_plans = load_plans(base, plans)
-    with open_local_tracker(base, database_url) as tracker:
+    with open_sync_backend(base, hb.config, database_url, read_only=True) as backend:
         result = compute_plan(
-            tracker,
+            backend.tracker,
+            backend.state(),
             selected,
             hb.config,
             create_epic=create_epic,
@@ -143,7 +154,7 @@ def plan_cmd(
     else:
         for line in render_plan_text(result):
             _out(line)
-    if any(d.errors for d in result.diffs):
+    if any(d.errors for d in result.diffs) or result.conflicts:
         raise typer.Exit(1)
 
 
@@ -175,6 +186,12 @@ def apply_cmd(
         bool,
         typer.Option("--write-back", help="Write the refs of the epic and issues into the plans."),
     ] = False,
+    stats: Annotated[
+        bool,
+        typer.Option(
+            "--stats", help="Print the tracker calls made: reads, writes, retries, waits."
+        ),
+    ] = False,
 ) -> None:
     """Create and update the epic, milestones and issues the plans describe; print the refs made.
 
@@ -188,7 +205,10 @@ def apply_cmd(
     context = other_plans(base, selected, all_plans)
     text = fmt is Format.text
     show_bar = text and err_console.is_terminal
-    with open_local_tracker(base, database_url) as tracker, _progress(show_bar) as (bar, task):
+    with (
+        open_sync_backend(base, hb.config, database_url, read_only=False) as backend,
+        _progress(show_bar) as (bar, task),
+    ):
 
         def planned(sync_plan: SyncPlan) -> None:
             if bar is not None:
@@ -201,7 +221,8 @@ def apply_cmd(
                 bar.advance(task)  # type: ignore[attr-defined]
 
         result = apply_plans(
-            tracker,
+            backend.tracker,
+            backend.state(),
             selected,
             hb.config,
             create_epic=create_epic,
@@ -210,7 +231,10 @@ def apply_cmd(
             on_planned=planned,
             context=context,
         )
+        calls = backend.tracker.stats
     written = _write_back(result, selected) if write_back else []
+    if stats:
+        err_console.print(f"tracker calls: {escape(calls.text())}")
     if text:
         for pd in result.plan.diffs:
             flagged = any(c.action in ("drift", "orphan") for c in pd.changes)
@@ -272,13 +296,18 @@ def _report(
     plans: list[str] | None,
     root: Path | None,
     database_url: str | None,
-    build: Callable[[LocalTracker, list[Plan], Config], list[R]],
-) -> list[R]:
-    """A read-only report (coverage, status) over the selected plans."""
+    build: Callable[[Tracker, SyncState, list[Plan], Config], list[R]],
+) -> tuple[list[R], Backend]:
+    """A read-only report (coverage, status) over the selected plans. Without a tracker
+    database the answer would be made up (every ref unverifiable), so it is an error."""
     base = resolve_root(root)
     hb, selected, _all = load_plans(base, plans)
-    with open_local_tracker(base, database_url) as tracker:
-        return build(tracker, selected, hb.config)
+    from secplan.tracker import open_backend
+
+    with open_backend(hb.config, database_url=database_url, read_only=True) as backend:
+        if backend.missing is not None:
+            raise backend.missing
+        return build(backend.tracker, backend.state(), selected, hb.config), backend
 
 
 def coverage_cmd(
@@ -292,7 +321,7 @@ def coverage_cmd(
     from secplan.sync.coverage import coverage
     from secplan.sync.render import plural
 
-    result = _report(plans, root, database_url, coverage)
+    result, _backend = _report(plans, root, database_url, coverage)
     if fmt is Format.json:
         print_json([pc.to_json() for pc in result])
         return
@@ -324,12 +353,14 @@ def status_cmd(
     database_url: DatabaseUrlOption = None,
     fmt: FormatOption = Format.text,
 ) -> None:
-    """Per plan: status, epic, and progress (closed/total issues, by milestone)."""
+    """Per plan: status, epic, and progress (done/total work items, by milestone), and the
+    tracker's epic mode."""
     from secplan.sync.status import status
 
-    result = _report(plans, root, database_url, status)
+    result, backend = _report(plans, root, database_url, status)
+    mode = backend.tracker.capabilities.epic_mode_text
     if fmt is Format.json:
-        print_json([ps.to_json() for ps in result])
+        print_json([{**ps.to_json(), "mode": mode} for ps in result])
         return
     table = Table("Plan", "Status", "Epic", "Progress", "By milestone", "Uncovered")
     for ps in result:
@@ -346,6 +377,7 @@ def status_cmd(
             str(ps.uncovered),
         )
     console.print(table)
+    _out(f"tracker: {backend.tracker.identity} ({mode})")
 
 
 def register(app: typer.Typer) -> None:

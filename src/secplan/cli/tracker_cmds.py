@@ -29,7 +29,13 @@ from secplan.cli.common import (
     resolve_root,
 )
 from secplan.errors import NotFoundError, UsageError
-from secplan.tracker.base import TrackedEpic, TrackedIssue, TrackedMilestone, TrackedNote
+from secplan.tracker.base import (
+    IssueUpdate,
+    TrackedEpic,
+    TrackedIssue,
+    TrackedMilestone,
+    TrackedNote,
+)
 
 issue_app = typer.Typer(help="Issues in the embedded tracker.", no_args_is_help=True)
 epic_app = typer.Typer(help="Epics in the embedded tracker.", no_args_is_help=True)
@@ -49,10 +55,10 @@ PublicOption = Annotated[bool, typer.Option("--public", help="Not confidential."
 
 @contextmanager
 def _tracker(root: Path | None, database_url: str | None) -> Iterator[Any]:
-    from secplan.tracker import open_tracker
+    from secplan.tracker import open_backend
 
-    with open_tracker(resolve_root(root), database_url) as tracker:
-        yield tracker
+    with open_backend(resolve_root(root), database_url=database_url) as backend:
+        yield backend.tracker
 
 
 def _on_ref(
@@ -296,7 +302,7 @@ def issue_update(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Change an issue's fields; prints its ref."""
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     if title is not None:
         changes["title"] = title
     if description is not None:
@@ -308,18 +314,11 @@ def issue_update(
     if assignee is not None:
         changes["assignees"] = assignee
     ref = _expand(root, ref)
+    update = IssueUpdate(**changes, add_labels=add_label or [], remove_labels=remove_label or [])
+    if not update:
+        raise UsageError("nothing to change", hint="Pass --title, --add-label, ...")
     with _tracker(root, database_url) as tracker:
-        if add_label or remove_label:
-            current = _required(
-                tracker.get_issue(ref), "issue", ref, "List issues with: secplan issue list"
-            )
-            drop = set(remove_label or [])
-            changes["labels"] = [lb for lb in current.labels if lb not in drop] + [
-                lb for lb in add_label or [] if lb not in current.labels
-            ]
-        if not changes:
-            raise UsageError("nothing to change", hint="Pass --title, --add-label, ...")
-        issue = tracker.update_issue(ref, **changes)
+        issue = tracker.update_issue(ref, update)
     typer.echo(issue.ref)
 
 

@@ -37,7 +37,7 @@ def new_plan_from_issue(
     The plan title defaults to the issue's title.
     """
     from secplan.config import load_config
-    from secplan.tracker import open_tracker
+    from secplan.tracker import open_backend
 
     config = load_config(root)
     ref = parse_issue_ref(issue, default_project=config.tracker)
@@ -46,7 +46,8 @@ def new_plan_from_issue(
             f"--from-issue {issue!r} is not an issue reference",
             hint="Use group/project#12, #12 (with a default tracker project) or an issue URL.",
         )
-    with open_tracker(root, database_url or config.database_url) as tracker:
+    with open_backend(config, database_url=database_url) as backend:
+        tracker = backend.tracker
         tracked = tracker.get_issue(str(ref))
         if tracked is None:
             raise NotFoundError(f"issue {ref} does not exist in the tracker")

@@ -23,7 +23,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from secplan.errors import LockedError, TrackerError, UsageError
+from secplan.errors import LockedError, NoDatabaseError, TrackerError, UsageError
 from secplan.store.models import Lock, utcnow
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -195,7 +195,8 @@ def _ignore_local_state(folder: Path) -> None:
 
 def _sqlite_engine(url: URL) -> Engine:
     database = url.database or ""
-    if database and database != ":memory:":
+    immutable = url.query.get("immutable") == "1"
+    if database and database != ":memory:" and not database.startswith("file:"):
         folder = Path(database).parent
         folder.mkdir(parents=True, exist_ok=True)
         _ignore_local_state(folder)
@@ -207,8 +208,9 @@ def _sqlite_engine(url: URL) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
+        if not immutable:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
@@ -224,29 +226,41 @@ def _sqlite_engine(url: URL) -> Engine:
 
 def create_engine_for(database_url: str) -> Engine:
     """An engine for ``database_url`` with secplan's connection settings (no migrations)."""
-    url = normalise_url(database_url)
+    return _engine_for(normalise_url(database_url))
+
+
+def _engine_for(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
     return sa.create_engine(url, pool_pre_ping=True)
 
 
-def open_store(root: Path, database_url: str | None = None) -> Store:
+def open_store(root: Path, database_url: str | None = None, *, create: bool = True) -> Store:
     """Open (creating and migrating as needed) the store of the handbook at ``root``.
 
     ``database_url`` wins; otherwise the SQLite file ``<root>/.secplan/secplan.db`` is used.
+    With ``create=False`` (read-only commands) nothing is created: a SQLite file or a
+    PostgreSQL schema that is not there yet raises :class:`~secplan.errors.NoDatabaseError`.
     """
+    url = normalise_url(database_url) if database_url else None
+    if url is None:
+        url = make_url(f"sqlite:///{default_database_path(Path(root))}")
+    if not create:
+        _require_existing(url)
+        url = _read_only_if_needed(url)
     try:
-        if database_url:
-            engine = create_engine_for(database_url)
-        else:
-            path = default_database_path(Path(root))
-            engine = _sqlite_engine(make_url(f"sqlite:///{path}"))
+        engine = _engine_for(url)
     except OSError as err:
         raise TrackerError(
             f"cannot create the database directory: {err}",
             hint="Run secplan in a handbook directory you can write to, or pass --database-url.",
         ) from err
     try:
+        if not create and _stored_revisions(engine) is None:
+            raise NoDatabaseError(
+                f"no secplan tables in {safe_url_text(engine.url)} yet",
+                hint="`secplan apply` creates them.",
+            )
         upgrade(engine)
     except exc.DBAPIError as err:
         engine.dispose()
@@ -260,6 +274,31 @@ def open_store(root: Path, database_url: str | None = None) -> Store:
         engine.dispose()
         raise
     return Store(engine)
+
+
+def _require_existing(url: URL) -> None:
+    """A read-only command on a SQLite file that does not exist: say so, create nothing."""
+    if url.get_backend_name() != "sqlite":
+        return
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return
+    if not Path(database).is_file():
+        raise NoDatabaseError(
+            f"no tracker database at {database} yet",
+            hint="`secplan apply` creates it (or pass --database-url to use another one).",
+        )
+
+
+def _read_only_if_needed(url: URL) -> URL:
+    """A SQLite file in a folder we cannot write (a read-only mount) is opened immutable: WAL
+    mode needs to write beside the file even to read it."""
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return url
+    if database.startswith("file:") or os.access(Path(database).parent, os.W_OK):
+        return url
+    return make_url(f"sqlite:///file:{database}?immutable=1&uri=true")
 
 
 def _first_line(err: exc.DBAPIError) -> str:
@@ -279,7 +318,7 @@ def alembic_config(connection: sa.Connection | None = None) -> Any:
 
 #: The newest migration revision shipped with this version of secplan. Kept as a constant so
 #: opening an up-to-date database never loads Alembic; a test checks it against the scripts.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 
 
 @functools.cache

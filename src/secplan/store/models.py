@@ -233,15 +233,30 @@ class SyncState(Base):
     """What sync last pushed for one plan object. Sync owns the meaning of these columns."""
 
     __tablename__ = "sync_state"
-    __table_args__ = (sa.UniqueConstraint("plan_id", "kind", "item_id"),)
+    __table_args__ = (sa.UniqueConstraint("tracker", "plan_id", "kind", "item_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: the tracker's identity ("local", "gitlab:https://host"): records of two backends never mix
+    tracker: Mapped[str] = mapped_column(sa.String(512), default="local")
     plan_id: Mapped[str] = mapped_column(sa.String(255))
     kind: Mapped[str] = mapped_column(sa.String(32))
     item_id: Mapped[str] = mapped_column(sa.String(255))
     ref: Mapped[str | None] = mapped_column(sa.String(512))
     content_hash: Mapped[str | None] = mapped_column(sa.String(128))
     pushed: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RemoteId(Base):
+    """A remote tracker's id for a name (project path -> id, username -> id, ...), cached so a
+    no-op sync does not look it up again."""
+
+    __tablename__ = "remote_ids"
+
+    tracker: Mapped[str] = mapped_column(sa.String(512), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(1024), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(1024))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

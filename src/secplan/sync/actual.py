@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from secplan.errors import NotFoundError, SecplanError
+from secplan.errors import NotFoundError
 from secplan.sync.desired import MARKER_PREFIX, DesiredPlan, parse_marker
 from secplan.sync.state import Key, SyncRecord, SyncState
 from secplan.tracker.base import TrackedEpic, TrackedIssue, TrackedMilestone, Tracker
@@ -92,18 +92,8 @@ def fetch_actual(
         elif rec.kind == "epic":
             wanted_epics.add(rec.ref)
     missing = sorted(wanted_issues - actual.issues_by_ref.keys())
-    bulk = getattr(tracker, "get_issues", None)
-    if bulk is not None and missing:
-        # The local tracker reads many refs in one query; others fall back to one per ref.
-        try:
-            for found in bulk(missing).values():
-                actual.add_issue(found)
-            missing = []
-        except SecplanError:
-            pass
-    for ref in missing:
-        found = _get(tracker.get_issue, ref)
-        if found is not None:
+    if missing:
+        for found in tracker.get_issues(missing).values():
             actual.add_issue(found)
     for ref in sorted(wanted_epics - actual.epics_by_ref.keys()):
         found_epic = _get(tracker.get_epic, ref)

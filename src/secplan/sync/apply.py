@@ -17,9 +17,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from secplan.config import Config
-from secplan.errors import SecplanError
+from secplan.errors import SecplanError, TrackerError
 from secplan.model import Plan
 from secplan.sync.actual import Actual, fetch_actual
+from secplan.sync.changes import ACTIONS, Change, PlanDiff
 from secplan.sync.desired import (
     EPIC_ITEM,
     DesiredEpic,
@@ -29,12 +30,12 @@ from secplan.sync.desired import (
     content_hash,
     desired_for_plan,
 )
-from secplan.sync.diff import ACTIONS, PENDING_EPIC, Change, PlanDiff, diff_plans
+from secplan.sync.diff import PENDING_EPIC, diff_plans
 from secplan.sync.lifecycle import truth_mode
 from secplan.sync.lock import apply_lock
 from secplan.sync.shared import shared_milestones
-from secplan.sync.state import SyncRecord, SyncState, state_for
-from secplan.tracker.base import TrackedIssue, Tracker
+from secplan.sync.state import StoreState, SyncRecord, SyncState
+from secplan.tracker.base import EpicUpdate, IssueUpdate, MilestoneUpdate, TrackedIssue, Tracker
 
 #: Actions that write to the tracker.
 WRITE_ACTIONS = frozenset({"create", "update"})
@@ -54,6 +55,11 @@ class SyncPlan:
     def changes(self) -> list[Change]:
         """Every change, plan by plan."""
         return [c for d in self.diffs for c in d.changes]
+
+    @property
+    def conflicts(self) -> list[str]:
+        """Conflicts the user must resolve in the plans (each reported once)."""
+        return list(dict.fromkeys(c for d in self.diffs for c in d.conflicts))
 
     def pending(self) -> list[Change]:
         """Changes that write to the tracker."""
@@ -81,7 +87,7 @@ class ApplyResult:
     @property
     def conflicts(self) -> list[str]:
         """Conflicts the user must resolve in the plans (each reported once)."""
-        return list(dict.fromkeys(c for d in self.plan.diffs for c in d.conflicts))
+        return self.plan.conflicts
 
     @property
     def ok(self) -> bool:
@@ -107,14 +113,30 @@ def _desired(plans: Sequence[Plan], config: Config) -> tuple[list[DesiredPlan], 
     return good, bad
 
 
+def preflight(tracker: Tracker, plans: Sequence[DesiredPlan]) -> None:
+    """Check every project and group the plans use before reading or writing anything: all
+    problems at once, and nothing half-done because the fifth project was not writable."""
+    problems = tracker.check_access(
+        sorted({dp.project for dp in plans}), sorted({dp.group for dp in plans})
+    )
+    if not problems:
+        return
+    lines = [f"{p.kind} {p.path}: {p.message}" for p in problems]
+    hints = sorted({p.hint for p in problems if p.hint})
+    raise TrackerError(
+        "the tracker cannot be used for these plans:\n" + "\n".join(f"  - {x}" for x in lines),
+        hint=" ".join(hints) or None,
+    )
+
+
 def compute_plan(
     tracker: Tracker,
+    state: SyncState,
     plans: Sequence[Plan],
     config: Config,
     *,
     create_epic: bool = False,
     all_plans: bool = False,
-    state: SyncState | None = None,
     context: Sequence[Plan] = (),
 ) -> SyncPlan:
     """What ``apply`` would do for ``plans`` (``all_plans``: they are the whole handbook, so
@@ -122,9 +144,9 @@ def compute_plan(
     handbook: their milestone declarations count when plans disagree on a shared milestone, so
     syncing one plan never undoes another. Reads only."""
     good, bad = _desired(plans, config)
+    preflight(tracker, good)
     keys = {(m.group, m.title) for dp in good for m in dp.milestones}
     shared = shared_milestones([dp.plan for dp in good] + list(context), config, keys)
-    state = state if state is not None else state_for(tracker)
     actual = fetch_actual(tracker, good, state, all_plans=all_plans)
     diffs = diff_plans(good, actual, create_epic=create_epic, all_plans=all_plans, shared=shared)
     order = {p.id: i for i, p in enumerate(plans)}
@@ -134,6 +156,7 @@ def compute_plan(
 
 def apply_plans(
     tracker: Tracker,
+    state: StoreState,
     plans: Sequence[Plan],
     config: Config,
     *,
@@ -143,17 +166,16 @@ def apply_plans(
     on_planned: Callable[[SyncPlan], None] | None = None,
     context: Sequence[Plan] = (),
 ) -> ApplyResult:
-    """Bring the tracker in line with ``plans`` under the apply lock; returns what was done
-    (``context``: the handbook's other plans, see :func:`compute_plan`)."""
-    state = state_for(tracker)
-    with apply_lock(tracker):
+    """Bring the tracker in line with ``plans`` under the store's apply lock; returns what was
+    done (``context``: the handbook's other plans, see :func:`compute_plan`)."""
+    with apply_lock(state.store):
         sync_plan = compute_plan(
             tracker,
+            state,
             plans,
             config,
             create_epic=create_epic,
             all_plans=all_plans,
-            state=state,
             context=context,
         )
         if on_planned is not None:
@@ -191,12 +213,7 @@ class _Executor:
     def flush(self) -> None:
         if not self.deferred:
             return
-        many = getattr(self.state, "record_many", None)
-        if many is not None:
-            many(self.deferred)
-        else:
-            for rec in self.deferred:
-                self.state.record(rec)
+        self.state.record_many(self.deferred)
         self.deferred = []
 
     def run_plan(self, pd: PlanDiff) -> None:
@@ -235,7 +252,7 @@ class _Executor:
                     d.group, d.title, d.description, list(d.labels), d.confidential
                 )
             else:
-                epic = t.update_epic(change.ref or "", **change.updates)
+                epic = t.update_epic(change.ref or "", EpicUpdate(**change.updates))
             self.result.writes += 1
             self.record(change, epic.ref)
             return epic.ref
@@ -246,7 +263,7 @@ class _Executor:
                     t.create_milestone(d.group, d.title, d.start, d.due, d.description)
                     self.result.writes += 1
             else:
-                t.update_milestone(d.group, d.title, **change.updates)
+                t.update_milestone(d.group, d.title, MilestoneUpdate(**change.updates))
                 self.result.writes += 1
             ref = change.ref or d.ref
             self.record(change, ref)
@@ -265,7 +282,7 @@ class _Executor:
                 )
                 self.result.writes += 1
             elif change.marker_only:
-                issue = t.update_issue(change.ref or "", **change.updates)
+                issue = t.update_issue(change.ref or "", IssueUpdate(**change.updates))
                 self.result.writes += 1
             else:
                 issue = self.update_issue(change, epic_ref)
@@ -292,7 +309,7 @@ class _Executor:
                 updates.pop("epic")
         issue = None
         if updates:
-            issue = t.update_issue(ref, **updates)
+            issue = t.update_issue(ref, IssueUpdate(**updates))
             self.result.writes += 1
         if state == "closed":
             issue = t.close_issue(ref, note=f"closed: ticked in plan {change.plan}")

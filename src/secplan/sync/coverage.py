@@ -13,17 +13,13 @@ from typing import Any
 
 from secplan.config import Config
 from secplan.errors import SecplanError
-from secplan.model import Plan, Requirement, Section, WorkItem
+from secplan.model import Plan, Requirement, Section
 from secplan.sync.actual import Actual, fetch_actual
-from secplan.sync.desired import (
-    EPIC_ITEM,
-    DesiredPlan,
-    desired_for_plan,
-    epic_made_for_other,
-    parse_marker,
-)
-from secplan.sync.state import SyncState, state_for
-from secplan.tracker.base import TrackedIssue, Tracker
+from secplan.sync.desired import DesiredPlan, desired_for_plan
+from secplan.sync.lifecycle import may_create, truth_mode
+from secplan.sync.match import ItemKey, PlanMatch, match_plan, plan_epic
+from secplan.sync.state import SyncState
+from secplan.tracker.base import Tracker
 
 
 @dataclass
@@ -39,6 +35,14 @@ class ItemCoverage:
     state: str | None  # opened | closed | None (no issue)
     done: bool = False
     generated: bool = False
+    conflict: bool = False  # the item names an issue that cannot be credited
+
+    @property
+    def complete(self) -> bool:
+        """Done, as progress counts it: its issue is closed, or (no issue) it is ticked."""
+        if self.state is not None:
+            return self.state == "closed"
+        return self.done and not self.conflict
 
 
 @dataclass
@@ -126,20 +130,6 @@ class PlanCoverage(PlanHead):
         }
 
 
-def issue_for_item(plan_id: str, item: WorkItem, actual: Actual) -> TrackedIssue | None:
-    """The issue covering ``item``: the ref written on it, the recorded one, or the marked one."""
-    if item.ref:
-        return actual.issues_by_ref.get(item.ref)
-    rec = actual.records.get((plan_id, "issue", item.id))
-    if rec is not None and rec.ref in actual.issues_by_ref:
-        issue = actual.issues_by_ref[rec.ref]
-        owner = parse_marker(issue.description)
-        if owner is None or owner == (plan_id, item.id):
-            return issue
-    mine = actual.issues_by_key.get((plan_id, item.id))
-    return mine[0] if mine else None
-
-
 def section_at(plan: Plan, line: int) -> Section | None:
     """The innermost section containing ``line``."""
     best: Section | None = None
@@ -161,8 +151,11 @@ def _requirement_covered(req: Requirement, plan: Plan, covered_items: set[str]) 
     return False
 
 
-def plan_coverage(plan: Plan, actual: Actual, epic: str | None = None) -> PlanCoverage:
-    """Coverage of one plan against already-fetched tracker state."""
+def plan_coverage(
+    plan: Plan, actual: Actual, epic: str | None = None, desired: DesiredPlan | None = None
+) -> PlanCoverage:
+    """Coverage of one plan against already-fetched tracker state (``desired``: the plan as
+    sync sees it, for renamed items; None for a plan sync cannot place)."""
     pc = PlanCoverage(
         plan=plan.id,
         title=plan.title or plan.id,
@@ -170,11 +163,15 @@ def plan_coverage(plan: Plan, actual: Actual, epic: str | None = None) -> PlanCo
         path=plan.rel_path,
         epic=epic or plan.epic,
     )
+    pm = plan_match(plan, actual, desired)
     covered: set[str] = set()
     for item in plan.items:
-        issue = issue_for_item(plan.id, item, actual)
+        match = pm.items[item.id]
+        issue = match.credited
         if issue is not None:
             covered.add(item.id)
+        if match.conflict:
+            pc.problems.append(match.conflict)
         pc.items.append(
             ItemCoverage(
                 id=item.id,
@@ -186,6 +183,7 @@ def plan_coverage(plan: Plan, actual: Actual, epic: str | None = None) -> PlanCo
                 state=issue.state if issue else None,
                 done=item.done,
                 generated=item.generated,
+                conflict=bool(match.conflict),
             )
         )
     for m in plan.markers:
@@ -211,9 +209,10 @@ def plan_coverage(plan: Plan, actual: Actual, epic: str | None = None) -> PlanCo
 
 
 def _fetch(
-    tracker: Tracker, plans: Sequence[Plan], config: Config, state: SyncState | None
-) -> tuple[Actual, dict[str, str]]:
-    """Tracker state for ``plans``, and the problem that keeps a plan from being synced."""
+    tracker: Tracker, state: SyncState, plans: Sequence[Plan], config: Config
+) -> tuple[Actual, dict[str, DesiredPlan], dict[str, str]]:
+    """Tracker state for ``plans``, their desired state, and the problem that keeps a plan from
+    being synced."""
     desired: dict[str, DesiredPlan] = {}
     problems: dict[str, str] = {}
     for plan in plans:
@@ -221,51 +220,65 @@ def _fetch(
             desired[plan.id] = desired_for_plan(plan, config)
         except SecplanError as exc:
             problems[plan.id] = exc.message
-    actual = fetch_actual(tracker, desired.values(), state or state_for(tracker))
+    actual = fetch_actual(tracker, desired.values(), state)
     # Plans without a project can still name issues on their items.
-    for plan in plans:
-        if plan.id in desired:
-            continue
-        for item in plan.items:
-            if item.ref and item.ref not in actual.issues_by_ref:
-                issue = tracker.get_issue(item.ref)
-                if issue is not None:
-                    actual.add_issue(issue)
-    return actual, problems
+    named = {
+        item.ref
+        for plan in plans
+        if plan.id not in desired
+        for item in plan.items
+        if item.ref and item.ref not in actual.issues_by_ref
+    }
+    if named:
+        for issue in tracker.get_issues(sorted(named)).values():
+            actual.add_issue(issue)
+    return actual, desired, problems
+
+
+def plan_match(plan: Plan, actual: Actual, desired: DesiredPlan | None = None) -> PlanMatch:
+    """The read model's answer for one plan (see :mod:`secplan.sync.match`)."""
+    by_item = {d.item: d for d in desired.issues} if desired is not None else {}
+    keys = [
+        ItemKey(item.id, item.line, item.ref, item.done, by_item.get(item.id))
+        for item in plan.items
+    ]
+    return match_plan(plan.id, plan.rel_path, keys, actual, renames=may_create(truth_mode(plan)))
 
 
 def managed_epic(plan: Plan, actual: Actual) -> str | None:
     """The plan's epic: the one it names, else the one sync recorded or marked for it."""
     if plan.epic:
         return plan.epic
-    rec = actual.records.get((plan.id, "epic", EPIC_ITEM))
-    if rec is not None:
-        return rec.ref
-    mine = actual.epics_by_plan.get(plan.id)
-    return mine[0].ref if mine else None
+    epic, _other = plan_epic(plan.id, None, actual)
+    return epic.ref if epic is not None else None
 
 
 def foreign_epic(plan: Plan, actual: Actual) -> str | None:
     """The other plan whose epic the plan's ``epic:`` names (by that epic's hidden marker)."""
-    named = actual.epics_by_ref.get(plan.epic) if plan.epic else None
-    return epic_made_for_other(named.description, plan.id) if named is not None else None
+    return plan_epic(plan.id, plan.epic, actual)[1] if plan.epic else None
 
 
 def coverage(
-    tracker: Tracker, plans: Sequence[Plan], config: Config, state: SyncState | None = None
+    tracker: Tracker, state: SyncState, plans: Sequence[Plan], config: Config
 ) -> list[PlanCoverage]:
     """Coverage of every plan in ``plans`` (tracker state read in a few batch queries)."""
-    actual, problems = _fetch(tracker, plans, config, state)
-    out = []
-    for plan in plans:
-        pc = plan_coverage(plan, actual, managed_epic(plan, actual))
-        if plan.id in problems:
-            pc.problems.append(problems[plan.id])
-        other = foreign_epic(plan, actual)
-        if other is not None:
-            pc.problems.append(
-                f"epic {plan.epic} named in the front matter is the epic secplan made for plan "
-                f"{other}, not this plan's"
-            )
-        out.append(pc)
-    return out
+    actual, desired, problems = _fetch(tracker, state, plans, config)
+    return [
+        plan_report(plan, actual, desired.get(plan.id), problems.get(plan.id)) for plan in plans
+    ]
+
+
+def plan_report(
+    plan: Plan, actual: Actual, desired: DesiredPlan | None, problem: str | None = None
+) -> PlanCoverage:
+    """Coverage of one plan with the problems that limit it (the web's plan page uses it too)."""
+    pc = plan_coverage(plan, actual, managed_epic(plan, actual), desired)
+    if problem:
+        pc.problems.insert(0, problem)
+    other = foreign_epic(plan, actual)
+    if other is not None:
+        pc.problems.append(
+            f"epic {plan.epic} named in the front matter is the epic secplan made for plan "
+            f"{other}, not this plan's"
+        )
+    return pc

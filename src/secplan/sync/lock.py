@@ -1,35 +1,36 @@
-"""The apply lock: one ``secplan apply`` at a time per tracker database.
+"""The apply lock: one ``secplan apply`` at a time per store.
 
-The lock is a row in the store's ``locks`` table (so it works across machines sharing a
-PostgreSQL database), held as ``host:pid``. A lock left by a process that died on this host is
-taken over at once (a ``kill -9`` never blocks the next apply); one held by another host is taken
-over after :data:`STALE_AFTER`.
+The lock writes nothing to the database, so a no-op apply stays write-free:
 
-On SQLite an OS file lock beside the database is taken first: SQLite serialises writers, so a
-second apply would otherwise sit in the busy handler behind the first one's writes instead of
-being told at once; the kernel drops the file lock when its process dies.
+- on SQLite it is an OS file lock beside the database file (the kernel drops it when its
+  process dies, so a ``kill -9`` never blocks the next apply, and a second apply is told at once
+  instead of queueing behind the first one's writes);
+- on PostgreSQL it is a session-level advisory lock on a connection held for the block (it works
+  across machines sharing the database, and the server drops it when the connection goes).
 
-Trackers without a local store (GitLab) take no lock here: their identity markers keep a rerun
-from duplicating anything.
+The lock guards the store, whatever the tracker is: with GitLab the store still holds the sync
+records and remote ids, and two applies at once would race to create the same objects.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from datetime import timedelta
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from secplan.errors import LockedError
 from secplan.store.engine import lock_holder
 
+if TYPE_CHECKING:
+    from secplan.store.engine import Store
+
 LOCK_NAME = "apply:handbook"
-STALE_AFTER = timedelta(hours=1)
 _HINT = (
-    "Wait for it to finish and run apply again. A lock left by a process that died on this "
-    "machine is taken over automatically."
+    "Wait for it to finish and run apply again. A lock left by a process that died is released "
+    "automatically."
 )
 
 
@@ -55,31 +56,47 @@ def file_lock(path: Path) -> Iterator[None]:
         os.close(fd)  # closing drops the lock
 
 
-def _sqlite_file(store: Any) -> Path | None:
-    if not getattr(store, "is_sqlite", False):
-        return None
-    database = getattr(getattr(store, "engine", None), "url", None)
-    name = getattr(database, "database", None)
+def _sqlite_file(store: Store) -> Path | None:
+    name = store.engine.url.database
     if not name or name == ":memory:":
         return None
-    return Path(name)
+    return Path(name.removeprefix("file:"))
+
+
+def _advisory_key(name: str) -> int:
+    """A signed 64-bit key for ``pg_try_advisory_lock``, stable across processes."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 @contextmanager
-def apply_lock(tracker: object, name: str = LOCK_NAME) -> Iterator[str | None]:
-    """Hold the apply lock for the block; :class:`~secplan.errors.LockedError` if it is taken."""
-    store: Any = getattr(tracker, "store", None)
-    if store is None or not hasattr(store, "lock"):
-        yield None
-        return
-    with ExitStack() as stack:
-        db_file = _sqlite_file(store)
-        if db_file is not None:
-            stack.enter_context(file_lock(db_file.with_name(db_file.name + ".apply-lock")))
-        try:
-            holder = stack.enter_context(store.lock(name, stale_after=STALE_AFTER))
-        except LockedError as exc:
+def _advisory_lock(store: Store, name: str) -> Iterator[None]:
+    import sqlalchemy as sa
+
+    key = _advisory_key(name)
+    with store.engine.connect() as conn:
+        got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+        conn.commit()
+        if not got:
             raise LockedError(
-                f"another secplan apply is running on this tracker ({exc.message})", hint=_HINT
-            ) from None
-        yield holder
+                f"another secplan apply is running on this tracker ({store.url})", hint=_HINT
+            )
+        try:
+            yield
+        finally:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            conn.commit()
+
+
+@contextmanager
+def apply_lock(store: Store, name: str = LOCK_NAME) -> Iterator[None]:
+    """Hold the apply lock for the block; :class:`~secplan.errors.LockedError` if it is taken."""
+    if not store.is_sqlite:
+        with _advisory_lock(store, name):
+            yield
+        return
+    db_file = _sqlite_file(store)
+    if db_file is None:  # an in-memory database belongs to this process alone
+        yield
+        return
+    with file_lock(db_file.with_name(db_file.name + ".apply-lock")):
+        yield

@@ -1,8 +1,9 @@
 """Sync bookkeeping: what sync last pushed for each object (``sync_state``).
 
 The record is a convenience, never the source of identity (markers in the tracker are): losing it
-costs drift detection for objects pushed before, never duplicates. Trackers backed by the local
-store keep it in the store's ``sync_state`` table; other trackers (GitLab) use :class:`MemoryState`.
+costs drift detection for objects pushed before, never duplicates. Records live in secplan's own
+store (``sync_state``), whatever the tracker is, keyed by the tracker's identity so the records of
+two backends (the embedded tracker and a GitLab instance) never mix.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from secplan.store.engine import Store
 
 Key = tuple[str, str, str]  # (plan_id, kind, item_id)
 
@@ -44,31 +48,13 @@ class SyncState(Protocol):
         """Insert or replace one record (committed at once: apply may be killed any time)."""
         ...
 
+    def record_many(self, recs: list[SyncRecord]) -> None:
+        """Insert or replace several records at once (bookkeeping without tracker writes)."""
+        ...
+
     def forget(self, key: Key) -> None:
         """Drop the record under ``key`` (its object now belongs to another item)."""
         ...
-
-
-class MemoryState:
-    """Records held in memory for one run (trackers without a local store)."""
-
-    def __init__(self) -> None:
-        self.records: dict[Key, SyncRecord] = {}
-
-    def load(self, plan_ids: Iterable[str] | None = None) -> dict[Key, SyncRecord]:
-        """Records of these plans (all when None)."""
-        if plan_ids is None:
-            return dict(self.records)
-        wanted = set(plan_ids)
-        return {k: v for k, v in self.records.items() if k[0] in wanted}
-
-    def record(self, rec: SyncRecord) -> None:
-        """Keep ``rec``."""
-        self.records[rec.key] = rec
-
-    def forget(self, key: Key) -> None:
-        """Drop the record under ``key``."""
-        self.records.pop(key, None)
 
 
 def _jsonable(value: dict[str, Any]) -> dict[str, Any]:
@@ -80,10 +66,12 @@ def _jsonable(value: dict[str, Any]) -> dict[str, Any]:
 
 
 class StoreState:
-    """Records in the local store's ``sync_state`` table; each write is its own transaction."""
+    """Records in the store's ``sync_state`` table for one tracker; each write is its own
+    transaction."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Store, tracker: str) -> None:
         self.store = store
+        self.tracker = tracker
 
     def load(self, plan_ids: Iterable[str] | None = None) -> dict[Key, SyncRecord]:
         """Records of these plans (all when None), in one query."""
@@ -91,7 +79,9 @@ class StoreState:
 
         from secplan.store.models import SyncState as Row
 
-        query = sa.select(Row.plan_id, Row.kind, Row.item_id, Row.ref, Row.content_hash, Row.pushed)
+        query = sa.select(
+            Row.plan_id, Row.kind, Row.item_id, Row.ref, Row.content_hash, Row.pushed
+        ).where(Row.tracker == self.tracker)
         wanted: set[str] | None = None  # filtered in Python: a long IN list costs more
         if plan_ids is not None:
             ids = sorted(set(plan_ids))
@@ -129,7 +119,10 @@ class StoreState:
         with self.store.session() as s:
             s.execute(
                 sa.delete(Row).where(
-                    Row.plan_id == plan_id, Row.kind == kind, Row.item_id == item_id
+                    Row.tracker == self.tracker,
+                    Row.plan_id == plan_id,
+                    Row.kind == kind,
+                    Row.item_id == item_id,
                 )
             )
 
@@ -143,6 +136,7 @@ class StoreState:
         unique = {rec.key: rec for rec in recs}  # an upsert may not touch one row twice
         rows = [
             {
+                "tracker": self.tracker,
                 "plan_id": rec.plan,
                 "kind": rec.kind,
                 "item_id": rec.item,
@@ -173,7 +167,7 @@ def _upsert(sqlite: bool) -> Any:
     insert: Any = sqlite_dialect.insert if sqlite else postgresql.insert
     stmt = insert(table)
     return stmt.on_conflict_do_update(
-        index_elements=[table.c.plan_id, table.c.kind, table.c.item_id],
+        index_elements=[table.c.tracker, table.c.plan_id, table.c.kind, table.c.item_id],
         set_={
             "ref": stmt.excluded.ref,
             "content_hash": stmt.excluded.content_hash,
@@ -181,11 +175,3 @@ def _upsert(sqlite: bool) -> Any:
             "updated_at": stmt.excluded.updated_at,
         },
     )
-
-
-def state_for(tracker: object) -> SyncState:
-    """The bookkeeping a tracker supports: its store's table, or memory for trackers without."""
-    store = getattr(tracker, "store", None)
-    if store is not None and hasattr(store, "session") and hasattr(store, "read_session"):
-        return StoreState(store)
-    return MemoryState()

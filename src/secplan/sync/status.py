@@ -1,4 +1,9 @@
-"""Status: per plan, its status, epic and progress (closed/total issues, by milestone)."""
+"""Status: per plan, its status, epic and progress (done/total work items, by milestone).
+
+Progress has one definition, shared by ``secplan status``, the web catalog and the plan page: of
+a plan's work items, those done — their issue is closed, or, when no issue covers them, they are
+ticked in the plan. An item whose written ref is in conflict is not done.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +20,14 @@ from secplan.tracker.base import Tracker
 
 @dataclass
 class Progress:
-    """Closed and total issues."""
+    """Done and total work items (``closed`` counts the done ones)."""
 
     closed: int = 0
     total: int = 0
 
     @property
     def percent(self) -> int:
-        """Whole percent closed (0 when there are no issues)."""
+        """Whole percent done (0 when there are no items)."""
         return round(100 * self.closed / self.total) if self.total else 0
 
     def to_json(self) -> dict[str, int]:
@@ -53,27 +58,30 @@ class PlanStatus(PlanHead):
 
 
 def status_from_coverage(pc: PlanCoverage, plan: Plan) -> PlanStatus:
-    """Progress of one plan from its coverage (issues covering its items)."""
+    """Progress of one plan from its coverage (see the module docstring)."""
     ps = PlanStatus(pc.plan, pc.title, pc.status, pc.path, pc.epic, problems=list(pc.problems))
     for m in plan.milestones:
         ps.milestones[m.title] = Progress()
     for item in pc.items:
-        if item.state is None:
-            if not item.done:
-                ps.uncovered += 1
-            continue
+        if item.state is None and not item.done:
+            ps.uncovered += 1
         bucket = ps.milestones.setdefault(item.milestone or "", Progress())
         for p in (ps.progress, bucket):
             p.total += 1
-            p.closed += item.state == "closed"
+            p.closed += item.complete
     return ps
 
 
+def progress_of(pc: PlanCoverage) -> Progress:
+    """The plan's progress alone (what the catalog shows)."""
+    return Progress(closed=sum(1 for i in pc.items if i.complete), total=len(pc.items))
+
+
 def status(
-    tracker: Tracker, plans: Sequence[Plan], config: Config, state: SyncState | None = None
+    tracker: Tracker, state: SyncState, plans: Sequence[Plan], config: Config
 ) -> list[PlanStatus]:
     """Status of every plan in ``plans``."""
     by_id = {p.id: p for p in plans}
     return [
-        status_from_coverage(pc, by_id[pc.plan]) for pc in coverage(tracker, plans, config, state)
+        status_from_coverage(pc, by_id[pc.plan]) for pc in coverage(tracker, state, plans, config)
     ]

@@ -54,6 +54,25 @@ class Capabilities:
 
 
 @dataclass
+class CallStats:
+    """What a tracker's calls cost so far (``apply --stats``): API calls (or transactions for
+    the local tracker) that read and that wrote, retries after faults, and waits for limits."""
+
+    reads: int = 0
+    writes: int = 0
+    retries: int = 0
+    waits: int = 0
+    waited_seconds: float = 0.0
+
+    def text(self) -> str:
+        """One line for people."""
+        return (
+            f"{self.reads} read(s), {self.writes} write(s), {self.retries} retry(ies), "
+            f"{self.waits} wait(s) ({self.waited_seconds:.1f} s)"
+        )
+
+
+@dataclass
 class AccessProblem:
     """A project or group the tracker cannot reach, or cannot write to, found by the preflight."""
 
@@ -210,6 +229,8 @@ class Tracker(Protocol):
     #: Who this tracker is, stable across runs ("local", or "gitlab:https://host"): sync
     #: records are kept per identity, so two backends never read each other's.
     identity: str
+    #: calls made so far
+    stats: CallStats
 
     @property
     def capabilities(self) -> Capabilities: ...

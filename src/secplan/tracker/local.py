@@ -8,13 +8,13 @@ inside :meth:`LocalTracker.transaction`. A tracker is meant for one thread.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from secplan.errors import NotFoundError, TrackerError, UsageError
+from secplan.errors import ConflictError, NotFoundError, TrackerError, UsageError
 from secplan.refs import parse_epic_ref
 from secplan.store.models import (
     Base,
@@ -29,6 +29,12 @@ from secplan.store.models import (
     utcnow,
 )
 from secplan.tracker.base import (
+    UNSET,
+    AccessProblem,
+    Capabilities,
+    EpicUpdate,
+    IssueUpdate,
+    MilestoneUpdate,
     StateEvent,
     TrackedEpic,
     TrackedIssue,
@@ -38,10 +44,8 @@ from secplan.tracker.base import (
 )
 from secplan.tracker.local_base import StoreAccess
 from secplan.tracker.local_rows import (
-    EPIC_FIELDS,
-    ISSUE_FIELDS,
     LINK_TYPES,
-    MILESTONE_FIELDS,
+    check_path,
     check_title,
     clean_list,
     default_author,
@@ -70,6 +74,24 @@ class LocalTracker(StoreAccess):
     Beyond the protocol: :meth:`transaction` (several calls, one commit), :meth:`lock` (a named
     lock for ``apply``), :meth:`get_issues` (many refs, one query), issue links and labels.
     """
+
+    identity = "local"
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Epics of its own, several assignees, GitLab's link types."""
+        return Capabilities(epics="local", multiple_assignees=True, link_types=LINK_TYPES)
+
+    def check_access(self, projects: Iterable[str], groups: Iterable[str]) -> list[AccessProblem]:
+        """Paths GitLab would refuse (the local tracker creates groups and projects on use)."""
+        problems: list[AccessProblem] = []
+        for kind, paths in (("project", projects), ("group", groups)):
+            for path in sorted(set(paths)):
+                try:
+                    check_path(path, kind)  # type: ignore[arg-type]
+                except UsageError as exc:
+                    problems.append(AccessProblem(path, kind, exc.message, exc.hint))  # type: ignore[arg-type]
+        return problems
 
     # -- epics -------------------------------------------------------------------------------
 
@@ -107,28 +129,30 @@ class LocalTracker(StoreAccess):
             row = self._new_epic(s, ns, title, description, clean, confidential)
             return to_epic(row)
 
-    def update_epic(self, ref: str, **changes: object) -> TrackedEpic:
-        """Change an epic's title, description, labels, confidential, state or parent epic."""
-        unknown = set(changes) - EPIC_FIELDS
-        if unknown:
-            raise UsageError(f"cannot change {', '.join(sorted(unknown))} on an epic")
+    def update_epic(self, ref: str, update: EpicUpdate) -> TrackedEpic:
+        """Change an epic's title, description, labels, confidentiality or state."""
         with self._writing() as s:
             row = self._epic_row(s, ref)
             assert row is not None
-            for key, value in changes.items():
-                if self._set_common(s, row, key, value):
-                    continue
-                if key == "state":
-                    if value not in ("opened", "closed"):
-                        raise UsageError(f"an epic's state is opened or closed, not {value!r}")
-                    if row.state != value:
-                        row.state = str(value)
-                        row.closed_at = utcnow() if value == "closed" else None
-                elif key == "parent":
-                    parent = self._epic_row(s, str(value)) if value else None
-                    if parent is not None and parent.id == row.id:
-                        raise UsageError("an epic cannot be its own parent")
-                    row.parent_id = parent.id if parent else None
+            self._apply_common(s, row, update)
+            if update.state_event is not UNSET:
+                state = _state_of(update.state_event)
+                if row.state != state:
+                    row.state = state
+                    row.closed_at = utcnow() if state == "closed" else None
+            row.updated_at = utcnow()
+            s.flush()
+            return to_epic(row)
+
+    def set_epic_parent(self, ref: str, parent: str | None) -> TrackedEpic:
+        """Put an epic under ``parent`` (None: at the top)."""
+        with self._writing() as s:
+            row = self._epic_row(s, ref)
+            assert row is not None
+            up = self._epic_row(s, parent) if parent else None
+            if up is not None and up.id == row.id:
+                raise UsageError("an epic cannot be its own parent")
+            row.parent_id = up.id if up else None
             row.updated_at = utcnow()
             s.flush()
             return to_epic(row)
@@ -192,11 +216,8 @@ class LocalTracker(StoreAccess):
             s.refresh(row)
             return to_milestone(row)
 
-    def update_milestone(self, group: str, title: str, **changes: object) -> TrackedMilestone:
+    def update_milestone(self, group: str, title: str, update: MilestoneUpdate) -> TrackedMilestone:
         """Change a milestone's title, start, due, description or state."""
-        unknown = set(changes) - MILESTONE_FIELDS
-        if unknown:
-            raise UsageError(f"cannot change {', '.join(sorted(unknown))} on a milestone")
         with self._writing() as s:
             row = _milestone_row(s, group, title)
             if row is None:
@@ -204,19 +225,19 @@ class LocalTracker(StoreAccess):
                     f"milestone {title!r} not found in {group}",
                     hint="List milestones with: secplan milestone list " + group,
                 )
-            for key, value in changes.items():
-                if key == "title":
-                    row.title = check_title(str(value))
-                elif key == "start":
-                    row.start_date = value  # type: ignore[assignment]
-                elif key == "due":
-                    row.due_date = value  # type: ignore[assignment]
-                elif key == "description":
-                    row.description = str(value or "")
-                elif key == "state":
-                    if value not in ("opened", "closed"):
-                        raise UsageError(f"a milestone's state is opened or closed, not {value!r}")
-                    row.state = str(value)
+            if update.title is not UNSET:
+                row.title = check_title(str(update.title))
+            if update.start is not UNSET:
+                row.start_date = update.start
+            if update.due is not UNSET:
+                row.due_date = update.due
+            if update.description is not UNSET:
+                row.description = str(update.description or "")
+            if update.state_event is not UNSET:
+                if update.state_event not in ("close", "activate"):
+                    event = update.state_event
+                    raise UsageError(f"a milestone state event is close or activate, not {event!r}")
+                row.state = "closed" if update.state_event == "close" else "opened"
             row.updated_at = utcnow()
             s.flush()
             return to_milestone(row)
@@ -329,25 +350,28 @@ class LocalTracker(StoreAccess):
                 closed_at=None,
             )
 
-    def update_issue(self, ref: str, **changes: object) -> TrackedIssue:
-        """Change title, description, labels, milestone, assignees, confidential or epic."""
-        unknown = set(changes) - ISSUE_FIELDS
-        if unknown:
-            raise UsageError(f"cannot change {', '.join(sorted(unknown))} on an issue")
+    def update_issue(self, ref: str, update: IssueUpdate) -> TrackedIssue:
+        """Change an issue as GitLab's edit does: labels added and removed atomically inside the
+        write transaction (labels someone added meanwhile survive), ``milestone``/``epic`` None
+        to remove, ``state_event`` close or reopen."""
         with self._writing() as s:
             row = self._issue_row(s, ref)
             assert row is not None
-            for key, value in changes.items():
-                if self._set_common(s, row, key, value):
-                    continue
-                if key == "assignees":
-                    row.assignees = clean_list(value)  # type: ignore[arg-type]
-                elif key == "milestone":
-                    project = self._ns(s, row.project.full_path, "project")
-                    row.milestone_id = self._milestone_id(s, project, str(value)) if value else None
-                elif key == "epic":
-                    e = self._epic_row(s, str(value)) if value else None
-                    row.epic_id = e.id if e else None
+            self._apply_common(s, row, update)
+            if update.assignees is not UNSET:
+                row.assignees = clean_list(update.assignees)
+            if update.milestone is not UNSET:
+                project = self._ns(s, row.project.full_path, "project")
+                milestone = update.milestone
+                row.milestone_id = self._milestone_id(s, project, milestone) if milestone else None
+            if update.epic is not UNSET:
+                e = self._epic_row(s, str(update.epic)) if update.epic else None
+                row.epic_id = e.id if e else None
+            if update.state_event is not UNSET:
+                state = _state_of(update.state_event)
+                if state == "opened" and row.promoted_to_epic_id is not None:
+                    raise ConflictError(f"{ref} was promoted to an epic and cannot be reopened")
+                self._set_state(s, row, state)
             row.updated_at = utcnow()
             s.flush()
             s.refresh(row)
@@ -378,16 +402,16 @@ class LocalTracker(StoreAccess):
             s.flush()
             return to_issue(row)
 
-    def list_issues(
+    def iter_issues(
         self,
         project: str | None = None,
         state: str = "opened",
         epic: str | None = None,
         labels: list[str] | None = None,
         milestone: str | None = None,
-    ) -> list[TrackedIssue]:
+    ) -> Iterator[TrackedIssue]:
         """Issues filtered like GitLab's list: by project (or group), state, epic, labels (all
-        of them), milestone title."""
+        of them), milestone title; streamed in batches, ordered by project path and iid."""
         if state not in ("opened", "closed", "all"):
             raise UsageError(f"state must be opened, closed or all, not {state!r}")
         wanted_labels = set(clean_list(labels))
@@ -400,14 +424,27 @@ class LocalTracker(StoreAccess):
             if epic:
                 epic_row = self._epic_row(s, epic, required=False)
                 if epic_row is None:
-                    return []
+                    return
                 stmt = stmt.where(Issue.epic_id == epic_row.id)
             if milestone:
                 stmt = stmt.where(Milestone.title == milestone)
-            rows = s.execute(stmt.order_by(Namespace.full_path, Issue.iid))
-            return [
-                row_to_issue(r) for r in rows if not wanted_labels or wanted_labels <= set(r[4])
-            ]
+            rows = s.execute(
+                stmt.order_by(Namespace.full_path, Issue.iid).execution_options(yield_per=1000)
+            )
+            for r in rows:
+                if not wanted_labels or wanted_labels <= set(r[4]):
+                    yield row_to_issue(r)
+
+    def list_issues(
+        self,
+        project: str | None = None,
+        state: str = "opened",
+        epic: str | None = None,
+        labels: list[str] | None = None,
+        milestone: str | None = None,
+    ) -> list[TrackedIssue]:
+        """:meth:`iter_issues` as a list."""
+        return list(self.iter_issues(project, state, epic, labels, milestone))
 
     def add_note(self, ref: str, body: str, author: str | None = None) -> TrackedNote:
         """Comment on an issue (``group/project#iid``) or an epic (``group&iid``)."""
@@ -561,6 +598,15 @@ class LocalTracker(StoreAccess):
             self._set_state(s, row, "closed")
             s.flush()
             return to_epic(epic)
+
+
+def _state_of(event: object) -> str:
+    """The state a ``state_event`` leads to."""
+    if event == "close":
+        return "closed"
+    if event == "reopen":
+        return "opened"
+    raise UsageError(f"a state event is close or reopen, not {event!r}")
 
 
 def _milestone_row(s: Session, group: str, title: str) -> Milestone | None:

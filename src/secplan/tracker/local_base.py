@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from secplan.errors import NotFoundError, TrackerError, UsageError
+
+if TYPE_CHECKING:
+    from secplan.tracker.base import _Update
 from secplan.refs import Ref
 from secplan.store.engine import Store
 from secplan.store.models import (
@@ -30,6 +33,7 @@ from secplan.store.models import (
     StateEventRow,
     utcnow,
 )
+from secplan.tracker.base import UNSET, CallStats
 from secplan.tracker.local_rows import (
     check_path,
     check_title,
@@ -89,6 +93,7 @@ class StoreAccess:
         self.store = store
         self.author = author or default_author()
         self._tx: Session | None = None
+        self.stats = CallStats()
         # Namespaces and labels known to be committed, and those seen in the open transaction
         # (kept only if it commits: a rolled-back insert must not leave a cached id behind).
         self._known: dict[tuple[Any, ...], Any] = {}
@@ -131,12 +136,9 @@ class StoreAccess:
             finally:
                 self._tx = None
 
-    def lock(self, name: str, holder: str | None = None) -> Any:
-        """A named lock (``with tracker.lock("apply:plan-id"):``); see :meth:`Store.lock`."""
-        return self.store.lock(name, holder)
-
     @contextmanager
     def _writing(self) -> Iterator[Session]:
+        self.stats.writes += 1
         if self._tx is not None:
             yield self._tx
             # Everything is in the database (uncommitted); a growing identity map would make
@@ -149,6 +151,7 @@ class StoreAccess:
 
     @contextmanager
     def _reading(self) -> Iterator[Session]:
+        self.stats.reads += 1
         if self._tx is not None:
             yield self._tx
             self._tx.expunge_all()
@@ -292,23 +295,23 @@ class StoreAccess:
         s.refresh(row)
         return row
 
-    def _set_common(self, s: Session, row: Issue | Epic, key: str, value: object) -> bool:
-        """Set a field issues and epics share; False when ``key`` is not one of them."""
-        if key == "title":
-            row.title = check_title(str(value))
-        elif key == "description":
-            row.description = str(value or "")
-        elif key == "labels":
-            row.labels = clean_list(value)  # type: ignore[arg-type]
+    def _apply_common(self, s: Session, row: Issue | Epic, update: _Update) -> None:
+        """The fields issues and epics share: title, description, labels, confidentiality."""
+        if update.title is not UNSET:
+            row.title = check_title(str(update.title))
+        if update.description is not UNSET:
+            row.description = str(update.description or "")
+        if update.add_labels or update.remove_labels:
+            drop = set(clean_list(update.remove_labels))
+            labels = [x for x in row.labels if x not in drop]
+            labels += [x for x in clean_list(update.add_labels) if x not in labels]
+            row.labels = labels
             if isinstance(row, Issue):
                 self._register_labels(s, row.project.full_path, "project", row.labels)
             else:
                 self._register_labels(s, row.group.full_path, "group", row.labels)
-        elif key == "confidential":
-            row.confidential = bool(value)
-        else:
-            return False
-        return True
+        if update.confidential is not UNSET:
+            row.confidential = bool(update.confidential)
 
     def _set_state(self, s: Session, row: Issue, state: str) -> None:
         if row.state == state:

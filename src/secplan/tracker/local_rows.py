@@ -18,11 +18,6 @@ from secplan.refs import Ref, parse_epic_ref, parse_issue_ref
 from secplan.store.models import Epic, Issue, Milestone, Namespace
 from secplan.tracker.base import TrackedEpic, TrackedIssue, TrackedMilestone
 
-ISSUE_FIELDS = frozenset(
-    {"title", "description", "labels", "milestone", "assignees", "confidential", "epic"}
-)
-EPIC_FIELDS = frozenset({"title", "description", "labels", "confidential", "state", "parent"})
-MILESTONE_FIELDS = frozenset({"title", "start", "due", "description", "state"})
 LINK_TYPES = ("relates_to", "blocks", "is_blocked_by")
 MAX_TITLE = 255
 

@@ -30,7 +30,10 @@ from secplan.config import Config, load_config
 from secplan.errors import SecplanError
 from secplan.handbook.loader import Handbook
 from secplan.model import Plan
-from secplan.tracker import open_tracker
+from secplan.store.engine import Store
+from secplan.sync.state import StoreState
+from secplan.tracker import Backend, open_backend
+from secplan.tracker.base import Tracker
 from secplan.web import security
 from secplan.web.plans_cache import PlansCache, Readiness
 from secplan.web.security import Auth
@@ -103,40 +106,62 @@ class WebContext:
             scan_interval=scan_interval,
             readiness=lint_readiness,
         )
-        self._store: Any = None
-        self._tracker: Any = None
+        self._backend: Backend | None = None
         self._open_lock = threading.Lock()
-        #: (monotonic time, web.data.IssueIndex) of the last tracker read, shared by requests.
+        #: (monotonic time, web.data.TrackerView) of the last tracker read, shared by requests.
         self.index_cache: tuple[float, Any] | None = None
         self.index_lock = threading.Lock()
         self.store_error: str | None = None
 
-    def _open(self) -> None:
+    def _open(self, writable: bool = False) -> Backend | None:
+        """The backend, opened once. Reading never creates a database: without one the pages
+        show no tracker data; the first write (a review thread) creates it."""
         with self._open_lock:
-            if self._tracker is not None or self.store_error is not None:
-                return
+            backend = self._backend
+            if backend is not None and not (writable and backend.missing is not None):
+                return backend
+            if self.store_error is not None:
+                return None
             try:
-                self._tracker = open_tracker(self.root, database_url=self.database_url)
-                self._store = getattr(self._tracker, "store", None)
+                fresh = open_backend(
+                    self.config, database_url=self.database_url, read_only=not writable
+                )
             except (SecplanError, SQLAlchemyError) as exc:  # plans still show
                 self.store_error = f"tracker unavailable: {exc}"
+                return None
+            if backend is not None:
+                backend.close()
+            self._backend = fresh
+            self.index_cache = None
+            return fresh
 
     @property
-    def tracker(self) -> Any:
-        """The tracker (LocalTracker), or None when the store cannot be used."""
-        self._open()
-        return self._tracker
+    def tracker(self) -> Tracker | None:
+        """The tracker, or None when it cannot be used."""
+        backend = self._open()
+        return backend.tracker if backend is not None else None
 
     @property
-    def store(self) -> Any:
-        """The store behind the tracker (review threads), or None."""
-        self._open()
-        return self._store
+    def store(self) -> Store | None:
+        """secplan's store (review threads) for reading, or None."""
+        backend = self._open()
+        return backend.store if backend is not None else None
+
+    def writable_store(self) -> Store | None:
+        """secplan's store for writing (created on the first write), or None."""
+        backend = self._open(writable=True)
+        return backend.store if backend is not None else None
+
+    def sync_state(self) -> StoreState | None:
+        """Sync's records for the tracker (read-only use), or None."""
+        backend = self._open()
+        return backend.state() if backend is not None else None
 
     def close(self) -> None:
         """Release the database connections."""
-        if self._tracker is not None and hasattr(self._tracker, "close"):
-            self._tracker.close()
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None
 
 
 def get_ctx(request: Request) -> WebContext:

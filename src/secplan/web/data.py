@@ -16,11 +16,14 @@ from typing import Any, ParamSpec, TypeVar, cast
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from secplan.config import Config
 from secplan.errors import SecplanError
 from secplan.model import Plan
 from secplan.store.reviews import Thread
-from secplan.sync.desired import EPIC_ITEM, parse_marker
-from secplan.sync.status import Progress
+from secplan.sync.actual import Actual
+from secplan.sync.coverage import PlanCoverage, plan_report
+from secplan.sync.desired import DesiredPlan, desired_for_plan
+from secplan.sync.status import Progress, progress_of
 from secplan.tracker.base import TrackedIssue
 from secplan.web.app import WebContext
 
@@ -47,65 +50,91 @@ def degrades(default: Callable[[], Any]) -> Callable[[Callable[P, T]], Callable[
 
 
 @dataclass
-class IssueIndex:
-    """Every issue of the tracker, indexed by the plan/item markers sync put in them."""
+class TrackerView:
+    """One snapshot of the tracker for the pages, read in a few queries and matched to the
+    plans by the same read model as ``plan``, ``coverage`` and ``status``
+    (:mod:`secplan.sync.match`), so every page names the same issue for an item."""
 
-    by_plan: dict[str, dict[str, TrackedIssue]] = field(default_factory=dict)
-    by_ref: dict[str, TrackedIssue] = field(default_factory=dict)
+    actual: Actual = field(default_factory=Actual)
     by_epic: dict[str, list[TrackedIssue]] = field(default_factory=dict)
+    config: Config | None = None
+    _desired: dict[str, tuple[Plan, DesiredPlan | None]] = field(default_factory=dict)
+    _reports: dict[str, tuple[Plan, PlanCoverage]] = field(default_factory=dict)
+
+    @property
+    def by_ref(self) -> dict[str, TrackedIssue]:
+        """Every issue by ref."""
+        return self.actual.issues_by_ref
+
+    def desired(self, plan: Plan) -> DesiredPlan | None:
+        """The plan as sync sees it (None when sync cannot place it), cached per plan object."""
+        hit = self._desired.get(plan.id)
+        if hit is not None and hit[0] is plan:
+            return hit[1]
+        d: DesiredPlan | None = None
+        if self.config is not None:
+            try:
+                d = desired_for_plan(plan, self.config)
+            except SecplanError:
+                d = None
+        self._desired[plan.id] = (plan, d)
+        return d
+
+    def report(self, plan: Plan) -> PlanCoverage:
+        """What ``secplan coverage`` says of the plan."""
+        hit = self._reports.get(plan.id)
+        if hit is not None and hit[0] is plan:
+            return hit[1]
+        pc = plan_report(plan, self.actual, self.desired(plan))
+        self._reports[plan.id] = (plan, pc)
+        return pc
 
     def for_plan(self, plan: Plan) -> dict[str, TrackedIssue]:
-        """item id -> issue, from sync's markers and from refs written on the items."""
-        found = dict(self.by_plan.get(plan.id, {}))
-        for item in plan.items:
-            if item.id not in found and item.ref and item.ref in self.by_ref:
-                found[item.id] = self.by_ref[item.ref]
-        return found
+        """item id -> the issue credited to it."""
+        by_ref = self.actual.issues_by_ref
+        return {
+            i.id: by_ref[i.ref]
+            for i in self.report(plan).items
+            if i.ref is not None and i.state is not None and i.ref in by_ref
+        }
 
     def plan_issues(self, plan: Plan) -> dict[str, TrackedIssue]:
-        """ref -> issue for the plan: its items' issues and its epic's children."""
-        issues: dict[str, TrackedIssue] = {i.ref: i for i in self.for_plan(plan).values()}
-        if plan.epic:
-            for issue in self.by_epic.get(plan.epic, []):
-                issues.setdefault(issue.ref, issue)
-        return issues
+        """ref -> issue of the plan's items (what its burn-up chart counts)."""
+        return {i.ref: i for i in self.for_plan(plan).values()}
 
     def progress(self, plan: Plan) -> Progress:
-        """Closed/total of the plan's issues (see :meth:`plan_issues`)."""
-        issues = self.plan_issues(plan)
-        return Progress(
-            closed=sum(1 for i in issues.values() if i.state == "closed"), total=len(issues)
-        )
+        """Done/total work items, as ``secplan status`` counts them."""
+        return progress_of(self.report(plan))
 
 
-#: Seconds an issue index is reused; page loads within this window share one query.
+#: Seconds a tracker snapshot is reused; page loads within this window share one read.
 INDEX_TTL = 1.0
 
 
-@degrades(IssueIndex)
-def issue_index(ctx: WebContext) -> IssueIndex:
-    """All issues, grouped by plan, item and epic (one query, reused for ``INDEX_TTL``)."""
+@degrades(TrackerView)
+def issue_index(ctx: WebContext) -> TrackerView:
+    """The tracker snapshot (all issues, epics and sync records; reused for ``INDEX_TTL``)."""
     tracker = ctx.tracker
-    if tracker is None:
-        return IssueIndex()
+    state = ctx.sync_state()
+    if tracker is None or state is None:
+        return TrackerView(config=ctx.config)
     with ctx.index_lock:
         hit = ctx.index_cache
         if hit is not None and time.monotonic() - hit[0] < INDEX_TTL:
-            return hit[1]
-        index = IssueIndex()
-        by_plan: dict[str, dict[str, TrackedIssue]] = defaultdict(dict)
+            cached: TrackerView = hit[1]
+            return cached
+        view = TrackerView(config=ctx.config)
         by_epic: dict[str, list[TrackedIssue]] = defaultdict(list)
-        for issue in tracker.list_issues(state="all"):
-            index.by_ref[issue.ref] = issue
+        for issue in tracker.iter_issues(state="all"):
+            view.actual.add_issue(issue)
             if issue.epic:
                 by_epic[issue.epic].append(issue)
-            key = parse_marker(issue.description)
-            if key is not None and key[1] != EPIC_ITEM:
-                by_plan[key[0]][key[1]] = issue
-        index.by_plan = dict(by_plan)
-        index.by_epic = dict(by_epic)
-        ctx.index_cache = (time.monotonic(), index)
-        return index
+        for epic in tracker.list_epics():
+            view.actual.add_epic(epic)
+        view.actual.records = state.load()
+        view.by_epic = dict(by_epic)
+        ctx.index_cache = (time.monotonic(), view)
+        return view
 
 
 def issue_dict(issue: TrackedIssue) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from secplan.model import Plan
 from secplan.refs import parse_epic_ref, parse_issue_ref
 
 if TYPE_CHECKING:
-    from secplan.tracker.local import LocalTracker
+    from secplan.store.engine import Store
+    from secplan.tracker.base import Tracker
 
 DEMO_DIR = ".secplan-demo"
 #: Written last: its presence means the demo database is complete.
@@ -74,11 +75,15 @@ def _iid(ref: str | None, kind: str) -> int:
 def fill_tracker(root: Path) -> None:
     """Source issues, epics by promotion, sync, closed issues, review threads."""
     from secplan.sync.apply import apply_plans
-    from secplan.tracker import open_tracker
+    from secplan.tracker import open_backend
+    from secplan.tracker.local import LocalTracker
+    from secplan.tracker.local_history import spread_history
 
     handbook = load_handbook(root)
     plans = handbook.plans
-    with open_tracker(root, author="demo") as tracker:
+    with open_backend(handbook.config, author="demo") as backend:
+        tracker = backend.tracker
+        assert isinstance(tracker, LocalTracker)  # the demo fills the embedded tracker
         _create_sources(tracker, plans)
         # Promote in the order of the epic iids the plans name, so the refs come out the same.
         for plan in sorted(plans, key=lambda p: _iid(p.epic, "epic")):
@@ -96,13 +101,13 @@ def fill_tracker(root: Path) -> None:
                     continue
                 if tracker.create_epic(ref.path, plan.title or plan.id).iid >= ref.iid:
                     break
-        apply_plans(tracker, plans, handbook.config, all_plans=True)
+        apply_plans(tracker, backend.state(), plans, handbook.config, all_plans=True)
         _close_some(tracker, plans)
-        _backdate(tracker)
-        _add_threads(tracker, plans)
+        spread_history(tracker, HISTORY)
+        _add_threads(backend.store, plans)
 
 
-def _create_sources(tracker: LocalTracker, plans: list[Plan]) -> None:
+def _create_sources(tracker: Tracker, plans: list[Plan]) -> None:
     wanted: dict[str, dict[int, Plan]] = {}
     for plan in plans:
         ref = parse_issue_ref(plan.source or "")
@@ -128,7 +133,7 @@ def _create_sources(tracker: LocalTracker, plans: list[Plan]) -> None:
             )
 
 
-def _close_some(tracker: LocalTracker, plans: list[Plan]) -> None:
+def _close_some(tracker: Tracker, plans: list[Plan]) -> None:
     """Close work so progress shows: most of an implementing plan, the first steps of others."""
     from secplan.sync.desired import EPIC_ITEM, parse_marker
 
@@ -145,38 +150,12 @@ def _close_some(tracker: LocalTracker, plans: list[Plan]) -> None:
             tracker.close_issue(ref, note="Done (demo data).")
 
 
-def _backdate(tracker: LocalTracker) -> None:
-    """Spread the demo's history over past weeks, so the burn-up charts have a shape."""
-    import sqlalchemy as sa
-
-    from secplan.store.models import Issue, StateEventRow, utcnow
-
-    now = utcnow()
-    with tracker.store.session() as s:
-        rows = s.scalars(sa.select(StateEventRow).order_by(StateEventRow.id)).all()
-        opened = [r for r in rows if r.state == "opened"]
-        closed = [r for r in rows if r.state == "closed"]
-        for n, row in enumerate(opened):
-            # Issues appear over the first half of the history, closes over the second half.
-            row.at = now - HISTORY + HISTORY / 2 * n / max(1, len(opened))
-        for n, row in enumerate(closed):
-            row.at = now - HISTORY / 2 + HISTORY / 2 * (n + 1) / (len(closed) + 1)
-        s.flush()
-        first = {r.issue_id: r.at for r in opened}
-        last_close = {r.issue_id: r.at for r in closed}
-        for issue in s.scalars(sa.select(Issue)).all():
-            if issue.id in first:
-                issue.created_at = first[issue.id]
-            if issue.id in last_close and issue.state == "closed":
-                issue.closed_at = last_close[issue.id]
-
-
-def _add_threads(tracker: LocalTracker, plans: list[Plan]) -> None:
+def _add_threads(store: Store, plans: list[Plan]) -> None:
     from secplan.store import reviews
 
     in_review = [p for p in plans if p.status == "review" and len(p.sections) > 1]
     ready = [p for p in plans if p.status == "ready" and len(p.sections) > 1]
-    with tracker.store.session() as s:
+    with store.session() as s:
         for plan in in_review[:1]:
             section = plan.sections[1]
             t = reviews.create_thread(

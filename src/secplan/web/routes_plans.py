@@ -13,7 +13,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from secplan.errors import SecplanError
 from secplan.model import Plan
 from secplan.sync.coverage import section_at
 from secplan.tracker.base import TrackedIssue
@@ -47,16 +46,9 @@ def diagnostics(ctx: WebContext, plan: Plan) -> list[dict[str, Any]]:
 
 def remaining_work(ctx: WebContext, plan: Plan) -> dict[str, Any] | None:
     """What ``secplan coverage`` says for this plan: totals, uncovered items, candidates."""
-    tracker = ctx.tracker
-    if tracker is None:
+    if ctx.tracker is None:
         return None
-    from secplan.sync.coverage import coverage
-
-    try:
-        [pc] = coverage(tracker, [plan], ctx.config)
-    except SecplanError as exc:
-        return {"problems": [exc.message], "totals": {}, "candidates": [], "uncovered": []}
-    data = pc.to_json()
+    data = issue_index(ctx).report(plan).to_json()
     data["uncovered"] = [i for i in data["items"] if i["state"] is None and not i["done"]]
     return data
 
@@ -81,6 +73,8 @@ def plan_view(ctx: WebContext, plan: Plan) -> dict[str, Any]:
                 "line": item.line,
                 "ref": issue.ref if issue else item.ref,
                 "state": issue.state if issue else None,
+                # a written ref the read model does not credit (see secplan.sync.match)
+                "conflict": bool(item.ref) and issue is None,
                 "issue": issue_dict(issue) if issue else None,
             }
         )
@@ -118,7 +112,7 @@ def plan_view(ctx: WebContext, plan: Plan) -> dict[str, Any]:
                 "item_count": len(sec_items),
                 "with_issue": sum(1 for i in sec_items if i["state"]),
                 "closed": sum(1 for i in sec_items if i["state"] == "closed"),
-                "uncovered": [i["id"] for i in sec_items if not i["ref"] and not i["done"]],
+                "uncovered": [i["id"] for i in sec_items if not i["state"] and not i["done"]],
                 "markers": marker_count[section.anchor],
                 "requirements": sum(1 for r in plan.requirements if r.section == section.anchor),
                 "open_threads": sum(1 for t in by_section[section.anchor] if not t["resolved"]),

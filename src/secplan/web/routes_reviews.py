@@ -53,7 +53,7 @@ def _user_errors() -> Iterator[None]:
 
 
 def _store(ctx: WebContext) -> Any:
-    store = ctx.store
+    store = ctx.writable_store()
     if store is None:
         raise HTTPException(status_code=503, detail=ctx.store_error or "store unavailable")
     return store
