@@ -12,7 +12,9 @@ import pytest
 from secplan.config import load_config
 from secplan.handbook import load_handbook
 from secplan.model import Plan
+from secplan.store import Store, open_store
 from secplan.sync.apply import ApplyResult, apply_plans
+from secplan.sync.state import StoreState
 from secplan.tracker import open_tracker
 from secplan.tracker.local import LocalTracker
 from tests.conftest import FIXTURES
@@ -37,10 +39,12 @@ WRITE_METHODS = frozenset(
 
 
 class CountingTracker:
-    """Delegates every call to the real tracker and records the writing ones."""
+    """Delegates every call to the real tracker and records the writing ones. ``state`` is
+    sync's bookkeeping in a store of its own (not the tracker's database), as with GitLab."""
 
-    def __init__(self, inner: LocalTracker) -> None:
+    def __init__(self, inner: LocalTracker, state: StoreState) -> None:
         self.inner = inner
+        self.state = state
         self.writes: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
 
     def __getattr__(self, name: str) -> Any:
@@ -67,11 +71,22 @@ def handbook_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def tracker(handbook_dir: Path, database_url: str) -> Iterator[CountingTracker]:
-    """The real local tracker (SQLite file and PostgreSQL), wrapped in a write counter."""
+def sync_store(tmp_path: Path) -> Iterator[Store]:
+    """secplan's own store for sync records and the apply lock, apart from the tracker's."""
+    store = open_store(tmp_path, f"sqlite:///{tmp_path / 'bookkeeping.db'}")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def tracker(handbook_dir: Path, database_url: str, sync_store: Store) -> Iterator[CountingTracker]:
+    """The real local tracker (SQLite file and PostgreSQL), wrapped in a write counter, with
+    its sync records in a separate store."""
     real = open_tracker(handbook_dir, database_url)
     try:
-        yield CountingTracker(real)
+        yield CountingTracker(real, StoreState(sync_store, real.identity))
     finally:
         real.close()
 
@@ -84,7 +99,9 @@ def load(root: Path) -> list[Plan]:
 def apply(root: Path, tracker: Any, **kwargs: Any) -> ApplyResult:
     """Apply every plan of ``root`` with a fresh write count."""
     tracker.writes.clear()
-    return apply_plans(tracker, load(root), load_config(root), all_plans=True, **kwargs)
+    return apply_plans(
+        tracker, tracker.state, load(root), load_config(root), all_plans=True, **kwargs
+    )
 
 
 def edit(path: Path, old: str, new: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,8 @@ from secplan.errors import LockedError
 from secplan.store.models import SyncState
 from secplan.sync.apply import apply_plans, compute_plan
 from secplan.sync.desired import parse_marker
-from secplan.sync.lock import LOCK_NAME
+from secplan.sync.lock import apply_lock
+from secplan.tracker.base import IssueUpdate
 from tests.sync.conftest import CountingTracker, apply, edit, load
 
 TOKEN_ITEMS = {
@@ -38,7 +38,7 @@ def marked(tracker: CountingTracker, project: str) -> dict[tuple[str, str], list
 
 def test_plan_then_apply_creates_exactly_the_plan(handbook_dir: Path, tracker: CountingTracker):
     plans = load(handbook_dir)
-    planned = compute_plan(tracker, plans, load_config(handbook_dir), all_plans=True)
+    planned = compute_plan(tracker, tracker.state, plans, load_config(handbook_dir), all_plans=True)
     assert tracker.writes == []  # planning never writes
     creates = Counter((c.kind, c.plan) for c in planned.changes if c.action == "create")
     assert creates == {
@@ -90,7 +90,7 @@ def test_editing_one_item_updates_exactly_one_issue(handbook_dir: Path, tracker:
     result = apply(handbook_dir, tracker)
     assert tracker.names() == ["update_issue"]
     ref = tracker.writes[0][1][0]
-    assert set(tracker.writes[0][2]) == {"description"}
+    assert set(tracker.writes[0][1][1].changed()) == {"description"}
     issue = tracker.inner.get_issue(ref)
     assert issue is not None and "pipelines and jobs that break" in issue.description
     assert [c.item for c in result.done] == ["expiry-spike"]
@@ -103,7 +103,7 @@ def test_labels_added_in_the_tracker_survive_and_dropped_plan_labels_go(
     apply(handbook_dir, tracker)
     key = ("token-hardening", "enforce-a-90-day-maximum-token-lifetime")
     ref = marked(tracker, "appsec/planning")[key][0]
-    tracker.inner.update_issue(ref, labels=["security-planning", "tokens", "policy", "doing"])
+    tracker.inner.update_issue(ref, IssueUpdate(add_labels=["doing"]))
     edit(handbook_dir / "token-hardening.md", "lifetime %Enforce ~policy", "lifetime %Enforce")
     apply(handbook_dir, tracker)
     assert tracker.names() == ["update_issue"]
@@ -180,14 +180,14 @@ def test_removed_plan_is_reported_as_orphans(handbook_dir: Path, tracker: Counti
 def test_lost_sync_state_finds_issues_by_marker(handbook_dir: Path, tracker: CountingTracker):
     apply(handbook_dir, tracker, create_epic=True)
     before = marked(tracker, "appsec/planning")
-    with tracker.inner.store.session() as s:
+    with tracker.state.store.session() as s:
         s.execute(sa.delete(SyncState))
     result = apply(handbook_dir, tracker, create_epic=True)
     assert tracker.writes == []
     assert result.ok
     assert marked(tracker, "appsec/planning") == before
     assert len(tracker.inner.list_epics("appsec")) == 2
-    with tracker.inner.store.read_session() as s:
+    with tracker.state.store.read_session() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(SyncState)) == 2 + 3 + 6
 
 
@@ -202,40 +202,50 @@ def test_create_epic_links_issues(handbook_dir: Path, tracker: CountingTracker):
 
 
 def test_apply_refuses_while_another_holds_the_lock(handbook_dir: Path, tracker: CountingTracker):
-    store = tracker.inner.store
-    # A holder on another host that is alive as far as we can tell.
-    store.acquire_lock(LOCK_NAME, "build-42.example:4242", stale_after=timedelta(hours=1))
-    try:
+    with apply_lock(tracker.state.store):
         with pytest.raises(LockedError) as err:
             apply(handbook_dir, tracker)
         assert "another secplan apply is running" in err.value.message
-        assert "build-42.example:4242" in err.value.message
         assert err.value.hint
         assert tracker.writes == []
-    finally:
-        store.release_lock(LOCK_NAME, "build-42.example:4242")
     assert apply(handbook_dir, tracker).ok
 
 
-def test_lock_of_a_dead_local_process_is_taken_over(handbook_dir: Path, tracker: CountingTracker):
-    import socket
+def test_lock_of_a_killed_process_is_released(
+    handbook_dir: Path, tracker: CountingTracker, database_url: str
+):
+    import signal
     import subprocess
     import sys
 
-    dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from secplan.store import open_store; "
+            "from secplan.sync.lock import apply_lock; "
+            "store = open_store(Path('.'), sys.argv[1]); lock = apply_lock(store); "
+            "lock.__enter__(); print('held', flush=True); time.sleep(60)",
+            tracker.state.store.engine.url.render_as_string(hide_password=False),
+        ],
+        stdout=subprocess.PIPE,
         text=True,
-        check=True,
     )
-    holder = f"{socket.gethostname()}:{dead.stdout.strip()}"
-    tracker.inner.store.acquire_lock(LOCK_NAME, holder)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(LockedError):
+            apply(handbook_dir, tracker)
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
     assert apply(handbook_dir, tracker).ok
 
 
 def test_plan_names_no_project(handbook_dir: Path, tracker: CountingTracker):
     (handbook_dir / "secplan.toml").write_text('group = "appsec"\n', encoding="utf-8")
-    result = apply_plans(tracker, load(handbook_dir), load_config(handbook_dir), all_plans=True)
+    result = apply_plans(
+        tracker, tracker.state, load(handbook_dir), load_config(handbook_dir), all_plans=True
+    )
     assert not result.ok
     errors = {d.plan: d.errors for d in result.plan.diffs}
     assert "names no tracker project" in errors["token-hardening"][0]
@@ -251,9 +261,9 @@ def test_plan_title_and_milestone_dates_are_pushed(handbook_dir: Path, tracker: 
     result = apply(handbook_dir, tracker, create_epic=True)
     # The epic's title, the milestone's due date, and the plan link text in the four issues.
     assert Counter(tracker.names()) == {"update_epic": 1, "update_milestone": 1, "update_issue": 4}
-    assert {tuple(kw) for _name, _args, kw in tracker.writes if _name == "update_issue"} == {
-        ("description",)
-    }
+    assert {
+        tuple(args[1].changed()) for name, args, _kw in tracker.writes if name == "update_issue"
+    } == {("description",)}
     epic = tracker.inner.get_epic(result.epics["token-hardening"])
     assert epic is not None and epic.title == "API and deploy token hardening"
     enforce = tracker.inner.get_milestone("appsec", "Enforce")

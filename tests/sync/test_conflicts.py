@@ -9,6 +9,7 @@ from pathlib import Path
 from secplan.config import load_config
 from secplan.sync.apply import apply_plans, compute_plan
 from secplan.sync.desired import epic_marker
+from secplan.tracker.base import EpicUpdate
 from tests.sync.conftest import CountingTracker, apply, edit, load
 
 SCANNER_AUDIT = """milestones:
@@ -31,7 +32,7 @@ def _apply_only(root: Path, tracker: CountingTracker, plan_id: str, *, context: 
     tracker.writes.clear()
     mine = [p for p in plans if p.id == plan_id]
     others = [p for p in plans if p.id != plan_id] if context else []
-    return apply_plans(tracker, mine, load_config(root), context=others)
+    return apply_plans(tracker, tracker.state, mine, load_config(root), context=others)
 
 
 def test_disagreeing_milestone_is_created_once_from_the_first_plan_and_never_flips(
@@ -61,7 +62,12 @@ def test_disagreeing_milestone_is_created_once_from_the_first_plan_and_never_fli
         n.startswith("conflict: plans scanner-rollout, token-hardening") for n in notes.values()
     )
     plans = load(handbook_dir)
-    assert compute_plan(tracker, plans, load_config(handbook_dir), all_plans=True).pending() == []
+    assert (
+        compute_plan(
+            tracker, tracker.state, plans, load_config(handbook_dir), all_plans=True
+        ).pending()
+        == []
+    )
 
 
 def test_applying_one_plan_alone_never_undoes_the_other(
@@ -155,13 +161,14 @@ def test_issues_linked_to_an_epic_that_turns_out_to_be_another_plans_are_unlinke
     linked = [i for i in tracker.inner.list_issues("appsec/planning") if i.epic == epic.ref]
     assert len(linked) == 4
     # It carries another plan's epic marker (as an older secplan linked by number): unlink.
-    tracker.inner.update_epic(epic.ref, description=epic_marker("scanner-rollout"))
+    tracker.inner.update_epic(epic.ref, EpicUpdate(description=epic_marker("scanner-rollout")))
     result = apply(handbook_dir, tracker)
     assert not result.ok and result.conflicts
     # scanner-rollout takes the epic as its own (its marker) and links its two issues;
     # token-hardening's four issues leave it.
     assert sorted(tracker.names()) == ["update_epic"] + ["update_issue"] * 6
-    unlinked = [kw for n, _a, kw in tracker.writes if n == "update_issue" and kw["epic"] is None]
+    unlinked = [a[1].changed() for n, a, _kw in tracker.writes if n == "update_issue"]
+    unlinked = [u for u in unlinked if "epic" in u and u["epic"] is None]
     assert unlinked == [{"epic": None}] * 4
     assert all(i.epic is None for i in tracker.inner.list_issues("appsec/planning"))
     scanner = tracker.inner.list_issues("appsec/scanners")

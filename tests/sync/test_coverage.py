@@ -59,9 +59,10 @@ def test_items_sections_markers_and_requirements():
     assert [c.text for c in by_section["audit"].candidates] == ["TODO: who owns this?"]
 
     ps = status_from_coverage(pc, plan)
-    assert (ps.progress.closed, ps.progress.total, ps.progress.percent) == (1, 2, 50)
+    # Progress counts every item: done = issue closed, or ticked when no issue covers it.
+    assert (ps.progress.closed, ps.progress.total, ps.progress.percent) == (1, 4, 25)
     assert {t: (p.closed, p.total) for t, p in ps.milestones.items()} == {
         "Audit": (1, 1),
-        "": (0, 1),
+        "": (0, 3),
     }
     assert ps.uncovered == 2

@@ -7,7 +7,8 @@ from pathlib import Path
 from secplan.config import Config
 from secplan.sync.actual import Actual
 from secplan.sync.desired import content_hash, desired_for_plan, issue_marker
-from secplan.sync.diff import diff_plans, merge_managed
+from secplan.sync.diff import diff_plans
+from secplan.sync.fields import merge_managed
 from secplan.sync.state import SyncRecord
 from secplan.tracker.base import TrackedIssue, TrackedMilestone
 from tests.sync.test_desired import make_plan
@@ -69,8 +70,11 @@ def test_matching_issues_are_unchanged_and_edits_are_updates():
     upd = d.changes[2]
     assert upd.ref == "sec/plans#2"
     assert upd.updates["title"] == "Spike: expire?"
-    # A label added in the tracker is kept; the plan's label is added.
-    assert upd.updates["labels"] == ["x", "spike"]
+    # A label added in the tracker is kept; the plan's label is added (as a delta, which the
+    # tracker applies atomically).
+    assert upd.updates["add_labels"] == ["spike"]
+    assert "remove_labels" not in upd.updates
+    assert [f.new for f in upd.fields if f.name == "labels"] == [["x", "spike"]]
 
 
 def test_labels_pushed_before_and_no_longer_wanted_are_removed():

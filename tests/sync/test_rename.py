@@ -9,7 +9,6 @@ from secplan.sync.apply import ApplyResult, compute_plan
 from secplan.sync.desired import parse_marker
 from secplan.sync.rename import plan_section
 from secplan.sync.render import change_line, done_line
-from secplan.sync.state import state_for
 from tests.sync.conftest import CountingTracker, apply, edit, load
 
 PLAN = "token-hardening.md"
@@ -28,7 +27,7 @@ def first_apply(handbook_dir: Path, tracker: CountingTracker) -> ApplyResult:
 
 def record_items(tracker: CountingTracker) -> dict[str, str]:
     """item -> ref of the issue records of the token plan."""
-    records = state_for(tracker.inner).load([PLAN_ID])
+    records = tracker.state.load([PLAN_ID])
     return {item: rec.ref for (_p, kind, item), rec in records.items() if kind == "issue"}
 
 
@@ -44,7 +43,9 @@ def test_rename_with_ref_adopts_the_issue(handbook_dir: Path, tracker: CountingT
     edit(handbook_dir / PLAN, ENFORCE_LINE, f"- [ ] Cap token lifetimes %Enforce ~policy {ref}")
     edit(handbook_dir / PLAN, "Turn on the instance setting", "Switch on the admin setting")
 
-    planned = compute_plan(tracker, load(handbook_dir), load_config(handbook_dir), all_plans=True)
+    planned = compute_plan(
+        tracker, tracker.state, load(handbook_dir), load_config(handbook_dir), all_plans=True
+    )
     [change] = [c for c in planned.changes if c.item == "cap-token-lifetimes"]
     assert (change.action, change.ref, change.renamed_from) == ("update", ref, ENFORCE)
     assert "(renamed from " + ENFORCE + ")" in change_line(change)
@@ -75,7 +76,9 @@ def test_rename_without_ref_in_one_section_adopts(handbook_dir: Path, tracker: C
     )
     new_id = "rotate-service-account-tokens-through-hashicorp-vault"
 
-    planned = compute_plan(tracker, load(handbook_dir), load_config(handbook_dir), all_plans=True)
+    planned = compute_plan(
+        tracker, tracker.state, load(handbook_dir), load_config(handbook_dir), all_plans=True
+    )
     [change] = [c for c in planned.changes if c.item == new_id]
     assert (change.action, change.ref, change.renamed_from) == ("update", ref, ROTATE)
     line = change_line(change)
@@ -113,7 +116,9 @@ def test_two_renames_in_one_section_stay_create_and_orphan(
     )
     edit(handbook_dir / PLAN, ROTATE_LINE, "- [ ] Rotate service-account tokens via Vault %Enforce")
 
-    planned = compute_plan(tracker, load(handbook_dir), load_config(handbook_dir), all_plans=True)
+    planned = compute_plan(
+        tracker, tracker.state, load(handbook_dir), load_config(handbook_dir), all_plans=True
+    )
     creates = sorted(c.item or "" for c in planned.changes if c.action == "create")
     orphans = sorted(c.ref or "" for c in planned.changes if c.action == "orphan")
     assert creates == [
@@ -137,7 +142,9 @@ def test_a_new_item_unlike_the_removed_one_is_not_adopted(
     start = text.index(ROTATE_LINE)
     path.write_text(text[:start] + "- [ ] Publish the token policy page %Enforce\n", "utf-8")
 
-    planned = compute_plan(tracker, load(handbook_dir), load_config(handbook_dir), all_plans=True)
+    planned = compute_plan(
+        tracker, tracker.state, load(handbook_dir), load_config(handbook_dir), all_plans=True
+    )
     assert [(c.action, c.item) for c in planned.changes if c.action in ("create", "orphan")] == [
         ("create", "publish-the-token-policy-page"),
         ("orphan", ROTATE),
@@ -151,10 +158,14 @@ def test_an_issue_of_another_plan_is_never_adopted(handbook_dir: Path, tracker: 
     edit(scanner, "- [ ] Write the bypass runbook %Pilot", f"- [ ] Write the runbook %Pilot {ref}")
 
     result = apply(handbook_dir, tracker)
-    assert result.ok
+    # Another plan's issue is never credited: a conflict the user resolves, apply exits 1.
+    assert not result.ok
     [change] = [c for c in result.plan.changes if c.item == "write-the-runbook"]
     assert (change.action, change.ref) == ("unchanged", ref)
-    assert change.note == "covered by an existing issue"
+    assert change.note == "conflict: not credited"
+    [conflict] = [c for c in result.conflicts if "write-the-runbook" in c]
+    assert f"names {ref}, which is the issue of item '{ENFORCE}' of plan {PLAN_ID}" in conflict
+    assert "scanner-rollout.md:" in conflict
     assert marker_of(tracker, ref) == (PLAN_ID, ENFORCE)
     assert all(w[1][:1] != (ref,) for w in tracker.writes)
 
@@ -167,7 +178,9 @@ def test_an_issue_of_another_current_item_is_not_taken(
 
     result = apply(handbook_dir, tracker)
     [change] = [c for c in result.plan.changes if c.item == ROTATE]
-    assert change.action == "unchanged" and change.note == f"covered by the issue of item {ENFORCE}"
+    assert change.action == "unchanged"
+    assert change.note == f"conflict: the issue of item {ENFORCE}; not credited"
+    assert not result.ok and any(f"issue of item '{ENFORCE}'" in c for c in result.conflicts)
     assert marker_of(tracker, ref) == (PLAN_ID, ENFORCE)
     assert tracker.writes == []
 

@@ -21,7 +21,7 @@ def issue_of(result_issues: dict[tuple[str, str], str]) -> str:
 
 
 def plan_text(root: Path, tracker: CountingTracker) -> list[str]:
-    planned = compute_plan(tracker, load(root), load_config(root), all_plans=True)
+    planned = compute_plan(tracker, tracker.state, load(root), load_config(root), all_plans=True)
     return list(render_plan_text(planned))
 
 

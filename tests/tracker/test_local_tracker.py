@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from secplan.errors import NotFoundError, TrackerError, UsageError
+from secplan.tracker.base import EpicUpdate, IssueUpdate, MilestoneUpdate
 from secplan.tracker.local import LocalTracker
 
 MARKER = "<!-- secplan:plan=tls-rotation item=inventory -->"
@@ -76,7 +77,9 @@ def test_milestones_resolve_in_the_nearest_ancestor_group(tracker: LocalTracker)
         tracker.create_milestone("sec", "Q1")
     with pytest.raises(UsageError, match="before it starts"):
         tracker.create_milestone("sec", "Backwards", start=date(2027, 2, 1), due=date(2027, 1, 1))
-    updated = tracker.update_milestone("sec", "Q2", due=date(2027, 6, 30), state="closed")
+    updated = tracker.update_milestone(
+        "sec", "Q2", MilestoneUpdate(due=date(2027, 6, 30), state_event="close")
+    )
     assert (updated.due, updated.state) == (date(2027, 6, 30), "closed")
     assert [m.title for m in tracker.list_milestones("sec/appsec")] == ["Q1"]
     assert len(tracker.list_milestones()) == 3
@@ -106,13 +109,16 @@ def test_update_issue_changes_only_known_fields(tracker: LocalTracker) -> None:
     issue = tracker.create_issue("sec/appsec/plans", "Old", labels=["a"])
     new = tracker.update_issue(
         issue.ref,
-        title="New",
-        description="Body",
-        labels=["b", "c"],
-        milestone="M1",
-        assignees=["bob"],
-        confidential=False,
-        epic=epic.ref,
+        IssueUpdate(
+            title="New",
+            description="Body",
+            add_labels=["b", "c"],
+            remove_labels=["a"],
+            milestone="M1",
+            assignees=["bob"],
+            confidential=False,
+            epic=epic.ref,
+        ),
     )
     assert (new.title, new.description, new.labels, new.milestone) == (
         "New",
@@ -122,14 +128,14 @@ def test_update_issue_changes_only_known_fields(tracker: LocalTracker) -> None:
     )
     assert (new.assignees, new.confidential, new.epic) == (["bob"], False, "sec&1")
     assert tracker.get_issue(issue.ref) == new
-    cleared = tracker.update_issue(issue.ref, milestone=None, epic=None)
+    cleared = tracker.update_issue(issue.ref, IssueUpdate(milestone=None, epic=None))
     assert (cleared.milestone, cleared.epic) == (None, None)
-    with pytest.raises(UsageError, match="cannot change state"):
-        tracker.update_issue(issue.ref, state="closed")
+    with pytest.raises(UsageError, match="close or reopen"):
+        tracker.update_issue(issue.ref, IssueUpdate(state_event="closed"))
     with pytest.raises(NotFoundError, match="epic sec&7 not found"):
-        tracker.update_issue(issue.ref, epic="sec&7")
+        tracker.update_issue(issue.ref, IssueUpdate(epic="sec&7"))
     with pytest.raises(NotFoundError) as err:
-        tracker.update_issue("sec/appsec/plans#42", title="x")
+        tracker.update_issue("sec/appsec/plans#42", IssueUpdate(title="x"))
     assert err.value.hint and "secplan issue list" in err.value.hint
     with pytest.raises(UsageError, match="not an issue reference"):
         tracker.get_issue("sec&1")
@@ -219,14 +225,15 @@ def test_update_epic_and_epic_notes(tracker: LocalTracker) -> None:
     parent = tracker.create_epic("sec", "Parent")
     child = tracker.create_epic("sec/appsec", "Child")
     updated = tracker.update_epic(
-        child.ref, title="Renamed", labels=["b"], state="closed", parent=parent.ref
+        child.ref, EpicUpdate(title="Renamed", add_labels=["b"], state_event="close")
     )
+    tracker.set_epic_parent(child.ref, parent.ref)
     assert (updated.title, updated.labels, updated.state) == ("Renamed", ["b"], "closed")
     assert tracker.epic_parent(child.ref) == parent.ref
-    with pytest.raises(UsageError):
-        tracker.update_epic(child.ref, milestone="x")
+    with pytest.raises(TypeError):
+        EpicUpdate(milestone="x")  # type: ignore[call-arg]
     with pytest.raises(UsageError, match="its own parent"):
-        tracker.update_epic(parent.ref, parent=parent.ref)
+        tracker.set_epic_parent(parent.ref, parent.ref)
     tracker.add_note(parent.ref, "Kick-off on Monday.")
     assert [(n.author, n.body) for n in tracker.notes(parent.ref)] == [
         ("alice", "Kick-off on Monday.")
