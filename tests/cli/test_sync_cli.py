@@ -220,7 +220,7 @@ def test_create_epic_never_hands_another_plans_epic_to_a_plan(example: Path, dat
     assert re.findall(r"^\+ created epic (\S+)$", first.stdout, re.M) == ["security&1"]
 
     planned = secplan(example, "plan", db=database_url)
-    assert planned.returncode == 0, planned.stderr
+    assert planned.returncode == 1, planned.stderr  # a conflict: plan fails as apply would
     assert "Plan: 0 to create, 0 to update," in planned.stdout
     assert (
         "warning: conflict: epic security&1 named in the front matter is the epic secplan made "
@@ -271,7 +271,7 @@ def test_disagreeing_shared_milestone_settles_after_one_apply(example: Path, dat
         assert again.returncode == 1
         assert json.loads(again.stdout)["writes"] == 0
     planned = secplan(example, "plan", "--format", "json", db=database_url)
-    assert planned.returncode == 0
+    assert planned.returncode == 1  # the conflict stands: plan fails as apply does
     pilots = [
         c for c in json.loads(planned.stdout) if c["kind"] == "milestone" and c["title"] == "Pilot"
     ]
