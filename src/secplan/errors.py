@@ -85,6 +85,9 @@ class ConflictError(TrackerError):
 class NoDatabaseError(SecplanError):
     """A read-only command found no tracker database (nothing is created to answer it)."""
 
+    #: the SQLite file that would be the database (None for a server database)
+    database: Path | None = None
+
 
 class LockedError(SecplanError):
     """Another secplan process holds the lock this command needs."""

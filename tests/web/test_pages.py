@@ -137,7 +137,9 @@ def test_epic_board_and_progress_from_the_tracker(client: TestClient, handbook: 
         for p in client.get("/plans.json").json()["plans"]
         if p["id"] == "ci-runner-secrets-rotation"
     )
-    assert row["progress"] == {"closed": 1, "total": 2, "percent": 50}
+    # Progress counts the plan's work items (as `secplan status` does): issues made by hand
+    # under the epic are not items of the plan, so nothing is done yet.
+    assert row["progress"] == {"closed": 0, "total": 8, "percent": 0}
     svg = client.get("/plans/ci-runner-secrets-rotation/progress")
     assert svg.status_code == 200
     assert svg.headers["content-type"].startswith("image/svg+xml")

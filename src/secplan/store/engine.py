@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
 
 from secplan.errors import LockedError, NoDatabaseError, TrackerError, UsageError
 from secplan.store.models import Lock, utcnow
@@ -200,7 +201,13 @@ def _sqlite_engine(url: URL) -> Engine:
         folder = Path(database).parent
         folder.mkdir(parents=True, exist_ok=True)
         _ignore_local_state(folder)
-    engine = sa.create_engine(url)
+    if database in ("", ":memory:"):
+        # One connection for every thread: each new connection would be a new, empty database.
+        engine = sa.create_engine(
+            url, poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+    else:
+        engine = sa.create_engine(url)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -284,10 +291,12 @@ def _require_existing(url: URL) -> None:
     if database in ("", ":memory:") or database.startswith("file:"):
         return
     if not Path(database).is_file():
-        raise NoDatabaseError(
+        missing = NoDatabaseError(
             f"no tracker database at {database} yet",
             hint="`secplan apply` creates it (or pass --database-url to use another one).",
         )
+        missing.database = Path(database)
+        raise missing
 
 
 def _read_only_if_needed(url: URL) -> URL:

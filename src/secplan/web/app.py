@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -85,6 +86,10 @@ def lint_readiness(
     return out
 
 
+#: Seconds between looks for a tracker database that did not exist yet (an apply creates it).
+MISSING_RECHECK = 1.0
+
+
 class WebContext:
     """What every route needs: the handbook cache, the tracker/store (lazily), the auth."""
 
@@ -107,6 +112,7 @@ class WebContext:
             readiness=lint_readiness,
         )
         self._backend: Backend | None = None
+        self._opened_at = 0.0
         self._open_lock = threading.Lock()
         #: (monotonic time, web.data.TrackerView) of the last tracker read, shared by requests.
         self.index_cache: tuple[float, Any] | None = None
@@ -118,7 +124,10 @@ class WebContext:
         show no tracker data; the first write (a review thread) creates it."""
         with self._open_lock:
             backend = self._backend
-            if backend is not None and not (writable and backend.missing is not None):
+            missing = backend is not None and backend.missing is not None
+            if backend is not None and not missing:
+                return backend
+            if missing and not writable and not self._may_exist_now(backend):
                 return backend
             if self.store_error is not None:
                 return None
@@ -132,8 +141,18 @@ class WebContext:
             if backend is not None:
                 backend.close()
             self._backend = fresh
+            self._opened_at = time.monotonic()
             self.index_cache = None
             return fresh
+
+    def _may_exist_now(self, backend: Backend | None) -> bool:
+        """Whether the database that was missing may exist now (an apply since created it)."""
+        gone = backend.missing if backend is not None else None
+        if gone is None:
+            return True
+        if gone.database is not None:
+            return gone.database.exists()
+        return time.monotonic() - self._opened_at >= MISSING_RECHECK
 
     @property
     def tracker(self) -> Tracker | None:
