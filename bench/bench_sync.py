@@ -35,7 +35,7 @@ from sqlalchemy import event  # noqa: E402
 from secplan.config import load_config  # noqa: E402
 from secplan.handbook import load_handbook  # noqa: E402
 from secplan.sync.apply import apply_plans  # noqa: E402
-from secplan.tracker import open_tracker  # noqa: E402
+from secplan.tracker import open_backend  # noqa: E402
 
 
 def write_handbook(root: Path, plans: int, items: int) -> None:
@@ -123,17 +123,18 @@ def scenario(name: str, plans: int, items: int, database_url: str | None) -> Non
             reset_database(database_url)
         config = load_config(root)
         t_load, handbook = timed(lambda: load_handbook(root, config))
-        with open_tracker(root, database_url) as tracker:
+        with open_backend(config, database_url=database_url) as backend:
+            tracker, state = backend.tracker, backend.state()
             t_first, first = timed(
-                lambda: apply_plans(tracker, handbook.plans, config, all_plans=True)
+                lambda: apply_plans(tracker, state, handbook.plans, config, all_plans=True)
             )
             assert first.ok, first.failed[:3]
             # The first re-apply may still write bookkeeping (records of milestones shared by
             # several plans); the second is the steady state that is measured.
-            apply_plans(tracker, handbook.plans, config, all_plans=True)
-            counter = StatementCounter(tracker.store.engine)
+            apply_plans(tracker, state, handbook.plans, config, all_plans=True)
+            counter = StatementCounter(backend.store.engine)
             t_again, again = timed(
-                lambda: apply_plans(tracker, handbook.plans, config, all_plans=True)
+                lambda: apply_plans(tracker, state, handbook.plans, config, all_plans=True)
             )
             assert again.writes == 0
         t_cli = cli_apply(root, database_url)

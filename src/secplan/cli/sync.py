@@ -317,13 +317,19 @@ def coverage_cmd(
     fmt: FormatOption = Format.text,
 ) -> None:
     """Per plan and section: items with issues (open/closed), uncovered items, and work not yet
-    written as items (TODO/TBD markers, requirements no item covers)."""
+    written as items (TODO/TBD markers, requirements no item covers).
+
+    Exits 1 when an item names an issue that cannot be credited to it (a conflict).
+    """
     from secplan.sync.coverage import coverage
     from secplan.sync.render import plural
 
     result, _backend = _report(plans, root, database_url, coverage)
+    conflicted = any(i.conflict for pc in result for i in pc.items)
     if fmt is Format.json:
         print_json([pc.to_json() for pc in result])
+        if conflicted:
+            raise typer.Exit(1)
         return
     for pc in result:
         t = pc.totals
@@ -337,7 +343,9 @@ def coverage_cmd(
         for sec in pc.sections:
             _out(f"  § {sec.title or '(no section)'}" + (f" #{sec.anchor}" if sec.anchor else ""))
             for it in sec.items:
-                if it.state is None:
+                if it.conflict:
+                    _out(f'    - CONFLICT: {it.ref} {it.id} "{it.title}" (line {it.line})')
+                elif it.state is None:
                     state = "done, no issue" if it.done else "UNCOVERED"
                     _out(f'    - {state}: {it.id} "{it.title}" (line {it.line})')
                 else:
@@ -345,6 +353,8 @@ def coverage_cmd(
             for c in sec.candidates:
                 kind = f"requirement ({c.level})" if c.kind == "requirement" else "marker"
                 _out(f"    * {kind} line {c.line}: {c.text}")
+    if conflicted:
+        raise typer.Exit(1)
 
 
 def status_cmd(

@@ -6,15 +6,15 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from secplan.store.engine import Store
 from secplan.store.models import Issue, StateEventRow, utcnow
-from secplan.tracker.local import LocalTracker
 
 
-def spread_history(tracker: LocalTracker, history: timedelta) -> None:
+def spread_history(store: Store, history: timedelta) -> None:
     """Spread the tracker's history over the past ``history`` (the demo's past weeks), so the
     burn-up charts have a shape: issues appear over the first half, closes over the second."""
     now = utcnow()
-    with tracker.store.session() as s:
+    with store.session() as s:
         rows = s.scalars(sa.select(StateEventRow).order_by(StateEventRow.id)).all()
         opened = [r for r in rows if r.state == "opened"]
         closed = [r for r in rows if r.state == "closed"]

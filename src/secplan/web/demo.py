@@ -103,7 +103,7 @@ def fill_tracker(root: Path) -> None:
                     break
         apply_plans(tracker, backend.state(), plans, handbook.config, all_plans=True)
         _close_some(tracker, plans)
-        spread_history(tracker, HISTORY)
+        spread_history(backend.store, HISTORY)
         _add_threads(backend.store, plans)
 
 
