@@ -42,3 +42,22 @@ def test_str_round_trips_and_group() -> None:
         assert ref is not None and str(ref) == text
     issue = parse_ref("sec/team/proj#9")
     assert issue is not None and issue.group == "sec/team"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        # GitLab's epic URL since epics became work items (17.x): a group's work item.
+        ("https://gitlab.example.com/groups/sec/-/work_items/5", Ref("epic", "sec", 5)),
+        (
+            "https://gitlab.example.com/groups/sec/appsec/-/work_items/7/",
+            Ref("epic", "sec/appsec", 7),
+        ),
+        # A project's work item is an issue.
+        ("https://gitlab.example.com/sec/plans/-/work_items/5", Ref("issue", "sec/plans", 5)),
+    ],
+)
+def test_work_item_urls_of_groups_are_epics_and_of_projects_issues(url: str, expected: Ref) -> None:
+    assert parse_ref(url) == expected
+    if expected.kind == "epic":
+        assert parse_issue_ref(url) is None
