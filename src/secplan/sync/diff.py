@@ -160,9 +160,7 @@ class _PlanDiffer:
             creator = self.planned.get(key)
             if creator is not None:
                 note = f"created for plan {creator}"
-                self._add(
-                    "unchanged", "milestone", d.title, ref, d.title, d.group, d, note=note
-                )
+                self._add("unchanged", "milestone", d.title, ref, d.title, d.group, d, note=note)
                 # Recorded now, so the next apply of an unchanged handbook writes nothing.
                 self.out.changes[-1].record = True
             elif may_create(self.mode):
