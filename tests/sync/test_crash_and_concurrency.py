@@ -137,7 +137,6 @@ def test_second_concurrent_apply_gets_the_lock_error(handbook_dir: Path, databas
     try:
         first = start_apply(handbook_dir, database_url)
         wait_for(engine, "SELECT count(*) FROM issues", 10, first)
-        assert count(engine, "SELECT count(*) FROM locks") == 0  # the lock writes no row
         second = run_cli("apply", "--root", str(handbook_dir), "--database-url", database_url)
         out, err = first.communicate(timeout=120)
     finally:

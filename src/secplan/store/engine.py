@@ -14,7 +14,6 @@ import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +23,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from secplan.errors import LockedError, NoDatabaseError, TrackerError, UsageError
-from secplan.store.models import Lock, utcnow
+from secplan.errors import NoDatabaseError, TrackerError, UsageError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: How long a SQLite writer waits for another writer before giving up (milliseconds).
@@ -73,7 +71,7 @@ def lock_holder() -> str:
 
 
 class Store:
-    """An open database: engine, sessions and the named locks sync's ``apply`` uses."""
+    """An open database: engine and sessions (the apply lock is in :mod:`secplan.sync.lock`)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -108,53 +106,6 @@ class Store:
             finally:
                 session.rollback()
 
-    @contextmanager
-    def lock(
-        self, name: str, holder: str | None = None, stale_after: timedelta | None = None
-    ) -> Iterator[str]:
-        """Hold the lock ``name`` for the block, or raise :class:`LockedError` if someone has it.
-
-        The lock is a row, so it also works between machines sharing a PostgreSQL database. A
-        holder is ``host:pid``; a lock left behind by a process that died on this host (or older
-        than ``stale_after``) is taken over, so a killed ``apply`` never blocks the next one.
-        """
-        me = holder or lock_holder()
-        self.acquire_lock(name, me, stale_after)
-        try:
-            yield me
-        finally:
-            self.release_lock(name, me)
-
-    def acquire_lock(self, name: str, holder: str, stale_after: timedelta | None = None) -> None:
-        """Take the lock ``name`` for ``holder`` (see :meth:`lock`)."""
-        with self.session() as s:
-            row = s.scalar(sa.select(Lock).where(Lock.name == name).with_for_update())
-            if row is not None and row.holder != holder:
-                if not _is_stale(row, stale_after):
-                    raise LockedError(
-                        f"{name} is locked by {row.holder} since "
-                        f"{row.acquired_at:%Y-%m-%d %H:%M:%S} UTC",
-                        hint="Another secplan process is working on it; wait for it to finish. "
-                        "A lock whose process has died is released automatically.",
-                    )
-                s.delete(row)
-                s.flush()
-                row = None
-            if row is None:
-                s.add(Lock(name=name, holder=holder, acquired_at=utcnow()))
-                try:
-                    s.flush()
-                except exc.IntegrityError as err:  # PostgreSQL: another process won the race
-                    raise LockedError(
-                        f"{name} is locked by another process",
-                        hint="Another secplan process is working on it; wait for it to finish.",
-                    ) from err
-
-    def release_lock(self, name: str, holder: str) -> None:
-        """Give the lock up (only if ``holder`` still holds it)."""
-        with self.session() as s:
-            s.execute(sa.delete(Lock).where(Lock.name == name, Lock.holder == holder))
-
     def close(self) -> None:
         """Release every connection."""
         self.engine.dispose()
@@ -164,21 +115,6 @@ class Store:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def _is_stale(row: Lock, stale_after: timedelta | None) -> bool:
-    if stale_after is not None and utcnow() - row.acquired_at > stale_after:
-        return True
-    host, _, pid = row.holder.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, owned by someone else
-        return False
-    return False
 
 
 def _ignore_local_state(folder: Path) -> None:

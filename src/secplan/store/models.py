@@ -260,17 +260,6 @@ class RemoteId(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Lock(Base):
-    """A named lock held by one process (``host:pid``), e.g. ``apply:<plan id>``."""
-
-    __tablename__ = "locks"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(255), unique=True)
-    holder: Mapped[str] = mapped_column(sa.String(255))
-    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
 class ReviewThread(Base):
     """A review discussion anchored to one section of a plan (plan id + section anchor)."""
 

@@ -1,6 +1,7 @@
-"""Sync records keyed by the tracker's identity, and a cache of remote tracker ids.
+"""Sync records keyed by the tracker's identity, a cache of remote tracker ids, no lock rows.
 
-Records written before belong to the embedded tracker (``local``).
+Records written before belong to the embedded tracker (``local``). The apply lock became a file
+lock (SQLite) or an advisory lock (PostgreSQL) that writes nothing, so the ``locks`` table goes.
 
 Revision ID: 0002
 Revises: 0001
@@ -42,10 +43,20 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("tracker", "kind", "key", name=op.f("pk_remote_ids")),
     )
+    op.drop_table("locks")
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.create_table(
+        "locks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("holder", sa.String(length=255), nullable=False),
+        sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_locks")),
+        sa.UniqueConstraint("name", name=op.f("uq_locks_name")),
+    )
     op.drop_table("remote_ids")
     with op.batch_alter_table("sync_state", schema=None) as batch_op:
         batch_op.drop_constraint("uq_sync_state_tracker_plan_id_kind_item_id", type_="unique")
