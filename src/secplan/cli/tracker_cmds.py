@@ -35,6 +35,7 @@ from secplan.tracker.base import (
     TrackedIssue,
     TrackedMilestone,
     TrackedNote,
+    Tracker,
 )
 
 issue_app = typer.Typer(help="Issues in the embedded tracker.", no_args_is_help=True)
@@ -54,7 +55,7 @@ PublicOption = Annotated[bool, typer.Option("--public", help="Not confidential."
 
 
 @contextmanager
-def _tracker(root: Path | None, database_url: str | None) -> Iterator[Any]:
+def _tracker(root: Path | None, database_url: str | None) -> Iterator[Tracker]:
     from secplan.tracker import open_backend
 
     with open_backend(resolve_root(root), database_url=database_url) as backend:
@@ -62,7 +63,7 @@ def _tracker(root: Path | None, database_url: str | None) -> Iterator[Any]:
 
 
 def _on_ref(
-    root: Path | None, database_url: str | None, ref: str, action: Callable[[Any, str], Any]
+    root: Path | None, database_url: str | None, ref: str, action: Callable[[Tracker, str], Any]
 ) -> None:
     """Expand ``ref``, run ``action(tracker, ref)`` and print the ref it returns (or ``ref``)."""
     ref = _expand(root, ref)
@@ -82,7 +83,7 @@ def _fetch_shown(
     database_url: str | None,
     ref: str,
     kind: str,
-    related: Callable[[Any, str], dict[str, list[Any]]],
+    related: Callable[[Tracker, str], dict[str, list[Any]]],
 ) -> tuple[Any, dict[str, list[Any]]]:
     """The issue or epic ``ref`` (a clear error when missing) and what ``related`` reads."""
     ref = _expand(root, ref)
