@@ -1,0 +1,934 @@
+"""``GitLabTracker``: the :class:`~secplan.tracker.base.Tracker` protocol on a GitLab instance.
+
+Every object secplan creates carries the label ``secplan::managed``, so finding secplan's own
+issues is one listing per project filtered server-side by that label, post-filtered by the
+marker text (GitLab's ``search`` is tokenised and cannot match a marker exactly).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date
+from typing import Any, Literal
+
+from secplan.errors import ConflictError, ForbiddenError, NotFoundError, TrackerError, UsageError
+from secplan.refs import parse_epic_ref, parse_issue_ref
+from secplan.tracker.base import (
+    AccessProblem,
+    Capabilities,
+    EpicMode,
+    EpicUpdate,
+    IssueUpdate,
+    MilestoneUpdate,
+    StateEvent,
+    TrackedEpic,
+    TrackedIssue,
+    TrackedMilestone,
+    TrackedNote,
+    Tracker,
+)
+from secplan.tracker.gitlab import graphql as gq
+from secplan.tracker.gitlab.client import GitLabClient, encode_path
+from secplan.tracker.gitlab.convert import (
+    epic_from_rest,
+    issue_from_rest,
+    milestone_from_rest,
+    note_from_rest,
+    when,
+)
+from secplan.tracker.gitlab.epics import (
+    EPIC_LABEL,
+    MANAGED_LABEL,
+    EpicStrategy,
+    RestEpics,
+    TrackingIssueEpics,
+    WorkItemEpics,
+)
+from secplan.tracker.gitlab.ids import IdCache, MemoryIdCache
+from secplan.tracker.gitlab.labels import LabelRegistry
+
+#: GitLab's access levels (docs.gitlab.com/api/members#roles).
+REPORTER, PLANNER = 20, 15
+_MARKER = re.compile(r"<!-- secplan:plan=\S+ (?:item=\S+|kind=epic) -->")
+_PROMOTED = re.compile(r"promoted to epic (?P<ref>[A-Za-z0-9_./-]*&\d+)")
+
+
+def normalise_url(url: str) -> str:
+    """The instance URL as secplan names it: scheme and host lower-case, no trailing slash."""
+    url = url.strip().rstrip("/")
+    m = re.match(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<host>[^/]+)(?P<rest>.*)$", url)
+    if m is None:
+        raise UsageError(f"gitlab_url {url!r} is not a URL such as https://gitlab.example.com")
+    return f"{m['scheme'].lower()}://{m['host'].lower()}{m['rest']}"
+
+
+def _issue_parts(ref: str) -> tuple[str, int]:
+    parsed = parse_issue_ref(ref)
+    if parsed is None:
+        raise UsageError(f"{ref!r} is not an issue reference (group/project#iid)")
+    return parsed.path, parsed.iid
+
+
+def _issue_path(ref: str) -> str:
+    project, iid = _issue_parts(ref)
+    return f"projects/{encode_path(project)}/issues/{iid}"
+
+
+class GitLabTracker:
+    """The Tracker protocol on GitLab. ``stats`` counts the API calls (``apply --stats``).
+
+    ``id_cache`` keeps remote ids between calls (default: in memory); ``pace`` spaces writes
+    below GitLab.com's limits; ``progress`` is called with a short text after each write.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        default_group: str | None,
+        default_project: str | None,
+        id_cache: IdCache | None = None,
+        pace: bool = True,
+        progress: Callable[[str], None] | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 5,
+        backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.url = normalise_url(url)
+        self.identity = f"gitlab:{self.url}"
+        if not token:
+            raise UsageError("no GitLab token given")
+        self.client = GitLabClient(
+            self.url,
+            token,
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff=backoff,
+            pace=pace,
+            sleep=sleep,
+        )
+        self.stats = self.client.stats
+        self.default_group = default_group.strip("/") if default_group else None
+        self.default_project = default_project.strip("/") if default_project else None
+        self.ids: IdCache = id_cache if id_cache is not None else MemoryIdCache()
+        self.progress = progress
+        self.labels = LabelRegistry(self)
+        #: epic ref (lower-case) -> confidential, as last read
+        self.epic_confidential: dict[str, bool] = {}
+        #: Free tier: tracking issue ref (lower-case) -> refs of the issues linked to it
+        self.tracking_children: dict[str, set[str]] = {}
+        self._tracking_loaded = False
+        self._epics: EpicStrategy | None = None
+        self._groups: dict[str, bool] = {}
+        self._user: dict[str, Any] | None = None
+
+    # -- identity, capabilities, preflight ---------------------------------------------------
+
+    def _probe_group(self) -> str | None:
+        if self.default_group:
+            return self.default_group
+        if self.default_project and "/" in self.default_project:
+            return self.default_project.rsplit("/", 1)[0]
+        return None
+
+    @property
+    def epics(self) -> EpicStrategy:
+        """How epics are kept here (probed once, then cached in ``id_cache``)."""
+        if self._epics is None:
+            group = self._probe_group()
+            mode = self.ids.get("epic_mode", group.lower()) if group else None
+            if mode is None:
+                mode = self._detect_mode(group) if group else "tracking_issue"
+                if group:
+                    self.ids.put("epic_mode", group.lower(), mode)
+            strategy: EpicStrategy
+            if mode == "work_items":
+                strategy = WorkItemEpics(self)
+            elif mode == "rest":
+                strategy = RestEpics(self)
+            else:
+                strategy = TrackingIssueEpics(self)
+            self._epics = strategy
+        return self._epics
+
+    def _detect_mode(self, group: str) -> EpicMode:
+        try:
+            WorkItemEpics(self).type_id(group)
+            return "work_items"
+        except (NotFoundError, TrackerError) as exc:
+            if isinstance(exc, ForbiddenError) and "token" in exc.message:
+                raise
+        try:
+            self.client.get(f"groups/{encode_path(group)}/epics", {"per_page": 1}, what="epics")
+            return "rest"
+        except ForbiddenError as exc:
+            if "token" in exc.message:
+                raise
+            return "tracking_issue"
+        except NotFoundError:
+            return "tracking_issue"
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Epic mode from the probe; Free (tracking issues) has one assignee and plain links."""
+        mode = self.epics.mode
+        free = mode == "tracking_issue"
+        return Capabilities(
+            epics=mode,  # type: ignore[arg-type]
+            multiple_assignees=not free,
+            link_types=("relates_to",) if free else ("relates_to", "blocks", "is_blocked_by"),
+            epic_milestones=False,
+        )
+
+    def current_user(self) -> dict[str, Any]:
+        """The token's user (``GET /user``); a rejected token raises ForbiddenError."""
+        if self._user is None:
+            self._user = self.client.get("user", what="read the token's user")
+        return self._user
+
+    def is_group(self, path: str) -> bool:
+        """Whether ``path`` is a group (projects directly under a user are not in one)."""
+        key = path.lower()
+        if key not in self._groups:
+            cached = self.ids.get("group", key)
+            if cached is None:
+                data = self.client.get_or_none(f"groups/{encode_path(path)}", what=f"group {path}")
+                if data is not None:
+                    self.ids.put("group", key, str(data["id"]))
+                self._groups[key] = data is not None
+            else:
+                self._groups[key] = True
+        return self._groups[key]
+
+    def check_access(self, projects: Iterable[str], groups: Iterable[str]) -> list[AccessProblem]:
+        """Each project needs at least Reporter (to see confidential issues, else the marker
+        search misses secplan's issues and apply duplicates them); each group at least Planner
+        (epics, milestones); the token the ``api`` scope. A rejected token raises."""
+        user = self.current_user()
+        problems: list[AccessProblem] = []
+        scopes = self._token_scopes()
+        all_projects = sorted({p.strip("/") for p in projects if p})
+        all_groups = sorted({g.strip("/") for g in groups if g})
+        if scopes is not None and "api" not in scopes:
+            for path in all_projects:
+                problems.append(
+                    AccessProblem(
+                        path,
+                        "project",
+                        f"the token has scopes {', '.join(sorted(scopes)) or 'none'}, not `api`: "
+                        "it cannot write",
+                        "Create a token with the `api` scope.",
+                    )
+                )
+            for path in all_groups:
+                problems.append(
+                    AccessProblem(path, "group", "the token lacks the `api` scope", None)
+                )
+            return problems
+        admin = bool(user.get("is_admin"))
+        for path in all_projects:
+            problem = self._check_member(path, "project", user, REPORTER, admin)
+            if problem:
+                problems.append(problem)
+        for path in all_groups:
+            problem = self._check_member(path, "group", user, PLANNER, admin)
+            if problem:
+                problems.append(problem)
+        return problems
+
+    def _token_scopes(self) -> set[str] | None:
+        try:
+            data = self.client.get("personal_access_tokens/self", what="read the token's scopes")
+        except (NotFoundError, ForbiddenError):
+            return None  # not a personal access token, or an older GitLab: roles still checked
+        return set(data.get("scopes") or []) if isinstance(data, dict) else None
+
+    def _check_member(
+        self,
+        path: str,
+        kind: Literal["project", "group"],
+        user: dict[str, Any],
+        needed: int,
+        admin: bool,
+    ) -> AccessProblem | None:
+        collection = "projects" if kind == "project" else "groups"
+        data = self.client.get_or_none(f"{collection}/{encode_path(path)}", what=f"{kind} {path}")
+        if data is None:
+            return AccessProblem(
+                path,
+                kind,
+                f"no {kind} {path} on {self.url}, or the token's user cannot see it",
+                "Check the path in the plan or secplan.toml (`tracker`, `group`).",
+            )
+        self.ids.put(kind, path.lower(), str(data["id"]))
+        if admin:
+            return None
+        member = self.client.get_or_none(
+            f"{collection}/{encode_path(path)}/members/all/{user['id']}",
+            what=f"membership in {path}",
+        )
+        level = int((member or {}).get("access_level") or 0)
+        if level >= needed:
+            return None
+        role = "Reporter" if needed == REPORTER else "Planner"
+        why = (
+            "to see confidential issues (without it the marker search misses secplan's issues "
+            "and apply would create them again)"
+            if kind == "project"
+            else "to create epics and milestones"
+        )
+        return AccessProblem(
+            path,
+            kind,
+            f"{user.get('username', 'the token user')} has access level {level} in {path}; "
+            f"secplan needs at least {role} ({needed}) {why}",
+            f"Ask an owner of {path} to give the user the {role} role.",
+        )
+
+    def close(self) -> None:
+        """Release the HTTP session."""
+        self.client.close()
+
+    def _progress(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress(text)
+
+    # -- epics ---------------------------------------------------------------------------------
+
+    def get_epic(self, ref: str) -> TrackedEpic | None:
+        """The epic (or tracking issue) ``ref``, or None."""
+        if parse_epic_ref(ref) is None and isinstance(self.epics, TrackingIssueEpics):
+            return self.epics.get(ref)
+        if parse_epic_ref(ref) is None:
+            return None
+        return self.epics.get(ref)
+
+    def find_epics(self, group: str, marker: str) -> list[TrackedEpic]:
+        """secplan's epics in ``group`` whose description contains ``marker``."""
+        return self.epics.find(group.strip("/"), marker)
+
+    def find_created_epic(self, group: str, title: str, description: str) -> TrackedEpic | None:
+        """After a lost answer to an epic creation: the epic it made, if it did."""
+        marker = _MARKER.search(description)
+        for epic in self.epics.find(group, marker[0] if marker else description):
+            if epic.title == title:
+                return epic
+        return None
+
+    def create_epic(
+        self,
+        group: str,
+        title: str,
+        description: str = "",
+        labels: list[str] | None = None,
+        confidential: bool = True,
+    ) -> TrackedEpic:
+        """A new epic in ``group`` (labelled ``secplan::managed``)."""
+        wanted = _with_managed(labels)
+        epic = self.epics.create(group.strip("/"), title, description, wanted, confidential)
+        self._progress(f"epic {epic.ref}")
+        return epic
+
+    def update_epic(self, ref: str, update: EpicUpdate) -> TrackedEpic:
+        """Apply ``update`` to the epic ``ref`` (one write)."""
+        if not update:
+            found = self.get_epic(ref)
+            if found is None:
+                raise NotFoundError(f"GitLab has no epic {ref}")
+            return found
+        epic = self.epics.update(ref, update)
+        self._progress(f"epic {ref}")
+        return epic
+
+    def list_epics(self, group: str | None = None) -> list[TrackedEpic]:
+        """Every epic of ``group`` (default group)."""
+        target = (group or self.default_group or "").strip("/")
+        if not target:
+            raise UsageError("no group given and no default `group` configured")
+        return self.epics.list_all(target)
+
+    # -- milestones ----------------------------------------------------------------------------
+
+    def _milestones_path(self, group: str) -> str:
+        return f"groups/{encode_path(group)}/milestones"
+
+    def get_milestone(self, group: str, title: str) -> TrackedMilestone | None:
+        """The group milestone titled ``title``, or None."""
+        group = group.strip("/")
+        for data in (
+            self.client.get_or_none(
+                self._milestones_path(group), {"title": title}, what=f"milestones of {group}"
+            )
+            or []
+        ):
+            if data.get("title") == title:
+                self.ids.put("milestone", f"{group.lower()}|{title}", str(data["id"]))
+                return milestone_from_rest(data, group)
+        return None
+
+    def create_milestone(
+        self,
+        group: str,
+        title: str,
+        start: date | None = None,
+        due: date | None = None,
+        description: str = "",
+    ) -> TrackedMilestone:
+        """A new group milestone."""
+        group = group.strip("/")
+        if start and due and due < start:
+            raise UsageError(f"milestone {title!r} is due ({due}) before it starts ({start})")
+        body: dict[str, Any] = {"title": title, "description": description}
+        if start:
+            body["start_date"] = start.isoformat()
+        if due:
+            body["due_date"] = due.isoformat()
+
+        def existing() -> TrackedMilestone | None:
+            return self.get_milestone(group, title)
+
+        _s, data, _h = self.client.request(
+            "POST",
+            self._milestones_path(group),
+            json=body,
+            what=f"create milestone {title!r} in {group}",
+            find_existing=existing,
+            pace="create",
+        )
+        if isinstance(data, TrackedMilestone):
+            return data
+        self.ids.put("milestone", f"{group.lower()}|{title}", str(data["id"]))
+        self._progress(f"milestone {title}")
+        return milestone_from_rest(data, group)
+
+    def update_milestone(self, group: str, title: str, update: MilestoneUpdate) -> TrackedMilestone:
+        """Apply ``update`` to the group milestone ``title``."""
+        group = group.strip("/")
+        current = self.get_milestone(group, title)
+        if current is None:
+            raise NotFoundError(f"no milestone {title!r} in group {group}")
+        changes = update.changed()
+        if not changes:
+            return current
+        body: dict[str, Any] = {}
+        for key, value in changes.items():
+            if key in ("start", "due"):
+                body[f"{key}_date"] = value.isoformat() if value else None
+            else:
+                body[key] = value
+        _s, data, _h = self.client.request(
+            "PUT",
+            f"{self._milestones_path(group)}/{current.id}",
+            json=body,
+            what=f"update milestone {title!r} in {group}",
+            safe=True,
+        )
+        if "title" in changes:
+            self.ids.put("milestone", f"{group.lower()}|{changes['title']}", str(data["id"]))
+        self._progress(f"milestone {title}")
+        return milestone_from_rest(data, group)
+
+    def list_milestones(self, group: str | None = None) -> list[TrackedMilestone]:
+        """Every milestone of ``group`` (default group), any state."""
+        target = (group or self.default_group or "").strip("/")
+        if not target:
+            raise UsageError("no group given and no default `group` configured")
+        out = []
+        for data in self.client.pages(
+            self._milestones_path(target), {}, what=f"milestones of {target}"
+        ):
+            self.ids.put("milestone", f"{target.lower()}|{data['title']}", str(data["id"]))
+            out.append(milestone_from_rest(data, target))
+        return out
+
+    def _milestone_id(self, project: str, title: str) -> int:
+        """The id of the milestone ``title`` visible in ``project`` (its groups' milestones)."""
+        group = project.rsplit("/", 1)[0] if "/" in project else project
+        for key in (f"{group.lower()}|{title}", f"{project.lower()}|{title}"):
+            cached = self.ids.get("milestone", key)
+            if cached:
+                return int(cached)
+        for data in (
+            self.client.get(
+                f"projects/{encode_path(project)}/milestones",
+                {"title": title, "include_ancestors": "true"},
+                what=f"milestone {title!r} of {project}",
+            )
+            or []
+        ):
+            if data.get("title") == title:
+                self.ids.put("milestone", f"{project.lower()}|{title}", str(data["id"]))
+                return int(data["id"])
+        raise NotFoundError(
+            f"no milestone {title!r} in {project} or its groups",
+            hint="Group milestones are created by `secplan apply` before the issues using them.",
+        )
+
+    # -- users ----------------------------------------------------------------------------
+
+    def _user_ids(self, usernames: list[str]) -> list[int]:
+        names = [u.lstrip("@") for u in usernames if u and u.strip()]
+        if names and not self.capabilities.multiple_assignees:
+            names = names[:1]  # GitLab Free keeps one assignee
+        ids = []
+        for name in names:
+            cached = self.ids.get("user", name.lower())
+            if cached is None:
+                found = [
+                    u
+                    for u in self.client.get("users", {"username": name}, what=f"user {name}") or []
+                    if str(u.get("username", "")).lower() == name.lower()
+                ]
+                if not found:
+                    raise NotFoundError(f"GitLab has no user {name!r}")
+                cached = str(found[0]["id"])
+                self.ids.put("user", name.lower(), cached)
+            ids.append(int(cached))
+        return ids
+
+    # -- issues ----------------------------------------------------------------------------
+
+    def _issue(self, data: dict[str, Any]) -> TrackedIssue:
+        epic = None
+        if isinstance(self.epics, TrackingIssueEpics):
+            self._load_tracking()
+            ref = (data.get("references") or {}).get("full", "").lower()
+            epic = next((t for t, kids in self.tracking_children.items() if ref in kids), "")
+            return _with_epic(issue_from_rest(data), epic or None)
+        return issue_from_rest(data, epic)
+
+    def _load_tracking(self) -> None:
+        """Free tier: which issues are linked to which tracking issue (one read per plan)."""
+        if self._tracking_loaded or not self.default_project:
+            return
+        self._tracking_loaded = True
+        strategy = self.epics
+        assert isinstance(strategy, TrackingIssueEpics)
+        for tracking in strategy._tracking():
+            kids = self.tracking_children.setdefault(tracking.ref.lower(), set())
+            for link in self.client.pages(
+                f"{_issue_path(tracking.ref)}/links", {}, what=f"links of {tracking.ref}"
+            ):
+                full = (link.get("references") or {}).get("full")
+                if full:
+                    kids.add(full.lower())
+
+    def get_issue(self, ref: str) -> TrackedIssue | None:
+        """The issue ``ref``, or None."""
+        data = self.client.get_or_none(_issue_path(ref), what=f"issue {ref}")
+        return self._issue(data) if data else None
+
+    def get_issues(self, refs: Iterable[str]) -> dict[str, TrackedIssue]:
+        """Many issues, 100 iids per request per project; missing ones left out."""
+        wanted: dict[str, dict[int, list[str]]] = {}
+        for text in refs:
+            project, iid = _issue_parts(text)
+            wanted.setdefault(project.lower(), {}).setdefault(iid, []).append(text)
+        found: dict[str, TrackedIssue] = {}
+        for project_key, by_iid in sorted(wanted.items()):
+            project = _issue_parts(next(iter(by_iid.values()))[0])[0]
+            iids = sorted(by_iid)
+            for start in range(0, len(iids), 100):
+                params = {"iids[]": iids[start : start + 100], "state": "all", "scope": "all"}
+                try:
+                    rows = self.client.get(
+                        f"projects/{encode_path(project)}/issues",
+                        params,
+                        what=f"issues of {project}",
+                    )
+                except NotFoundError:
+                    break  # a project GitLab does not have: its refs are missing
+                for data in rows or []:
+                    issue = self._issue(data)
+                    for text in by_iid.get(issue.iid, []):
+                        found[text] = issue
+            del project_key
+        return found
+
+    def find_issues(self, project: str, marker: str) -> list[TrackedIssue]:
+        """secplan's issues in ``project`` whose description contains ``marker``: one listing
+        by the managed label (tracking issues left out: they stand in for epics)."""
+        out = []
+        for data in self._managed(project.strip("/")):
+            if marker in (data.get("description") or "") and EPIC_LABEL not in (
+                data.get("labels") or []
+            ):
+                out.append(self._issue(data))
+        return out
+
+    def _managed(self, project: str) -> Iterator[dict[str, Any]]:
+        return self.client.pages(
+            f"projects/{encode_path(project)}/issues",
+            {"labels": MANAGED_LABEL, "state": "all", "scope": "all"},
+            what=f"issues of {project}",
+        )
+
+    def _find_created_issue(self, project: str, title: str, description: str) -> Any:
+        marker = _MARKER.search(description)
+        needle = marker[0] if marker else description
+        for data in self._managed(project):
+            if data.get("title") == title and needle in (data.get("description") or ""):
+                return data
+        return None
+
+    def _check_confidential(self, epic: str | None, confidential: bool) -> None:
+        """A non-confidential issue cannot go under a confidential epic (GitLab refuses)."""
+        if not epic or confidential:
+            return
+        known = self.epic_confidential.get(epic.lower())
+        if known is None:
+            found = self.get_epic(epic)
+            known = bool(found and found.confidential)
+        if known:
+            raise ConflictError(
+                f"a non-confidential issue cannot go under the confidential epic {epic}",
+                hint=gq.CONFIDENTIAL_HINT,
+            )
+
+    def create_issue(
+        self,
+        project: str,
+        title: str,
+        description: str = "",
+        labels: list[str] | None = None,
+        milestone: str | None = None,
+        assignees: list[str] | None = None,
+        confidential: bool = True,
+        epic: str | None = None,
+    ) -> TrackedIssue:
+        """A new issue (confidential by default, labelled ``secplan::managed``); under
+        ``epic`` when given. A lost answer is followed by a marker search, never a blind
+        second POST."""
+        project = project.strip("/")
+        self._check_confidential(epic, confidential)
+        wanted = _with_managed(labels)
+        self.labels.ensure(project, "project", wanted)
+        body: dict[str, Any] = {
+            "title": title,
+            "description": description,
+            "labels": ",".join(wanted),
+            "confidential": confidential,
+        }
+        if milestone:
+            body["milestone_id"] = self._milestone_id(project, milestone)
+        if assignees:
+            body["assignee_ids"] = self._user_ids(assignees)
+        body.update(self.epics.issue_create_params(epic))
+        _s, data, _h = self.client.request(
+            "POST",
+            f"projects/{encode_path(project)}/issues",
+            json=body,
+            what=f"create an issue in {project}",
+            find_existing=lambda: self._find_created_issue(project, title, description),
+            pace="create",
+        )
+        if epic and not isinstance(self.epics, RestEpics):
+            self.epics.set_issue_epic(data, epic, None)
+        issue = self._issue(data)
+        if epic:
+            issue.epic = epic
+        self._progress(f"issue {issue.ref}")
+        return issue
+
+    def update_issue(self, ref: str, update: IssueUpdate) -> TrackedIssue:
+        """Apply ``update``: one PUT for the fields (labels by ``add_labels``/``remove_labels``,
+        which GitLab applies atomically), plus one call when the epic changes."""
+        changes = update.changed()
+        epic_change = "epic" in changes
+        body: dict[str, Any] = {}
+        project, _iid = _issue_parts(ref)
+        for key in ("title", "description", "confidential", "state_event"):
+            if key in changes:
+                body[key] = changes[key]
+        if update.add_labels:
+            self.labels.ensure(project, "project", update.add_labels)
+            body["add_labels"] = ",".join(update.add_labels)
+        if update.remove_labels:
+            body["remove_labels"] = ",".join(update.remove_labels)
+        if "milestone" in changes:
+            ms = changes["milestone"]
+            body["milestone_id"] = self._milestone_id(project, ms) if ms else 0
+        if "assignees" in changes:
+            body["assignee_ids"] = self._user_ids(list(changes["assignees"] or []))
+        data: Any = None
+        old_epic: str | None = None
+        if epic_change:
+            current = self.get_issue(ref)
+            if current is None:
+                raise NotFoundError(f"GitLab has no issue {ref}")
+            old_epic = current.epic
+            confidential = changes.get("confidential", current.confidential)
+            self._check_confidential(changes["epic"], bool(confidential))
+        if body:
+            _s, data, _h = self.client.request(
+                "PUT", _issue_path(ref), json=body, what=f"update issue {ref}", safe=True
+            )
+        if epic_change and changes["epic"] != old_epic:
+            if data is None:
+                data = self.client.get(_issue_path(ref), what=f"issue {ref}")
+            self.epics.set_issue_epic(data, changes["epic"], old_epic)
+        if data is None:
+            found = self.get_issue(ref)
+            if found is None:
+                raise NotFoundError(f"GitLab has no issue {ref}")
+            return found
+        issue = self._issue(data)
+        if epic_change:
+            issue.epic = changes["epic"]
+        self._progress(f"issue {ref}")
+        return issue
+
+    def close_issue(self, ref: str, note: str | None = None) -> TrackedIssue:
+        """Close the issue (a no-op if closed), leaving ``note`` first."""
+        if note:
+            self.add_note(ref, note)
+        return self.update_issue(ref, IssueUpdate(state_event="close"))
+
+    def reopen_issue(self, ref: str) -> TrackedIssue:
+        """Reopen the issue (a no-op if open)."""
+        return self.update_issue(ref, IssueUpdate(state_event="reopen"))
+
+    def iter_issues(
+        self,
+        project: str | None = None,
+        state: str = "opened",
+        epic: str | None = None,
+        labels: list[str] | None = None,
+        milestone: str | None = None,
+    ) -> Iterator[TrackedIssue]:
+        """Issues filtered like GitLab's list (``state`` opened, closed or all), 100 a page."""
+        if state not in ("opened", "closed", "all"):
+            raise UsageError(f"state must be opened, closed or all, not {state!r}")
+        params: dict[str, Any] = {"state": state, "scope": "all"}
+        if labels:
+            params["labels"] = ",".join(labels)
+        if milestone:
+            params["milestone"] = milestone
+        if project:
+            path = f"projects/{encode_path(project.strip('/'))}/issues"
+        elif self.default_group:
+            path = f"groups/{encode_path(self.default_group)}/issues"
+        elif self.default_project:
+            path = f"projects/{encode_path(self.default_project)}/issues"
+        else:
+            raise UsageError("no project given and no default `tracker` or `group` configured")
+        for data in self.client.pages(path, params, what="list issues"):
+            if EPIC_LABEL in (data.get("labels") or []):
+                continue
+            issue = self._issue(data)
+            if epic is None or (issue.epic or "").lower() == epic.lower():
+                yield issue
+
+    def list_issues(
+        self,
+        project: str | None = None,
+        state: str = "opened",
+        epic: str | None = None,
+        labels: list[str] | None = None,
+        milestone: str | None = None,
+    ) -> list[TrackedIssue]:
+        """:meth:`iter_issues` as a list."""
+        return list(self.iter_issues(project, state, epic, labels, milestone))
+
+    # -- notes, events, links ------------------------------------------------------------------
+
+    def _notes_path(self, ref: str) -> str:
+        epic = parse_epic_ref(ref)
+        if epic is not None:
+            return f"groups/{encode_path(epic.path)}/epics/{epic.iid}/notes"
+        return f"{_issue_path(ref)}/notes"
+
+    def add_note(self, ref: str, body: str, author: str | None = None) -> TrackedNote:
+        """A note on the issue or epic ``ref``, by the token's user (``author`` is ignored:
+        GitLab records who wrote it)."""
+        path = self._notes_path(ref)
+
+        def existing() -> Any:
+            for data in (
+                self.client.get(
+                    path, {"sort": "desc", "order_by": "created_at", "per_page": 20}, what="notes"
+                )
+                or []
+            ):
+                if data.get("body") == body:
+                    return data
+            return None
+
+        _s, data, _h = self.client.request(
+            "POST",
+            path,
+            json={"body": body},
+            what=f"add a note to {ref}",
+            find_existing=existing,
+            pace="note",
+        )
+        self._progress(f"note on {ref}")
+        return note_from_rest(data)
+
+    def notes(self, ref: str) -> list[TrackedNote]:
+        """The notes of ``ref``, oldest first."""
+        return [
+            note_from_rest(d)
+            for d in self.client.pages(
+                self._notes_path(ref), {"sort": "asc", "order_by": "created_at"}, what="notes"
+            )
+        ]
+
+    def state_events(self, refs: list[str] | None = None) -> list[StateEvent]:
+        """Opened (creation) and every close/reopen of the issues, oldest first (one read per
+        issue: GitLab has no bulk state-event listing)."""
+        issues = (
+            list(self.get_issues(refs).values())
+            if refs is not None
+            else self.list_issues(state="all")
+        )
+        events: list[StateEvent] = []
+        for issue in issues:
+            if issue.created_at:
+                events.append(StateEvent(issue.ref, "opened", issue.created_at))
+            for data in self.client.pages(
+                f"{_issue_path(issue.ref)}/resource_state_events", {}, what="state events"
+            ):
+                at = when(data.get("created_at"))
+                if at is not None:
+                    state = "closed" if data.get("state") == "closed" else "opened"
+                    events.append(StateEvent(issue.ref, state, at))  # type: ignore[arg-type]
+        events.sort(key=lambda e: e.at)
+        return events
+
+    def link_issues(self, source: str, target: str, link_type: str = "relates_to") -> None:
+        """Link two issues (idempotent: GitLab's "already related" answer is fine)."""
+        if link_type not in self.capabilities.link_types:
+            raise UsageError(f"link type must be one of {', '.join(self.capabilities.link_types)}")
+        tproject, tiid = _issue_parts(target)
+        if _issue_parts(source) == (tproject, tiid):
+            raise UsageError("an issue cannot be linked to itself")
+        with contextlib.suppress(ConflictError):  # already linked
+            self.client.request(
+                "POST",
+                f"{_issue_path(source)}/links",
+                json={
+                    "target_project_id": tproject,
+                    "target_issue_iid": tiid,
+                    "link_type": link_type,
+                },
+                what=f"link {source} to {target}",
+                find_existing=lambda: self._link_id(source, target),
+            )
+        self.tracking_children.setdefault(target.lower(), set()).add(source.lower())
+        if target.lower() in self.tracking_children or source.lower() in self.tracking_children:
+            self.tracking_children.setdefault(source.lower(), set())
+
+    def _link_id(self, source: str, target: str) -> Any:
+        for link in self.client.pages(f"{_issue_path(source)}/links", {}, what="issue links"):
+            if str((link.get("references") or {}).get("full", "")).lower() == target.lower():
+                return link
+        return None
+
+    def unlink_issues(self, source: str, target: str) -> None:
+        """Remove the link between two issues, if there is one."""
+        link = self._link_id(source, target)
+        if link is not None:
+            self.client.request(
+                "DELETE",
+                f"{_issue_path(source)}/links/{link['issue_link_id']}",
+                what=f"unlink {source} from {target}",
+                safe=True,
+            )
+        self.tracking_children.get(target.lower(), set()).discard(source.lower())
+
+    # -- promotion -----------------------------------------------------------------------------
+
+    def promote_issue(self, ref: str) -> TrackedEpic:
+        """Promote the issue to an epic in its project's group with GitLab's quick action
+        (``/promote``, else ``/promote_to Epic``) sent as a note, then find the new epic. On
+        the Free tier the issue itself becomes the tracking issue standing in for an epic."""
+        project, _iid = _issue_parts(ref)
+        group = project.rsplit("/", 1)[0] if "/" in project else project
+        if isinstance(self.epics, TrackingIssueEpics):
+            issue = self.update_issue(ref, IssueUpdate(add_labels=[EPIC_LABEL]))
+            self.tracking_children.setdefault(issue.ref.lower(), set())
+            return self.epics._as_epic(issue)
+        for command in ("/promote", "/promote_to Epic"):
+            if self._quick_action(ref, command):
+                break
+        else:
+            raise TrackerError(
+                f"GitLab did not promote {ref}: it accepts neither /promote nor /promote_to Epic",
+                hint="Promotion needs GitLab Premium or Ultimate; see docs/gitlab.md.",
+            )
+        epic = self._promoted_epic(ref, group)
+        if epic is None:
+            raise TrackerError(f"GitLab promoted {ref} but the new epic could not be found")
+        self._progress(f"epic {epic.ref}")
+        return epic
+
+    def _quick_action(self, ref: str, command: str) -> bool:
+        """Send a note made only of ``command``: GitLab answers 202 with ``commands_changes``
+        and keeps no note. A 201 means the command was not recognised (a plain note was kept,
+        which is deleted again)."""
+        status, data, _h = self.client.request(
+            "POST",
+            f"{_issue_path(ref)}/notes",
+            json={"body": command},
+            what=f"promote {ref}",
+            role="Planner",
+            pace="note",
+        )
+        if status == 202:
+            changes = (data or {}).get("commands_changes") or {}
+            return bool(changes)
+        if isinstance(data, dict) and data.get("id") and data.get("body") == command:
+            self.client.request(
+                "DELETE",
+                f"{_issue_path(ref)}/notes/{data['id']}",
+                what=f"remove the note {command!r} from {ref}",
+                safe=True,
+            )
+        return False
+
+    def _promoted_epic(self, ref: str, group: str) -> TrackedEpic | None:
+        for data in (
+            self.client.get(
+                f"{_issue_path(ref)}/notes",
+                {"sort": "desc", "order_by": "created_at", "per_page": 20},
+                what=f"notes of {ref}",
+            )
+            or []
+        ):
+            m = _PROMOTED.search(data.get("body") or "")
+            if m:
+                epic_ref = m["ref"] if not m["ref"].startswith("&") else f"{group}{m['ref']}"
+                found = self.get_epic(epic_ref)
+                if found is not None:
+                    return found
+        issue = self.get_issue(ref)
+        if issue is None:
+            return None
+        candidates = [e for e in self.epics.list_all(group) if e.title == issue.title]
+        return max(candidates, key=lambda e: e.iid) if candidates else None
+
+
+def _with_managed(labels: list[str] | None) -> list[str]:
+    out = [label for label in dict.fromkeys(labels or []) if label]
+    if MANAGED_LABEL not in out:
+        out.append(MANAGED_LABEL)
+    return out
+
+
+def _with_epic(issue: TrackedIssue, epic: str | None) -> TrackedIssue:
+    issue.epic = epic
+    return issue
+
+
+def _conforms(tracker: GitLabTracker) -> Tracker:
+    """Never called: mypy checks here that GitLabTracker implements the Tracker protocol."""
+    return tracker
+
+
+__all__ = ["GitLabTracker", "epic_from_rest", "normalise_url"]
