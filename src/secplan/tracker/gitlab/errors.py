@@ -20,6 +20,20 @@ SCOPE_HINT = (
 )
 
 
+CONFIDENTIAL_HINT = (
+    "Make the issue confidential (the default; drop `confidential: false` from the item), or make "
+    "the epic non-confidential in GitLab."
+)
+
+
+def is_confidential_refusal(text: str) -> bool:
+    """GitLab's refusal of a non-confidential issue under a confidential epic (REST's
+    "Cannot assign a confidential epic to a non-confidential issue", the work items' "cannot
+    assign a non-confidential issue to a confidential parent")."""
+    low = text.lower()
+    return "confidential" in low and ("parent" in low or "confidential epic" in low)
+
+
 def gitlab_message(body: Any) -> str:
     """GitLab's error text from a JSON error body: ``message`` (a string, or a dict of field
     errors as in ``{"message": {"title": ["has already been taken"]}}``) or ``error``."""
@@ -82,5 +96,11 @@ def error_for_status(
             hint="Wait a minute and run the command again; it resumes where it stopped.",
         )
     if status in (400, 409, 422):
+        if is_confidential_refusal(text):
+            return ConflictError(
+                f"GitLab refused to {what}: a non-confidential issue cannot go under a "
+                f"confidential epic ({text})",
+                hint=CONFIDENTIAL_HINT,
+            )
         return ConflictError(f"GitLab refused to {what}: {text}")
     return TrackerError(f"GitLab failed to {what}: HTTP {status}: {text}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from secplan.errors import ConflictError, TrackerError
+from secplan.tracker.gitlab.errors import CONFIDENTIAL_HINT, is_confidential_refusal
 
 WORK_ITEM_FIELDS = """
 fragment SecplanWorkItem on WorkItem {
@@ -104,11 +105,6 @@ ALL_DOCUMENTS = {
     "work_item_update": WORK_ITEM_UPDATE,
 }
 
-_CONFIDENTIAL_HINT = (
-    "Make the issue confidential (the default; drop `confidential: false` from the item), or make "
-    "the epic non-confidential in GitLab."
-)
-
 
 def check_payload(data: dict[str, Any], field: str, what: str) -> dict[str, Any]:
     """The payload of mutation ``field``; its ``errors`` list (GitLab reports refusals there
@@ -119,14 +115,11 @@ def check_payload(data: dict[str, Any], field: str, what: str) -> dict[str, Any]
     errors = payload.get("errors") or []
     if errors:
         text = "; ".join(str(e) for e in errors)
-        if "confidential" in text.lower() and "parent" in text.lower():
+        if is_confidential_refusal(text):
             raise ConflictError(
                 f"GitLab refused to {what}: a non-confidential issue cannot go under a "
                 f"confidential epic ({text})",
-                hint=_CONFIDENTIAL_HINT,
+                hint=CONFIDENTIAL_HINT,
             )
         raise ConflictError(f"GitLab refused to {what}: {text}")
     return payload
-
-
-CONFIDENTIAL_HINT = _CONFIDENTIAL_HINT

@@ -30,7 +30,6 @@ from secplan.tracker.base import (
     TrackedNote,
     Tracker,
 )
-from secplan.tracker.gitlab import graphql as gq
 from secplan.tracker.gitlab.client import GitLabClient, encode_path
 from secplan.tracker.gitlab.convert import (
     epic_from_rest,
@@ -47,6 +46,7 @@ from secplan.tracker.gitlab.epics import (
     TrackingIssueEpics,
     WorkItemEpics,
 )
+from secplan.tracker.gitlab.errors import CONFIDENTIAL_HINT
 from secplan.tracker.gitlab.ids import IdCache, MemoryIdCache
 from secplan.tracker.gitlab.labels import LabelRegistry
 
@@ -587,7 +587,7 @@ class GitLabTracker:
         if known:
             raise ConflictError(
                 f"a non-confidential issue cannot go under the confidential epic {epic}",
-                hint=gq.CONFIDENTIAL_HINT,
+                hint=CONFIDENTIAL_HINT,
             )
 
     def create_issue(
