@@ -101,12 +101,20 @@ class GitLabClient:
                 self.stats.reads += 1
             else:
                 self.stats.writes += 1
+            # Handle failures outside the except blocks, so no requests exception (whose text
+            # may echo headers) stays attached to ours as __context__.
+            resp, reason, failed = None, "", False
             try:
                 resp = self._gl.session.request(
                     method, full, params=params, json=json, headers=headers, timeout=self.timeout
                 )
             except (requests.Timeout, requests.ConnectionError) as exc:
                 reason = f"{type(exc).__name__}: {self.redactor.redact(exc)}"
+            except requests.RequestException as exc:
+                reason, failed = self.redactor.redact(exc), True
+            if failed:
+                raise TrackerError(f"GitLab request failed ({what}): {reason}")
+            if resp is None:
                 self._unknown_outcome(attempt, what, reason, safe)
                 if not safe and find_existing is not None:
                     found = find_existing()
@@ -115,10 +123,6 @@ class GitLabClient:
                         return 200, found, {}
                 attempt = self._next(attempt, what, reason, None)
                 continue
-            except requests.RequestException as exc:
-                raise TrackerError(
-                    f"GitLab request failed ({what}): {self.redactor.redact(exc)}"
-                ) from None
             status = resp.status_code
             body = _body(resp)
             if status == 429:
