@@ -12,10 +12,10 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from secplan.errors import ConflictError, ForbiddenError, NotFoundError, TrackerError, UsageError
-from secplan.refs import parse_epic_ref, parse_issue_ref
+from secplan.refs import parse_epic_ref
 from secplan.tracker.base import (
     AccessProblem,
     Capabilities,
@@ -30,6 +30,7 @@ from secplan.tracker.base import (
     TrackedNote,
     Tracker,
 )
+from secplan.tracker.gitlab.access import check_access
 from secplan.tracker.gitlab.client import GitLabClient, encode_path
 from secplan.tracker.gitlab.convert import (
     epic_from_rest,
@@ -49,11 +50,10 @@ from secplan.tracker.gitlab.epics import (
 from secplan.tracker.gitlab.errors import CONFIDENTIAL_HINT
 from secplan.tracker.gitlab.ids import IdCache, MemoryIdCache
 from secplan.tracker.gitlab.labels import LabelRegistry
+from secplan.tracker.gitlab.paths import issue_parts, issue_path
+from secplan.tracker.gitlab.promote import promote_issue
 
-#: GitLab's access levels (docs.gitlab.com/api/members#roles).
-REPORTER, PLANNER = 20, 15
 _MARKER = re.compile(r"<!-- secplan:plan=\S+ (?:item=\S+|kind=epic) -->")
-_PROMOTED = re.compile(r"promoted to epic (?P<ref>[A-Za-z0-9_./-]*&\d+)")
 
 
 def normalise_url(url: str) -> str:
@@ -63,18 +63,6 @@ def normalise_url(url: str) -> str:
     if m is None:
         raise UsageError(f"gitlab_url {url!r} is not a URL such as https://gitlab.example.com")
     return f"{m['scheme'].lower()}://{m['host'].lower()}{m['rest']}"
-
-
-def _issue_parts(ref: str) -> tuple[str, int]:
-    parsed = parse_issue_ref(ref)
-    if parsed is None:
-        raise UsageError(f"{ref!r} is not an issue reference (group/project#iid)")
-    return parsed.path, parsed.iid
-
-
-def _issue_path(ref: str) -> str:
-    project, iid = _issue_parts(ref)
-    return f"projects/{encode_path(project)}/issues/{iid}"
 
 
 class GitLabTracker:
@@ -206,89 +194,9 @@ class GitLabTracker:
         return self._groups[key]
 
     def check_access(self, projects: Iterable[str], groups: Iterable[str]) -> list[AccessProblem]:
-        """Each project needs at least Reporter (to see confidential issues, else the marker
-        search misses secplan's issues and apply duplicates them); each group at least Planner
-        (epics, milestones); the token the ``api`` scope. A rejected token raises."""
-        user = self.current_user()
-        problems: list[AccessProblem] = []
-        scopes = self._token_scopes()
-        all_projects = sorted({p.strip("/") for p in projects if p})
-        all_groups = sorted({g.strip("/") for g in groups if g})
-        if scopes is not None and "api" not in scopes:
-            for path in all_projects:
-                problems.append(
-                    AccessProblem(
-                        path,
-                        "project",
-                        f"the token has scopes {', '.join(sorted(scopes)) or 'none'}, not `api`: "
-                        "it cannot write",
-                        "Create a token with the `api` scope.",
-                    )
-                )
-            for path in all_groups:
-                problems.append(
-                    AccessProblem(path, "group", "the token lacks the `api` scope", None)
-                )
-            return problems
-        admin = bool(user.get("is_admin"))
-        for path in all_projects:
-            problem = self._check_member(path, "project", user, REPORTER, admin)
-            if problem:
-                problems.append(problem)
-        for path in all_groups:
-            problem = self._check_member(path, "group", user, PLANNER, admin)
-            if problem:
-                problems.append(problem)
-        return problems
-
-    def _token_scopes(self) -> set[str] | None:
-        try:
-            data = self.client.get("personal_access_tokens/self", what="read the token's scopes")
-        except (NotFoundError, ForbiddenError):
-            return None  # not a personal access token, or an older GitLab: roles still checked
-        return set(data.get("scopes") or []) if isinstance(data, dict) else None
-
-    def _check_member(
-        self,
-        path: str,
-        kind: Literal["project", "group"],
-        user: dict[str, Any],
-        needed: int,
-        admin: bool,
-    ) -> AccessProblem | None:
-        collection = "projects" if kind == "project" else "groups"
-        data = self.client.get_or_none(f"{collection}/{encode_path(path)}", what=f"{kind} {path}")
-        if data is None:
-            return AccessProblem(
-                path,
-                kind,
-                f"no {kind} {path} on {self.url}, or the token's user cannot see it",
-                "Check the path in the plan or secplan.toml (`tracker`, `group`).",
-            )
-        self.ids.put(kind, path.lower(), str(data["id"]))
-        if admin:
-            return None
-        member = self.client.get_or_none(
-            f"{collection}/{encode_path(path)}/members/all/{user['id']}",
-            what=f"membership in {path}",
-        )
-        level = int((member or {}).get("access_level") or 0)
-        if level >= needed:
-            return None
-        role = "Reporter" if needed == REPORTER else "Planner"
-        why = (
-            "to see confidential issues (without it the marker search misses secplan's issues "
-            "and apply would create them again)"
-            if kind == "project"
-            else "to create epics and milestones"
-        )
-        return AccessProblem(
-            path,
-            kind,
-            f"{user.get('username', 'the token user')} has access level {level} in {path}; "
-            f"secplan needs at least {role} ({needed}) {why}",
-            f"Ask an owner of {path} to give the user the {role} role.",
-        )
+        """Each project needs at least Reporter, each group at least Planner, the token the
+        ``api`` scope (see :mod:`secplan.tracker.gitlab.access`). A rejected token raises."""
+        return check_access(self, projects, groups)
 
     def close(self) -> None:
         """Release the HTTP session."""
@@ -512,7 +420,7 @@ class GitLabTracker:
         for tracking in strategy._tracking():
             kids = self.tracking_children.setdefault(tracking.ref.lower(), set())
             for link in self.client.pages(
-                f"{_issue_path(tracking.ref)}/links", {}, what=f"links of {tracking.ref}"
+                f"{issue_path(tracking.ref)}/links", {}, what=f"links of {tracking.ref}"
             ):
                 full = (link.get("references") or {}).get("full")
                 if full:
@@ -520,18 +428,18 @@ class GitLabTracker:
 
     def get_issue(self, ref: str) -> TrackedIssue | None:
         """The issue ``ref``, or None."""
-        data = self.client.get_or_none(_issue_path(ref), what=f"issue {ref}")
+        data = self.client.get_or_none(issue_path(ref), what=f"issue {ref}")
         return self._issue(data) if data else None
 
     def get_issues(self, refs: Iterable[str]) -> dict[str, TrackedIssue]:
         """Many issues, 100 iids per request per project; missing ones left out."""
         wanted: dict[str, dict[int, list[str]]] = {}
         for text in refs:
-            project, iid = _issue_parts(text)
+            project, iid = issue_parts(text)
             wanted.setdefault(project.lower(), {}).setdefault(iid, []).append(text)
         found: dict[str, TrackedIssue] = {}
         for project_key, by_iid in sorted(wanted.items()):
-            project = _issue_parts(next(iter(by_iid.values()))[0])[0]
+            project = issue_parts(next(iter(by_iid.values()))[0])[0]
             iids = sorted(by_iid)
             for start in range(0, len(iids), 100):
                 params = {"iids[]": iids[start : start + 100], "state": "all", "scope": "all"}
@@ -641,7 +549,7 @@ class GitLabTracker:
         changes = update.changed()
         epic_change = "epic" in changes
         body: dict[str, Any] = {}
-        project, _iid = _issue_parts(ref)
+        project, _iid = issue_parts(ref)
         for key in ("title", "description", "confidential", "state_event"):
             if key in changes:
                 body[key] = changes[key]
@@ -666,11 +574,11 @@ class GitLabTracker:
             self._check_confidential(changes["epic"], bool(confidential))
         if body:
             _s, data, _h = self.client.request(
-                "PUT", _issue_path(ref), json=body, what=f"update issue {ref}", safe=True
+                "PUT", issue_path(ref), json=body, what=f"update issue {ref}", safe=True
             )
         if epic_change and changes["epic"] != old_epic:
             if data is None:
-                data = self.client.get(_issue_path(ref), what=f"issue {ref}")
+                data = self.client.get(issue_path(ref), what=f"issue {ref}")
             self.epics.set_issue_epic(data, changes["epic"], old_epic)
         if data is None:
             found = self.get_issue(ref)
@@ -741,7 +649,7 @@ class GitLabTracker:
         epic = parse_epic_ref(ref)
         if epic is not None:
             return f"groups/{encode_path(epic.path)}/epics/{epic.iid}/notes"
-        return f"{_issue_path(ref)}/notes"
+        return f"{issue_path(ref)}/notes"
 
     def add_note(self, ref: str, body: str, author: str | None = None) -> TrackedNote:
         """A note on the issue or epic ``ref``, by the token's user (``author`` is ignored:
@@ -792,7 +700,7 @@ class GitLabTracker:
             if issue.created_at:
                 events.append(StateEvent(issue.ref, "opened", issue.created_at))
             for data in self.client.pages(
-                f"{_issue_path(issue.ref)}/resource_state_events", {}, what="state events"
+                f"{issue_path(issue.ref)}/resource_state_events", {}, what="state events"
             ):
                 at = when(data.get("created_at"))
                 if at is not None:
@@ -805,13 +713,13 @@ class GitLabTracker:
         """Link two issues (idempotent: GitLab's "already related" answer is fine)."""
         if link_type not in self.capabilities.link_types:
             raise UsageError(f"link type must be one of {', '.join(self.capabilities.link_types)}")
-        tproject, tiid = _issue_parts(target)
-        if _issue_parts(source) == (tproject, tiid):
+        tproject, tiid = issue_parts(target)
+        if issue_parts(source) == (tproject, tiid):
             raise UsageError("an issue cannot be linked to itself")
         with contextlib.suppress(ConflictError):  # already linked
             self.client.request(
                 "POST",
-                f"{_issue_path(source)}/links",
+                f"{issue_path(source)}/links",
                 json={
                     "target_project_id": tproject,
                     "target_issue_iid": tiid,
@@ -825,7 +733,7 @@ class GitLabTracker:
             self.tracking_children.setdefault(source.lower(), set())
 
     def _link_id(self, source: str, target: str) -> Any:
-        for link in self.client.pages(f"{_issue_path(source)}/links", {}, what="issue links"):
+        for link in self.client.pages(f"{issue_path(source)}/links", {}, what="issue links"):
             if str((link.get("references") or {}).get("full", "")).lower() == target.lower():
                 return link
         return None
@@ -836,7 +744,7 @@ class GitLabTracker:
         if link is not None:
             self.client.request(
                 "DELETE",
-                f"{_issue_path(source)}/links/{link['issue_link_id']}",
+                f"{issue_path(source)}/links/{link['issue_link_id']}",
                 what=f"unlink {source} from {target}",
                 safe=True,
             )
@@ -846,72 +754,9 @@ class GitLabTracker:
 
     def promote_issue(self, ref: str) -> TrackedEpic:
         """Promote the issue to an epic in its project's group with GitLab's quick action
-        (``/promote``, else ``/promote_to Epic``) sent as a note, then find the new epic. On
-        the Free tier the issue itself becomes the tracking issue standing in for an epic."""
-        project, _iid = _issue_parts(ref)
-        group = project.rsplit("/", 1)[0] if "/" in project else project
-        if isinstance(self.epics, TrackingIssueEpics):
-            issue = self.update_issue(ref, IssueUpdate(add_labels=[EPIC_LABEL]))
-            self.tracking_children.setdefault(issue.ref.lower(), set())
-            return self.epics._as_epic(issue)
-        for command in ("/promote", "/promote_to Epic"):
-            if self._quick_action(ref, command):
-                break
-        else:
-            raise TrackerError(
-                f"GitLab did not promote {ref}: it accepts neither /promote nor /promote_to Epic",
-                hint="Promotion needs GitLab Premium or Ultimate; see docs/gitlab.md.",
-            )
-        epic = self._promoted_epic(ref, group)
-        if epic is None:
-            raise TrackerError(f"GitLab promoted {ref} but the new epic could not be found")
-        self._progress(f"epic {epic.ref}")
-        return epic
-
-    def _quick_action(self, ref: str, command: str) -> bool:
-        """Send a note made only of ``command``: GitLab answers 202 with ``commands_changes``
-        and keeps no note. A 201 means the command was not recognised (a plain note was kept,
-        which is deleted again)."""
-        status, data, _h = self.client.request(
-            "POST",
-            f"{_issue_path(ref)}/notes",
-            json={"body": command},
-            what=f"promote {ref}",
-            role="Planner",
-            pace="note",
-        )
-        if status == 202:
-            changes = (data or {}).get("commands_changes") or {}
-            return bool(changes)
-        if isinstance(data, dict) and data.get("id") and data.get("body") == command:
-            self.client.request(
-                "DELETE",
-                f"{_issue_path(ref)}/notes/{data['id']}",
-                what=f"remove the note {command!r} from {ref}",
-                safe=True,
-            )
-        return False
-
-    def _promoted_epic(self, ref: str, group: str) -> TrackedEpic | None:
-        for data in (
-            self.client.get(
-                f"{_issue_path(ref)}/notes",
-                {"sort": "desc", "order_by": "created_at", "per_page": 20},
-                what=f"notes of {ref}",
-            )
-            or []
-        ):
-            m = _PROMOTED.search(data.get("body") or "")
-            if m:
-                epic_ref = m["ref"] if not m["ref"].startswith("&") else f"{group}{m['ref']}"
-                found = self.get_epic(epic_ref)
-                if found is not None:
-                    return found
-        issue = self.get_issue(ref)
-        if issue is None:
-            return None
-        candidates = [e for e in self.epics.list_all(group) if e.title == issue.title]
-        return max(candidates, key=lambda e: e.iid) if candidates else None
+        (see :mod:`secplan.tracker.gitlab.promote`); on the Free tier the issue itself becomes
+        the tracking issue standing in for an epic."""
+        return promote_issue(self, ref)
 
 
 def _with_managed(labels: list[str] | None) -> list[str]:
