@@ -33,8 +33,7 @@ def test_the_validator_rejects_a_bad_document():
 def test_a_rejected_document_is_a_tracker_error(make_tracker, gitlab_fake):
     tracker = make_tracker()
     with pytest.raises(TrackerError, match="Cannot query field"):
-        tracker.client.graphql("query { namespace(fullPath: \"sec\") { bogus } }", {},
-                               what="probe")
+        tracker.client.graphql('query { namespace(fullPath: "sec") { bogus } }', {}, what="probe")
 
 
 def test_every_document_sent_in_a_run_was_valid(make_tracker, gitlab_fake):

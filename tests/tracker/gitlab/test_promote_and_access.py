@@ -19,7 +19,9 @@ def test_promote_with_the_quick_action(make_tracker, gitlab_fake):
     notes = [r for r in gitlab_fake.requests if r.method == "POST" and r.path.endswith("/notes")]
     assert [n.body for n in notes] == [{"body": "/promote"}]
     # a note made only of quick actions is not kept; the system note says where it went
-    assert [n.body for n in gitlab_fake.state.notes[("issue", gitlab_fake.state.issues[0].id)]] == ["promoted to epic sec&1"]
+    assert [n.body for n in gitlab_fake.state.notes[("issue", gitlab_fake.state.issues[0].id)]] == [
+        "promoted to epic sec&1"
+    ]
     assert tracker.get_issue(issue.ref).state == "closed"
 
 
@@ -29,8 +31,11 @@ def test_promote_falls_back_to_promote_to_epic(make_tracker, gitlab_fake):
     issue = tracker.create_issue("sec/planning", "Grow up", "body")
     epic = tracker.promote_issue(issue.ref)
     assert epic.title == "Grow up"
-    sent = [r.body["body"] for r in gitlab_fake.requests
-            if r.method == "POST" and r.path.endswith("/notes")]
+    sent = [
+        r.body["body"]
+        for r in gitlab_fake.requests
+        if r.method == "POST" and r.path.endswith("/notes")
+    ]
     assert sent == ["/promote", "/promote_to Epic"]
     # the plain note "/promote" became was deleted again
     assert all(n.system for n in gitlab_fake.state.notes[("issue", gitlab_fake.state.issues[0].id)])
