@@ -196,3 +196,71 @@ def test_link_issues_is_idempotent(make_tracker, gitlab_fake):
     assert len(gitlab_fake.state.links) == 1
     with pytest.raises(UsageError):
         tracker.link_issues(a.ref, a.ref)
+
+
+@pytest.mark.parametrize("gitlab_fake", ["free"], indirect=True)
+def test_free_tier_a_plain_link_is_not_an_epic(make_tracker, gitlab_fake):
+    tracker = make_tracker()
+    a = tracker.create_issue("sec/planning", "A", marker("a", "1"))
+    b = tracker.create_issue("sec/planning", "B", marker("a", "2"))
+    tracker.link_issues(a.ref, b.ref)
+    assert tracker.get_issue(a.ref).epic is None
+    assert make_tracker().get_issue(a.ref).epic is None
+
+
+def test_open_gitlab_tracker_reads_the_config(gitlab_fake, monkeypatch):
+    from types import SimpleNamespace
+
+    from secplan.tracker.gitlab import open_gitlab_tracker
+
+    monkeypatch.setenv("GITLAB_TOKEN", gitlab_fake.token)
+    config = SimpleNamespace(gitlab_url=gitlab_fake.url + "/", group="sec", tracker="sec/planning")
+    tracker = open_gitlab_tracker(config, pace=False)
+    try:
+        assert tracker.identity == f"gitlab:{gitlab_fake.url}"
+        assert (tracker.default_group, tracker.default_project) == ("sec", "sec/planning")
+        assert tracker.check_access(["sec/planning"], ["sec"]) == []
+    finally:
+        tracker.close()
+    monkeypatch.delenv("GITLAB_TOKEN")
+    with pytest.raises(UsageError, match="no GitLab token"):
+        open_gitlab_tracker(config)
+    with pytest.raises(UsageError, match="gitlab_url"):
+        open_gitlab_tracker(SimpleNamespace(gitlab_url=None, group=None, tracker=None))
+
+
+def test_apply_progress_counts_writes(make_tracker, gitlab_fake):
+    import io
+
+    from rich.console import Console
+
+    from secplan.tracker.gitlab.progress import ApplyProgress
+
+    out = io.StringIO()
+    with ApplyProgress(3, min_total=1, console=Console(file=out, force_terminal=True)) as bar:
+        tracker = make_tracker(progress=bar)
+        tracker.create_milestone("sec", "M1")
+        tracker.create_issue("sec/planning", "I", marker("a", "1"))
+        assert bar.done == 2
+    assert "ETA" in out.getvalue()
+
+
+def test_work_item_epic_without_rest_id_uses_the_hierarchy_widget(make_tracker, gitlab_fake):
+    # an instance that no longer serves REST epics: the issue goes under the epic by GraphQL
+    tracker = make_tracker()
+    epic = tracker.create_epic("sec", "Plan", epic_marker("a"))
+    gitlab_fake.fail("GET", r"^groups/sec/epics/\d+$", 404, body={"message": "404 Not found"})
+    issue = tracker.create_issue("sec/planning", "Item", marker("a", "1"), epic=epic.ref)
+    assert issue.epic == epic.ref
+    assert gitlab_fake.state.issues[0].epic_wi == gitlab_fake.state.epics[0].wi_id
+    assert any("hierarchyWidget" in str(r.body) for r in gitlab_fake.requests if r.path == "graphql")
+
+
+def test_work_item_epic_new_issue_is_one_write(make_tracker, gitlab_fake):
+    tracker = make_tracker()
+    epic = tracker.create_epic("sec", "Plan", epic_marker("a"))
+    tracker.create_issue("sec/planning", "Item 0", marker("a", "0"), epic=epic.ref)
+    writes = tracker.stats.writes
+    tracker.create_issue("sec/planning", "Item 1", marker("a", "1"), epic=epic.ref)
+    assert tracker.stats.writes == writes + 1
+    assert make_tracker().get_issue("sec/planning#2").epic == epic.ref

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from secplan.errors import NotFoundError, UsageError
+from secplan.errors import ForbiddenError, NotFoundError, UsageError
 from secplan.refs import parse_epic_ref, parse_issue_ref
 from secplan.tracker.base import EpicUpdate, TrackedEpic, TrackedIssue
 from secplan.tracker.gitlab import graphql as gq
@@ -163,7 +163,23 @@ class WorkItemEpics:
         return self._remember(payload["workItem"])
 
     def issue_create_params(self, epic: str | None) -> dict[str, Any]:
-        return {}
+        """A new issue goes under its epic in the same request (one write, not two) when the
+        instance still serves the epic's REST id (``epic_id``; GitLab keeps the legacy epic of
+        every epic work item); otherwise :meth:`set_issue_epic` follows the creation."""
+        if not epic:
+            return {}
+        legacy = self.t.ids.get("epic_id", epic.lower())
+        if legacy is None:
+            group, iid = _epic_ref(epic)
+            try:
+                data = self.t.client.get(
+                    f"groups/{encode_path(group)}/epics/{iid}", what=f"REST id of epic {epic}"
+                )
+            except (NotFoundError, ForbiddenError):
+                data = None
+            legacy = str(data["id"]) if isinstance(data, dict) and data.get("id") else ""
+            self.t.ids.put("epic_id", epic.lower(), legacy)
+        return {"epic_id": int(legacy)} if legacy else {}
 
     def set_issue_epic(self, issue: dict[str, Any], epic: str | None, old: str | None) -> None:
         """Put the issue under ``epic`` (None: take it out) with the hierarchy widget."""
@@ -259,7 +275,7 @@ class RestEpics:
 
     def epic_id(self, ref: str) -> int:
         cached = self.t.ids.get("epic_id", ref.lower())
-        if cached is None:
+        if not cached:
             if self.get(ref) is None:
                 raise NotFoundError(f"GitLab has no epic {ref}")
             cached = self.t.ids.get("epic_id", ref.lower())
@@ -337,7 +353,7 @@ class TrackingIssueEpics:
             labels=[*labels, EPIC_LABEL],
             confidential=confidential,
         )
-        self.t.tracking_children.setdefault(issue.ref.lower(), set())
+        self.t.tracking_kids(issue.ref)
         return self._as_epic(issue)
 
     def update(self, ref: str, update: EpicUpdate) -> TrackedEpic:
@@ -355,6 +371,7 @@ class TrackingIssueEpics:
             self.t.unlink_issues(ref, old)
         if epic:
             self.t.link_issues(ref, epic)
+            self.t.tracking_kids(epic).add(ref.lower())
 
 
 _EPIC_FIELDS = (

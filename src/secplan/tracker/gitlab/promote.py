@@ -34,7 +34,7 @@ def promote_issue(t: GitLabTracker, ref: str) -> TrackedEpic:
     group = project.rsplit("/", 1)[0] if "/" in project else project
     if isinstance(t.epics, TrackingIssueEpics):
         issue = t.update_issue(ref, IssueUpdate(add_labels=[EPIC_LABEL]))
-        t.tracking_children.setdefault(issue.ref.lower(), set())
+        t.tracking_kids(issue.ref)
         return t.epics._as_epic(issue)
     for command in ("/promote", "/promote_to Epic"):
         if _quick_action(t, ref, command):

@@ -33,7 +33,6 @@ from secplan.tracker.base import (
 from secplan.tracker.gitlab.access import check_access
 from secplan.tracker.gitlab.client import GitLabClient, encode_path
 from secplan.tracker.gitlab.convert import (
-    epic_from_rest,
     issue_from_rest,
     milestone_from_rest,
     note_from_rest,
@@ -108,7 +107,7 @@ class GitLabTracker:
         self.labels = LabelRegistry(self)
         #: epic ref (lower-case) -> confidential, as last read
         self.epic_confidential: dict[str, bool] = {}
-        #: Free tier: tracking issue ref (lower-case) -> refs of the issues linked to it
+        #: Free tier: tracking issue ref -> refs (lower-case) of the issues linked to it
         self.tracking_children: dict[str, set[str]] = {}
         self._tracking_loaded = False
         self._epics: EpicStrategy | None = None
@@ -132,7 +131,8 @@ class GitLabTracker:
             mode = self.ids.get("epic_mode", group.lower()) if group else None
             if mode is None:
                 mode = self._detect_mode(group) if group else "tracking_issue"
-                if group:
+                # a group that does not exist (a typo) says nothing about the instance
+                if group and self.is_group(group):
                     self.ids.put("epic_mode", group.lower(), mode)
             strategy: EpicStrategy
             if mode == "work_items":
@@ -402,13 +402,14 @@ class GitLabTracker:
     # -- issues ----------------------------------------------------------------------------
 
     def _issue(self, data: dict[str, Any]) -> TrackedIssue:
-        epic = None
         if isinstance(self.epics, TrackingIssueEpics):
             self._load_tracking()
             ref = (data.get("references") or {}).get("full", "").lower()
             epic = next((t for t, kids in self.tracking_children.items() if ref in kids), "")
-            return _with_epic(issue_from_rest(data), epic or None)
-        return issue_from_rest(data, epic)
+            issue = issue_from_rest(data)
+            issue.epic = epic or None
+            return issue
+        return issue_from_rest(data)
 
     def _load_tracking(self) -> None:
         """Free tier: which issues are linked to which tracking issue (one read per plan)."""
@@ -418,13 +419,20 @@ class GitLabTracker:
         strategy = self.epics
         assert isinstance(strategy, TrackingIssueEpics)
         for tracking in strategy._tracking():
-            kids = self.tracking_children.setdefault(tracking.ref.lower(), set())
+            kids = self.tracking_kids(tracking.ref)
             for link in self.client.pages(
                 f"{issue_path(tracking.ref)}/links", {}, what=f"links of {tracking.ref}"
             ):
                 full = (link.get("references") or {}).get("full")
                 if full:
                     kids.add(full.lower())
+
+    def tracking_kids(self, tracking_ref: str) -> set[str]:
+        """Free tier: the (lower-case) refs linked to the tracking issue ``tracking_ref``."""
+        for key, kids in self.tracking_children.items():
+            if key.lower() == tracking_ref.lower():
+                return kids
+        return self.tracking_children.setdefault(tracking_ref, set())
 
     def get_issue(self, ref: str) -> TrackedIssue | None:
         """The issue ``ref``, or None."""
@@ -535,7 +543,7 @@ class GitLabTracker:
             find_existing=lambda: self._find_created_issue(project, title, description),
             pace="create",
         )
-        if epic and not isinstance(self.epics, RestEpics):
+        if epic and "epic_id" not in body:
             self.epics.set_issue_epic(data, epic, None)
         issue = self._issue(data)
         if epic:
@@ -728,9 +736,6 @@ class GitLabTracker:
                 what=f"link {source} to {target}",
                 find_existing=lambda: self._link_id(source, target),
             )
-        self.tracking_children.setdefault(target.lower(), set()).add(source.lower())
-        if target.lower() in self.tracking_children or source.lower() in self.tracking_children:
-            self.tracking_children.setdefault(source.lower(), set())
 
     def _link_id(self, source: str, target: str) -> Any:
         for link in self.client.pages(f"{issue_path(source)}/links", {}, what="issue links"):
@@ -748,7 +753,9 @@ class GitLabTracker:
                 what=f"unlink {source} from {target}",
                 safe=True,
             )
-        self.tracking_children.get(target.lower(), set()).discard(source.lower())
+        for key, kids in self.tracking_children.items():
+            if key.lower() == target.lower():
+                kids.discard(source.lower())
 
     # -- promotion -----------------------------------------------------------------------------
 
@@ -766,14 +773,9 @@ def _with_managed(labels: list[str] | None) -> list[str]:
     return out
 
 
-def _with_epic(issue: TrackedIssue, epic: str | None) -> TrackedIssue:
-    issue.epic = epic
-    return issue
-
-
 def _conforms(tracker: GitLabTracker) -> Tracker:
     """Never called: mypy checks here that GitLabTracker implements the Tracker protocol."""
     return tracker
 
 
-__all__ = ["GitLabTracker", "epic_from_rest", "normalise_url"]
+__all__ = ["GitLabTracker", "normalise_url"]
