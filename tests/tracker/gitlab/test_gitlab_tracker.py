@@ -253,7 +253,9 @@ def test_work_item_epic_without_rest_id_uses_the_hierarchy_widget(make_tracker, 
     issue = tracker.create_issue("sec/planning", "Item", marker("a", "1"), epic=epic.ref)
     assert issue.epic == epic.ref
     assert gitlab_fake.state.issues[0].epic_wi == gitlab_fake.state.epics[0].wi_id
-    assert any("hierarchyWidget" in str(r.body) for r in gitlab_fake.requests if r.path == "graphql")
+    assert any(
+        "hierarchyWidget" in str(r.body) for r in gitlab_fake.requests if r.path == "graphql"
+    )
 
 
 def test_work_item_epic_new_issue_is_one_write(make_tracker, gitlab_fake):

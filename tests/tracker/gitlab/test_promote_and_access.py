@@ -137,3 +137,13 @@ def test_progress_is_told_about_each_write(make_tracker, gitlab_fake):
     tracker.create_milestone("sec", "M1")
     tracker.create_issue("sec/planning", "I", marker("a", "1"))
     assert seen == ["milestone M1", "issue sec/planning#1"]
+
+
+def test_promote_whose_answer_was_lost_is_not_sent_again(make_tracker, gitlab_fake):
+    tracker = make_tracker(timeout=0.5)
+    issue = tracker.create_issue("sec/planning", "Grow up", "body")
+    gitlab_fake.delay("POST", r"/notes$", 1.5)
+    epic = tracker.promote_issue(issue.ref)
+    assert epic.title == "Grow up"
+    assert len(gitlab_fake.state.epics) == 1
+    assert gitlab_fake.count("POST", r"/notes$") == 1

@@ -62,7 +62,11 @@ def _quick_action(t: GitLabTracker, ref: str, command: str) -> bool:
         what=f"promote {ref}",
         role="Planner",
         pace="note",
+        # a lost answer: promoted already? (sending it again could make a second epic)
+        find_existing=lambda: _promoted_note(t, ref),
     )
+    if isinstance(data, dict) and data.get("promoted_note"):
+        return True
     if status == 202:
         changes = (data or {}).get("commands_changes") or {}
         return bool(changes)
@@ -74,6 +78,22 @@ def _quick_action(t: GitLabTracker, ref: str, command: str) -> bool:
             safe=True,
         )
     return False
+
+
+def _promoted_note(t: GitLabTracker, ref: str) -> dict[str, object] | None:
+    """``{"promoted_note": ref}`` when the issue's notes say it was promoted, else None."""
+    for data in (
+        t.client.get(
+            f"{issue_path(ref)}/notes",
+            {"sort": "desc", "order_by": "created_at", "per_page": 20},
+            what=f"notes of {ref}",
+        )
+        or []
+    ):
+        m = _PROMOTED.search(data.get("body") or "")
+        if m:
+            return {"promoted_note": m["ref"]}
+    return None
 
 
 def _promoted_epic(t: GitLabTracker, ref: str, group: str) -> TrackedEpic | None:
