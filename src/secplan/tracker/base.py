@@ -198,9 +198,7 @@ class MilestoneUpdate:
     def changed(self) -> dict[str, Any]:
         """The fields this update sets, by name."""
         return {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if getattr(self, f.name) is not UNSET
+            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not UNSET
         }
 
     def __bool__(self) -> bool:
