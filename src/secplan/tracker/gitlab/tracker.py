@@ -7,11 +7,9 @@ marker text (GitLab's ``search`` is tokenised and cannot match a marker exactly)
 
 from __future__ import annotations
 
-import contextlib
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date
 from typing import Any
 
 from secplan.errors import ConflictError, ForbiddenError, NotFoundError, TrackerError, UsageError
@@ -22,21 +20,14 @@ from secplan.tracker.base import (
     EpicMode,
     EpicUpdate,
     IssueUpdate,
-    MilestoneUpdate,
-    StateEvent,
     TrackedEpic,
     TrackedIssue,
-    TrackedMilestone,
-    TrackedNote,
     Tracker,
 )
 from secplan.tracker.gitlab.access import check_access
 from secplan.tracker.gitlab.client import GitLabClient, encode_path
 from secplan.tracker.gitlab.convert import (
     issue_from_rest,
-    milestone_from_rest,
-    note_from_rest,
-    when,
 )
 from secplan.tracker.gitlab.epics import (
     EPIC_LABEL,
@@ -49,6 +40,8 @@ from secplan.tracker.gitlab.epics import (
 from secplan.tracker.gitlab.errors import CONFIDENTIAL_HINT
 from secplan.tracker.gitlab.ids import IdCache, MemoryIdCache
 from secplan.tracker.gitlab.labels import LabelRegistry
+from secplan.tracker.gitlab.milestones import MilestoneMethods
+from secplan.tracker.gitlab.notes import NoteAndLinkMethods
 from secplan.tracker.gitlab.paths import issue_parts, issue_path
 from secplan.tracker.gitlab.promote import promote_issue
 
@@ -64,7 +57,7 @@ def normalise_url(url: str) -> str:
     return f"{m['scheme'].lower()}://{m['host'].lower()}{m['rest']}"
 
 
-class GitLabTracker:
+class GitLabTracker(MilestoneMethods, NoteAndLinkMethods):
     """The Tracker protocol on GitLab. ``stats`` counts the API calls (``apply --stats``).
 
     ``id_cache`` keeps remote ids between calls (default: in memory); ``pace`` spaces writes
@@ -259,123 +252,6 @@ class GitLabTracker:
         if not target:
             raise UsageError("no group given and no default `group` configured")
         return self.epics.list_all(target)
-
-    # -- milestones ----------------------------------------------------------------------------
-
-    def _milestones_path(self, group: str) -> str:
-        return f"groups/{encode_path(group)}/milestones"
-
-    def get_milestone(self, group: str, title: str) -> TrackedMilestone | None:
-        """The group milestone titled ``title``, or None."""
-        group = group.strip("/")
-        for data in (
-            self.client.get_or_none(
-                self._milestones_path(group), {"title": title}, what=f"milestones of {group}"
-            )
-            or []
-        ):
-            if data.get("title") == title:
-                self.ids.put("milestone", f"{group.lower()}|{title}", str(data["id"]))
-                return milestone_from_rest(data, group)
-        return None
-
-    def create_milestone(
-        self,
-        group: str,
-        title: str,
-        start: date | None = None,
-        due: date | None = None,
-        description: str = "",
-    ) -> TrackedMilestone:
-        """A new group milestone."""
-        group = group.strip("/")
-        if start and due and due < start:
-            raise UsageError(f"milestone {title!r} is due ({due}) before it starts ({start})")
-        body: dict[str, Any] = {"title": title, "description": description}
-        if start:
-            body["start_date"] = start.isoformat()
-        if due:
-            body["due_date"] = due.isoformat()
-
-        def existing() -> TrackedMilestone | None:
-            return self.get_milestone(group, title)
-
-        _s, data, _h = self.client.request(
-            "POST",
-            self._milestones_path(group),
-            json=body,
-            what=f"create milestone {title!r} in {group}",
-            find_existing=existing,
-            pace="create",
-        )
-        if isinstance(data, TrackedMilestone):
-            return data
-        self.ids.put("milestone", f"{group.lower()}|{title}", str(data["id"]))
-        self._progress(f"milestone {title}")
-        return milestone_from_rest(data, group)
-
-    def update_milestone(self, group: str, title: str, update: MilestoneUpdate) -> TrackedMilestone:
-        """Apply ``update`` to the group milestone ``title``."""
-        group = group.strip("/")
-        current = self.get_milestone(group, title)
-        if current is None:
-            raise NotFoundError(f"no milestone {title!r} in group {group}")
-        changes = update.changed()
-        if not changes:
-            return current
-        body: dict[str, Any] = {}
-        for key, value in changes.items():
-            if key in ("start", "due"):
-                body[f"{key}_date"] = value.isoformat() if value else None
-            else:
-                body[key] = value
-        _s, data, _h = self.client.request(
-            "PUT",
-            f"{self._milestones_path(group)}/{current.id}",
-            json=body,
-            what=f"update milestone {title!r} in {group}",
-            safe=True,
-        )
-        if "title" in changes:
-            self.ids.put("milestone", f"{group.lower()}|{changes['title']}", str(data["id"]))
-        self._progress(f"milestone {title}")
-        return milestone_from_rest(data, group)
-
-    def list_milestones(self, group: str | None = None) -> list[TrackedMilestone]:
-        """Every milestone of ``group`` (default group), any state."""
-        target = (group or self.default_group or "").strip("/")
-        if not target:
-            raise UsageError("no group given and no default `group` configured")
-        out = []
-        for data in self.client.pages(
-            self._milestones_path(target), {}, what=f"milestones of {target}"
-        ):
-            self.ids.put("milestone", f"{target.lower()}|{data['title']}", str(data["id"]))
-            out.append(milestone_from_rest(data, target))
-        return out
-
-    def _milestone_id(self, project: str, title: str) -> int:
-        """The id of the milestone ``title`` visible in ``project`` (its groups' milestones)."""
-        group = project.rsplit("/", 1)[0] if "/" in project else project
-        for key in (f"{group.lower()}|{title}", f"{project.lower()}|{title}"):
-            cached = self.ids.get("milestone", key)
-            if cached:
-                return int(cached)
-        for data in (
-            self.client.get(
-                f"projects/{encode_path(project)}/milestones",
-                {"title": title, "include_ancestors": "true"},
-                what=f"milestone {title!r} of {project}",
-            )
-            or []
-        ):
-            if data.get("title") == title:
-                self.ids.put("milestone", f"{project.lower()}|{title}", str(data["id"]))
-                return int(data["id"])
-        raise NotFoundError(
-            f"no milestone {title!r} in {project} or its groups",
-            hint="Group milestones are created by `secplan apply` before the issues using them.",
-        )
 
     # -- users ----------------------------------------------------------------------------
 
@@ -650,112 +526,6 @@ class GitLabTracker:
     ) -> list[TrackedIssue]:
         """:meth:`iter_issues` as a list."""
         return list(self.iter_issues(project, state, epic, labels, milestone))
-
-    # -- notes, events, links ------------------------------------------------------------------
-
-    def _notes_path(self, ref: str) -> str:
-        epic = parse_epic_ref(ref)
-        if epic is not None:
-            return f"groups/{encode_path(epic.path)}/epics/{epic.iid}/notes"
-        return f"{issue_path(ref)}/notes"
-
-    def add_note(self, ref: str, body: str, author: str | None = None) -> TrackedNote:
-        """A note on the issue or epic ``ref``, by the token's user (``author`` is ignored:
-        GitLab records who wrote it)."""
-        path = self._notes_path(ref)
-
-        def existing() -> Any:
-            for data in (
-                self.client.get(
-                    path, {"sort": "desc", "order_by": "created_at", "per_page": 20}, what="notes"
-                )
-                or []
-            ):
-                if data.get("body") == body:
-                    return data
-            return None
-
-        _s, data, _h = self.client.request(
-            "POST",
-            path,
-            json={"body": body},
-            what=f"add a note to {ref}",
-            find_existing=existing,
-            pace="note",
-        )
-        self._progress(f"note on {ref}")
-        return note_from_rest(data)
-
-    def notes(self, ref: str) -> list[TrackedNote]:
-        """The notes of ``ref``, oldest first."""
-        return [
-            note_from_rest(d)
-            for d in self.client.pages(
-                self._notes_path(ref), {"sort": "asc", "order_by": "created_at"}, what="notes"
-            )
-        ]
-
-    def state_events(self, refs: list[str] | None = None) -> list[StateEvent]:
-        """Opened (creation) and every close/reopen of the issues, oldest first (one read per
-        issue: GitLab has no bulk state-event listing)."""
-        issues = (
-            list(self.get_issues(refs).values())
-            if refs is not None
-            else self.list_issues(state="all")
-        )
-        events: list[StateEvent] = []
-        for issue in issues:
-            if issue.created_at:
-                events.append(StateEvent(issue.ref, "opened", issue.created_at))
-            for data in self.client.pages(
-                f"{issue_path(issue.ref)}/resource_state_events", {}, what="state events"
-            ):
-                at = when(data.get("created_at"))
-                if at is not None:
-                    state = "closed" if data.get("state") == "closed" else "opened"
-                    events.append(StateEvent(issue.ref, state, at))  # type: ignore[arg-type]
-        events.sort(key=lambda e: e.at)
-        return events
-
-    def link_issues(self, source: str, target: str, link_type: str = "relates_to") -> None:
-        """Link two issues (idempotent: GitLab's "already related" answer is fine)."""
-        if link_type not in self.capabilities.link_types:
-            raise UsageError(f"link type must be one of {', '.join(self.capabilities.link_types)}")
-        tproject, tiid = issue_parts(target)
-        if issue_parts(source) == (tproject, tiid):
-            raise UsageError("an issue cannot be linked to itself")
-        with contextlib.suppress(ConflictError):  # already linked
-            self.client.request(
-                "POST",
-                f"{issue_path(source)}/links",
-                json={
-                    "target_project_id": tproject,
-                    "target_issue_iid": tiid,
-                    "link_type": link_type,
-                },
-                what=f"link {source} to {target}",
-                find_existing=lambda: self._link_id(source, target),
-            )
-
-    def _link_id(self, source: str, target: str) -> Any:
-        for link in self.client.pages(f"{issue_path(source)}/links", {}, what="issue links"):
-            if str((link.get("references") or {}).get("full", "")).lower() == target.lower():
-                return link
-        return None
-
-    def unlink_issues(self, source: str, target: str) -> None:
-        """Remove the link between two issues, if there is one."""
-        link = self._link_id(source, target)
-        if link is not None:
-            self.client.request(
-                "DELETE",
-                f"{issue_path(source)}/links/{link['issue_link_id']}",
-                what=f"unlink {source} from {target}",
-                safe=True,
-            )
-        for key, kids in self.tracking_children.items():
-            if key.lower() == target.lower():
-                kids.discard(source.lower())
 
     # -- promotion -----------------------------------------------------------------------------
 
