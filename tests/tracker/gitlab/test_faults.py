@@ -140,3 +140,37 @@ def test_network_down_is_a_tracker_error(make_tracker, gitlab_fake):
     gitlab_fake.stop()
     with pytest.raises(TrackerError, match="did not answer"):
         tracker.list_issues("sec/planning")
+
+
+@pytest.mark.parametrize(
+    ("what", "path"),
+    [
+        ("milestone", r"/milestones$"),
+        ("note", r"/notes$"),
+        ("label", r"/labels$"),
+        ("link", r"/links$"),
+    ],
+)
+def test_every_lost_create_is_looked_for_before_sending_again(
+    make_tracker, gitlab_fake, what, path
+):
+    tracker = make_tracker(timeout=0.5)
+    a = tracker.create_issue("sec/planning", "A", marker("a", "1"))
+    b = tracker.create_issue("sec/planning", "B", marker("a", "2"))
+    before = gitlab_fake.count("POST", path)
+    gitlab_fake.delay("POST", path, 1.5)
+    if what == "milestone":
+        tracker.create_milestone("sec", "M1")
+        assert len(gitlab_fake.state.milestones) == 1
+    elif what == "note":
+        tracker.add_note(a.ref, "hello")
+        assert [
+            n.body for n in gitlab_fake.state.notes[("issue", gitlab_fake.state.issues[0].id)]
+        ] == ["hello"]
+    elif what == "label":
+        tracker.update_issue(a.ref, IssueUpdate(add_labels=["fresh"]))
+        assert list(gitlab_fake.state.labels["sec"]).count("fresh") == 1
+    else:
+        tracker.link_issues(a.ref, b.ref)
+        assert len(gitlab_fake.state.links) == 1
+    assert gitlab_fake.count("POST", path) - before == 1
