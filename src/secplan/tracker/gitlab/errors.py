@@ -20,6 +20,11 @@ SCOPE_HINT = (
 )
 
 
+class TokenRejectedError(ForbiddenError):
+    """The token itself was refused (401, or a 403 for a missing scope): nothing else will
+    work either, unlike a 403 for one project or feature."""
+
+
 CONFIDENTIAL_HINT = (
     "Make the issue confidential (the default; drop `confidential: false` from the item), or make "
     "the epic non-confidential in GitLab."
@@ -68,14 +73,14 @@ def error_for_status(
     text = redactor.redact(gitlab_message(body))
     what = redactor.redact(what)
     if status == 401:
-        return ForbiddenError(
+        return TokenRejectedError(
             f"GitLab rejected the token ({status} Unauthorized) on {what}",
             hint="The token is wrong, expired or revoked. " + SCOPE_HINT,
         )
     if status == 403:
         scope = body.get("scope") if isinstance(body, dict) else None
         if isinstance(body, dict) and body.get("error") == "insufficient_scope":
-            return ForbiddenError(
+            return TokenRejectedError(
                 f"the token lacks the `{scope or 'api'}` scope needed to {what}",
                 hint=SCOPE_HINT,
             )

@@ -26,9 +26,7 @@ from secplan.tracker.base import (
 )
 from secplan.tracker.gitlab.access import check_access
 from secplan.tracker.gitlab.client import GitLabClient, encode_path
-from secplan.tracker.gitlab.convert import (
-    issue_from_rest,
-)
+from secplan.tracker.gitlab.convert import issue_from_rest
 from secplan.tracker.gitlab.epics import (
     EPIC_LABEL,
     MANAGED_LABEL,
@@ -37,7 +35,7 @@ from secplan.tracker.gitlab.epics import (
     TrackingIssueEpics,
     WorkItemEpics,
 )
-from secplan.tracker.gitlab.errors import CONFIDENTIAL_HINT
+from secplan.tracker.gitlab.errors import CONFIDENTIAL_HINT, TokenRejectedError
 from secplan.tracker.gitlab.ids import IdCache, MemoryIdCache
 from secplan.tracker.gitlab.labels import LabelRegistry
 from secplan.tracker.gitlab.milestones import MilestoneMethods
@@ -141,17 +139,16 @@ class GitLabTracker(MilestoneMethods, NoteAndLinkMethods):
         try:
             WorkItemEpics(self).type_id(group)
             return "work_items"
-        except (NotFoundError, TrackerError) as exc:
-            if isinstance(exc, ForbiddenError) and "token" in exc.message:
-                raise
+        except TokenRejectedError:
+            raise
+        except (NotFoundError, TrackerError):
+            pass  # no Epic work item type (or no GraphQL for it): try REST epics
         try:
             self.client.get(f"groups/{encode_path(group)}/epics", {"per_page": 1}, what="epics")
             return "rest"
-        except ForbiddenError as exc:
-            if "token" in exc.message:
-                raise
-            return "tracking_issue"
-        except NotFoundError:
+        except TokenRejectedError:
+            raise
+        except (ForbiddenError, NotFoundError):
             return "tracking_issue"
 
     @property
@@ -203,10 +200,9 @@ class GitLabTracker(MilestoneMethods, NoteAndLinkMethods):
 
     def get_epic(self, ref: str) -> TrackedEpic | None:
         """The epic (or tracking issue) ``ref``, or None."""
-        if parse_epic_ref(ref) is None and isinstance(self.epics, TrackingIssueEpics):
-            return self.epics.get(ref)
         if parse_epic_ref(ref) is None:
-            return None
+            # only a tracking issue's ref is an issue ref
+            return self.epics.get(ref) if isinstance(self.epics, TrackingIssueEpics) else None
         return self.epics.get(ref)
 
     def find_epics(self, group: str, marker: str) -> list[TrackedEpic]:
@@ -322,7 +318,7 @@ class GitLabTracker(MilestoneMethods, NoteAndLinkMethods):
             project, iid = issue_parts(text)
             wanted.setdefault(project.lower(), {}).setdefault(iid, []).append(text)
         found: dict[str, TrackedIssue] = {}
-        for project_key, by_iid in sorted(wanted.items()):
+        for by_iid in wanted.values():
             project = issue_parts(next(iter(by_iid.values()))[0])[0]
             iids = sorted(by_iid)
             for start in range(0, len(iids), 100):
@@ -339,7 +335,6 @@ class GitLabTracker(MilestoneMethods, NoteAndLinkMethods):
                     issue = self._issue(data)
                     for text in by_iid.get(issue.iid, []):
                         found[text] = issue
-            del project_key
         return found
 
     def find_issues(self, project: str, marker: str) -> list[TrackedIssue]:
