@@ -147,3 +147,13 @@ def test_promote_whose_answer_was_lost_is_not_sent_again(make_tracker, gitlab_fa
     assert epic.title == "Grow up"
     assert len(gitlab_fake.state.epics) == 1
     assert gitlab_fake.count("POST", r"/notes$") == 1
+
+
+@pytest.mark.parametrize("gitlab_fake", ["free"], indirect=True)
+def test_progress_is_one_step_per_object(make_tracker, gitlab_fake):
+    seen: list[str] = []
+    tracker = make_tracker(progress=seen.append)
+    epic = tracker.create_epic("sec", "Plan", "<!-- secplan:plan=a kind=epic -->")
+    issue = tracker.create_issue("sec/planning", "I", marker("a", "1"), epic=epic.ref)
+    tracker.close_issue(issue.ref, note="done")
+    assert seen == [f"epic {epic.ref}", f"issue {issue.ref}", f"issue {issue.ref}"]

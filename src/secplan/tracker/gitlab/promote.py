@@ -33,8 +33,10 @@ def promote_issue(t: GitLabTracker, ref: str) -> TrackedEpic:
     project, _iid = issue_parts(ref)
     group = project.rsplit("/", 1)[0] if "/" in project else project
     if isinstance(t.epics, TrackingIssueEpics):
-        issue = t.update_issue(ref, IssueUpdate(add_labels=[EPIC_LABEL]))
+        with t.quiet_progress():
+            issue = t.update_issue(ref, IssueUpdate(add_labels=[EPIC_LABEL]))
         t.tracking_kids(issue.ref)
+        t._progress(f"epic {issue.ref}")
         return t.epics._as_epic(issue)
     for command in ("/promote", "/promote_to Epic"):
         if _quick_action(t, ref, command):

@@ -7,6 +7,7 @@ marker text (GitLab's ``search`` is tokenised and cannot match a marker exactly)
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -104,6 +105,7 @@ class GitLabTracker(MilestoneMethods, NoteAndLinkMethods):
         self._epics: EpicStrategy | None = None
         self._groups: dict[str, bool] = {}
         self._user: dict[str, Any] | None = None
+        self._quiet = 0
 
     # -- identity, capabilities, preflight ---------------------------------------------------
 
@@ -193,8 +195,19 @@ class GitLabTracker(MilestoneMethods, NoteAndLinkMethods):
         self.client.close()
 
     def _progress(self, text: str) -> None:
-        if self.progress is not None:
+        # one step per object a caller asked to change, not per request made for it
+        if self.progress is not None and not self._quiet:
             self.progress(text)
+
+    @contextlib.contextmanager
+    def quiet_progress(self) -> Iterator[None]:
+        """Calls made inside (a note before a close, the issue behind a tracking issue) do not
+        count as steps of their own."""
+        self._quiet += 1
+        try:
+            yield
+        finally:
+            self._quiet -= 1
 
     # -- epics ---------------------------------------------------------------------------------
 
@@ -227,7 +240,8 @@ class GitLabTracker(MilestoneMethods, NoteAndLinkMethods):
     ) -> TrackedEpic:
         """A new epic in ``group`` (labelled ``secplan::managed``)."""
         wanted = _with_managed(labels)
-        epic = self.epics.create(group.strip("/"), title, description, wanted, confidential)
+        with self.quiet_progress():
+            epic = self.epics.create(group.strip("/"), title, description, wanted, confidential)
         self._progress(f"epic {epic.ref}")
         return epic
 
@@ -238,7 +252,8 @@ class GitLabTracker(MilestoneMethods, NoteAndLinkMethods):
             if found is None:
                 raise NotFoundError(f"GitLab has no epic {ref}")
             return found
-        epic = self.epics.update(ref, update)
+        with self.quiet_progress():
+            epic = self.epics.update(ref, update)
         self._progress(f"epic {ref}")
         return epic
 
@@ -473,7 +488,8 @@ class GitLabTracker(MilestoneMethods, NoteAndLinkMethods):
     def close_issue(self, ref: str, note: str | None = None) -> TrackedIssue:
         """Close the issue (a no-op if closed), leaving ``note`` first."""
         if note:
-            self.add_note(ref, note)
+            with self.quiet_progress():
+                self.add_note(ref, note)
         return self.update_issue(ref, IssueUpdate(state_event="close"))
 
     def reopen_issue(self, ref: str) -> TrackedIssue:
