@@ -1,0 +1,64 @@
+"""One redactor for the token: every error, log line and message that leaves the GitLab backend
+goes through :meth:`Redactor.redact`, so the token never reaches a terminal or a log file."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+#: Header values that carry credentials, in any text that echoes a request.
+_HEADER_VALUES = re.compile(
+    r"(?i)(private-token|authorization|job-token|x-gitlab-token)(['\"]?\s*[:=]\s*['\"]?)"
+    r"(bearer\s+|basic\s+)?[^\s'\",}]+"
+)
+_QUERY_TOKENS = re.compile(r"(?i)([?&](?:private_token|access_token|job_token)=)[^&\s'\"]+")
+MASK = "[REDACTED]"
+
+
+class Redactor:
+    """Removes the given secrets, and any credential header or query value, from text."""
+
+    def __init__(self, *secrets: str) -> None:
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def redact(self, text: object) -> str:
+        """``text`` as a string with every secret and credential value masked."""
+        out = str(text)
+        for secret in self._secrets:
+            out = out.replace(secret, MASK)
+        out = _HEADER_VALUES.sub(lambda m: f"{m[1]}{m[2]}{m[3] or ''}{MASK}", out)
+        return _QUERY_TOKENS.sub(lambda m: f"{m[1]}{MASK}", out)
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that rewrites a record's message through a :class:`Redactor`."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = self.redactor.redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+#: Loggers that see requests: our own, python-gitlab's and urllib3's (which logs request lines).
+WATCHED_LOGGERS = ("secplan.tracker.gitlab", "gitlab", "urllib3", "urllib3.connectionpool")
+
+
+def install_log_filter(redactor: Redactor) -> RedactingFilter:
+    """Attach a redacting filter to the loggers that see GitLab requests; returns it so
+    :func:`remove_log_filter` can take it off again."""
+    flt = RedactingFilter(redactor)
+    for name in WATCHED_LOGGERS:
+        logging.getLogger(name).addFilter(flt)
+    return flt
+
+
+def remove_log_filter(flt: RedactingFilter) -> None:
+    """Detach a filter :func:`install_log_filter` attached."""
+    for name in WATCHED_LOGGERS:
+        logging.getLogger(name).removeFilter(flt)
