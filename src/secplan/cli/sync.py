@@ -234,7 +234,7 @@ def apply_cmd(
         calls = backend.tracker.stats
     written = _write_back(result, selected) if write_back else []
     if stats:
-        err_console.print(f"tracker calls: {escape(calls.text())}")
+        err_console.print(escape(calls.summary()))
     if text:
         for pd in result.plan.diffs:
             flagged = any(c.action in ("drift", "orphan") for c in pd.changes)

@@ -110,10 +110,12 @@ def open_backend(
 def _open_tracker(name: str, config: Config, store: Store, author: str | None) -> Tracker:
     if name == "gitlab":
         from secplan.store.remote_ids import StoreIdCache
-        from secplan.tracker.gitlab import gitlab_identity, open_gitlab_tracker
+        from secplan.tracker.gitlab import open_gitlab_tracker
 
-        cache = StoreIdCache(store, gitlab_identity(config))
-        return open_gitlab_tracker(config, id_cache=cache)
+        gitlab = open_gitlab_tracker(config)
+        # Remote ids (paths, users, epic ids) are kept in secplan's store, per instance.
+        gitlab.ids = StoreIdCache(store, gitlab.identity)
+        return gitlab
     from secplan.tracker.local import LocalTracker
 
     return LocalTracker(store, author=author)
@@ -126,7 +128,8 @@ def open_tracker(
     *,
     read_only: bool = False,
 ) -> Tracker:
-    """The configured tracker alone; closing it also closes the store it was opened with."""
+    """The configured tracker alone (the embedded tracker closes its store with it; for other
+    backends use :func:`open_backend`, which closes both)."""
     return open_backend(
         config_or_root, database_url=database_url, read_only=read_only, author=author
     ).tracker

@@ -64,12 +64,22 @@ class CallStats:
     waits: int = 0
     waited_seconds: float = 0.0
 
-    def text(self) -> str:
+    def summary(self) -> str:
         """One line for people."""
         return (
-            f"{self.reads} read(s), {self.writes} write(s), {self.retries} retry(ies), "
-            f"{self.waits} wait(s) ({self.waited_seconds:.1f} s)"
+            f"API calls: {self.reads} reads, {self.writes} writes, {self.retries} retries, "
+            f"{self.waits} waits ({self.waited_seconds:.1f} s)"
         )
+
+    def as_dict(self) -> dict[str, float | int]:
+        """The counters by name (for JSON output)."""
+        return {
+            "reads": self.reads,
+            "writes": self.writes,
+            "retries": self.retries,
+            "waits": self.waits,
+            "waited_seconds": round(self.waited_seconds, 3),
+        }
 
 
 @dataclass

@@ -24,7 +24,7 @@ class World:
     other_project: str = "sec/infra"
 
 
-BACKENDS = ["local-sqlite", "local-postgres"]
+BACKENDS = ["local-sqlite", "local-postgres", "gitlab-ultimate", "gitlab-premium", "gitlab-free"]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -33,6 +33,9 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Tr
     from secplan.store import open_store
     from secplan.tracker.local import LocalTracker
 
+    if request.param.startswith("gitlab-"):
+        yield from _gitlab(request.param.removeprefix("gitlab-"), tmp_path)
+        return
     if request.param == "local-sqlite":
         url = f"sqlite:///{tmp_path / 'tracker.db'}"
     else:
@@ -42,3 +45,26 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Tr
         yield tracker, World()
     finally:
         tracker.close()
+
+
+def _gitlab(tier: str, tmp_path: Path) -> Iterator[tuple[Tracker, World]]:
+    """The GitLab backend against the stand-in of that tier, its ids cached in a real store."""
+    from secplan.store import open_store
+    from secplan.store.remote_ids import StoreIdCache
+    from secplan.tracker.gitlab import GitLabTracker
+    from tests.gitlab_fake import start_fake
+
+    fake = start_fake(tier)
+    world = World(group="sec", project="sec/planning", other_project="sec/infra")
+    fake.state.add_project(world.other_project)
+    store = open_store(tmp_path, f"sqlite:///{tmp_path / 'store.db'}")
+    tracker = GitLabTracker(
+        fake.url, fake.token, default_group=world.group, default_project=world.project, pace=False
+    )
+    tracker.ids = StoreIdCache(store, tracker.identity)
+    try:
+        yield tracker, world
+    finally:
+        tracker.close()
+        store.close()
+        fake.stop()

@@ -24,6 +24,12 @@ from tests.tracker.contract.conftest import World
 MARK = "<!-- secplan:plan=contract item=one -->"
 
 
+def own(labels: list[str]) -> list[str]:
+    """The labels a caller set, without a backend's own scoped bookkeeping labels
+    (GitLab tags what secplan creates with ``secplan::managed``)."""
+    return sorted(x for x in labels if not x.startswith("secplan::"))
+
+
 def test_identity_capabilities_and_preflight(backend: tuple[Tracker, World]) -> None:
     tracker, world = backend
     assert tracker.identity and tracker.identity == tracker.identity.strip()
@@ -43,7 +49,7 @@ def test_create_and_read_an_issue(backend: tuple[Tracker, World]) -> None:
     assert made.state == "opened"
     got = tracker.get_issue(made.ref)
     assert got is not None
-    assert (got.title, got.description, sorted(got.labels)) == (
+    assert (got.title, got.description, own(got.labels)) == (
         "Inventory tokens",
         "Export them.\n\n" + MARK,
         ["ci", "tokens"],
@@ -92,9 +98,9 @@ def test_labels_change_by_delta_and_keep_what_others_added(backend: tuple[Tracke
     # Someone adds a label between our read and our write: a delta keeps it.
     tracker.update_issue(issue.ref, IssueUpdate(add_labels=["workflow::doing"]))
     after = tracker.update_issue(issue.ref, IssueUpdate(add_labels=["new"], remove_labels=["old"]))
-    assert sorted(after.labels) == ["new", "plan", "workflow::doing"]
+    assert own(after.labels) == ["new", "plan", "workflow::doing"]
     same = tracker.update_issue(issue.ref, IssueUpdate(add_labels=["new"]))
-    assert sorted(same.labels) == sorted(after.labels)
+    assert own(same.labels) == own(after.labels)
 
 
 def test_update_sets_only_what_it_names(backend: tuple[Tracker, World]) -> None:
@@ -103,7 +109,7 @@ def test_update_sets_only_what_it_names(backend: tuple[Tracker, World]) -> None:
     update = IssueUpdate(title="New title")
     assert update.changed() == {"title": "New title"} and update.description is UNSET
     after = tracker.update_issue(issue.ref, update)
-    assert (after.title, after.description, after.labels) == ("New title", "Body", ["x"])
+    assert (after.title, after.description, own(after.labels)) == ("New title", "Body", ["x"])
     assert tracker.update_issue(issue.ref, IssueUpdate(confidential=False)).confidential is False
     assert not IssueUpdate()  # an empty update is falsy: callers skip the call
 
@@ -135,7 +141,7 @@ def test_epics_hold_issues(backend: tuple[Tracker, World]) -> None:
     assert tracker.get_epic(epic.ref) == epic
     assert [e.ref for e in tracker.find_epics(world.group, MARK)] == [epic.ref]
     renamed = tracker.update_epic(epic.ref, EpicUpdate(title="Renamed", add_labels=["more"]))
-    assert renamed.title == "Renamed" and sorted(renamed.labels) == ["more", "plan"]
+    assert renamed.title == "Renamed" and own(renamed.labels) == ["more", "plan"]
     issue = tracker.create_issue(world.project, "Child", epic=epic.ref)
     assert issue.epic == epic.ref
     assert [i.ref for i in tracker.list_issues(world.project, epic=epic.ref)] == [issue.ref]
@@ -166,7 +172,7 @@ def test_listing_streams_and_filters(backend: tuple[Tracker, World]) -> None:
     tracker.close_issue(b.ref)
     stream = tracker.iter_issues(world.project, state="all")
     assert isinstance(stream, Iterator)
-    assert [i.ref for i in stream] == [a.ref, b.ref]
+    assert sorted(i.ref for i in stream) == sorted([a.ref, b.ref])  # order is the backend's
     assert [i.ref for i in tracker.list_issues(world.project)] == [a.ref]  # opened by default
     assert [i.ref for i in tracker.list_issues(world.project, state="closed")] == [b.ref]
     both = tracker.list_issues(world.project, state="all", labels=["x", "y"])
@@ -177,8 +183,9 @@ def test_links_and_promotion(backend: tuple[Tracker, World]) -> None:
     tracker, world = backend
     a = tracker.create_issue(world.project, "Blocked work")
     b = tracker.create_issue(world.project, "Blocker")
-    tracker.link_issues(b.ref, a.ref, "blocks")
-    tracker.link_issues(b.ref, a.ref, "blocks")  # idempotent
+    kind = "blocks" if "blocks" in tracker.capabilities.link_types else "relates_to"
+    tracker.link_issues(b.ref, a.ref, kind)
+    tracker.link_issues(b.ref, a.ref, kind)  # idempotent
     source = tracker.create_issue(
         world.project, "Rotate CI runner secrets", "We need a plan.", labels=["ci"]
     )
@@ -186,6 +193,12 @@ def test_links_and_promotion(backend: tuple[Tracker, World]) -> None:
     assert (epic.title, epic.group) == ("Rotate CI runner secrets", world.group)
     assert "We need a plan." in epic.description
     after = tracker.get_issue(source.ref)
-    assert after is not None and after.state == "closed"
-    with pytest.raises(TrackerError):
-        tracker.promote_issue(source.ref)
+    assert after is not None
+    if tracker.capabilities.epics != "tracking_issue":  # there the issue itself is the epic
+        assert after.state == "closed"
+    # Promoting again never makes a second epic: refused, or the same epic.
+    try:
+        again = tracker.promote_issue(source.ref)
+    except TrackerError:
+        return
+    assert again.ref == epic.ref

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from secplan.errors import TrackerError
+from secplan.errors import ConflictError, TrackerError
 from secplan.tracker.base import IssueUpdate, TrackedEpic
 from secplan.tracker.gitlab.epics import EPIC_LABEL, TrackingIssueEpics
 from secplan.tracker.gitlab.paths import issue_parts, issue_path
@@ -38,7 +38,14 @@ def promote_issue(t: GitLabTracker, ref: str) -> TrackedEpic:
         t.tracking_kids(issue.ref)
         t._progress(f"epic {issue.ref}")
         return t.epics._as_epic(issue)
-    for command in ("/promote", "/promote_to Epic"):
+    done = _promoted_note(t, ref)
+    if done is not None:
+        # GitLab would make a second epic from the same issue: say where the first one is.
+        raise ConflictError(
+            f"{ref} was already promoted to {done['promoted_note']}",
+            hint=f"Use the epic {done['promoted_note']}.",
+        )
+    for command in PROMOTE_COMMANDS:
         if _quick_action(t, ref, command):
             break
     else:

@@ -5,36 +5,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from secplan.tracker.base import CallStats
 
-@dataclass
-class ApiStats:
-    """What a run cost: requests sent (reads, writes), retries, and waits (rate-limit answers
-    and pacing) with the seconds spent waiting."""
-
-    reads: int = 0
-    writes: int = 0
-    retries: int = 0
-    waits: int = 0
-    waited_seconds: float = 0.0
-
-    def as_dict(self) -> dict[str, float | int]:
-        """The counters by name (for JSON output)."""
-        return {
-            "reads": self.reads,
-            "writes": self.writes,
-            "retries": self.retries,
-            "waits": self.waits,
-            "waited_seconds": round(self.waited_seconds, 3),
-        }
-
-    def summary(self) -> str:
-        """One line for people."""
-        return (
-            f"API calls: {self.reads} reads, {self.writes} writes, {self.retries} retries, "
-            f"{self.waits} waits ({self.waited_seconds:.1f} s)"
-        )
+#: What a run cost (``apply --stats``): the protocol's call counters.
+ApiStats = CallStats
 
 
 #: Minimum seconds between two writes of a kind. GitLab.com allows about 200 issue (and epic)
