@@ -232,7 +232,9 @@ def catalog_status(handbook: Handbook) -> CatalogStatus:
 def atomic_write(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` (UTF-8, newlines as given) without a half-written file.
 
-    A file that cannot be written raises :class:`SecplanError` naming it (never a traceback).
+    The data is flushed to disk before the rename and the directory after it, so a power cut
+    leaves the old file or the new one, never an empty one. A file that cannot be written raises
+    :class:`SecplanError` naming it (never a traceback).
     """
     path = path.resolve()  # a symlinked page is written through, not replaced by a file
     try:
@@ -243,14 +245,31 @@ def atomic_write(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
         if mode is not None:
             os.chmod(tmp, mode & 0o7777)
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise SecplanError(f"cannot write the file: {exc.strerror or exc}", path=path) from None
         raise
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename in ``directory`` durable (a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems refuse fsync on directories; the rename itself has happened
+    finally:
+        os.close(fd)
 
 
 def replace_region(text: str, table: str, region: _Region | None = None) -> str:
