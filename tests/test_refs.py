@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from secplan.refs import Ref, parse_epic_ref, parse_issue_ref, parse_ref
+from secplan.refs import MAX_IID, Ref, iid_too_large, parse_epic_ref, parse_issue_ref, parse_ref
 
 
 @pytest.mark.parametrize(
@@ -42,3 +42,24 @@ def test_str_round_trips_and_group() -> None:
         assert ref is not None and str(ref) == text
     issue = parse_ref("sec/team/proj#9")
     assert issue is not None and issue.group == "sec/team"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "security&99999999999999999999",
+        "g/p#2147483648",
+        "https://host/g/p/-/issues/99999999999999999999",
+        "g/p#" + "9" * 5000,  # int() would refuse this many digits
+    ],
+)
+def test_numbers_no_tracker_can_hold_are_not_references(text: str) -> None:
+    assert parse_ref(text) is None
+    assert parse_issue_ref(text.replace("&", "#"), default_project="g/p") is None
+    assert iid_too_large(text)
+
+
+def test_the_largest_number_is_still_a_reference() -> None:
+    assert parse_ref("g/p#2147483647") == Ref("issue", "g/p", MAX_IID)
+    assert parse_epic_ref("&2147483647", default_group="g") == Ref("epic", "g", MAX_IID)
+    assert not iid_too_large("g/p#12")

@@ -14,6 +14,7 @@ from typing import Any
 from secplan.config import Config
 from secplan.errors import SecplanError
 from secplan.model import Plan, Requirement, Section, WorkItem
+from secplan.refs import parse_issue_ref
 from secplan.sync.actual import Actual, fetch_actual
 from secplan.sync.desired import (
     EPIC_ITEM,
@@ -227,7 +228,7 @@ def _fetch(
         if plan.id in desired:
             continue
         for item in plan.items:
-            if item.ref and item.ref not in actual.issues_by_ref:
+            if item.ref and item.ref not in actual.issues_by_ref and parse_issue_ref(item.ref):
                 issue = tracker.get_issue(item.ref)
                 if issue is not None:
                     actual.add_issue(issue)

@@ -21,7 +21,7 @@ from urllib.parse import quote, unquote
 from secplan.config import Config
 from secplan.errors import UsageError
 from secplan.model import Plan, WorkItem
-from secplan.refs import parse_epic_ref, parse_issue_ref
+from secplan.refs import MAX_IID, iid_too_large, parse_epic_ref, parse_issue_ref
 
 #: Every marker starts with this; searching for it finds every object sync made.
 MARKER_PREFIX = "<!-- secplan:plan="
@@ -270,6 +270,21 @@ def plan_project(plan: Plan, config: Config) -> str:
     return project
 
 
+def check_item_refs(plan: Plan) -> None:
+    """Raise UsageError naming the first item whose issue ref cannot be looked up (not a
+    reference, or a number no tracker holds), so that plan is skipped and the others synced."""
+    for item in plan.items:
+        if item.ref and parse_issue_ref(item.ref) is None:
+            why = f"its number is larger than {MAX_IID}" if iid_too_large(item.ref) else ""
+            raise UsageError(
+                f"item '{item.id}' names {item.ref!r}, which is not an issue reference"
+                + (f" ({why})" if why else ""),
+                path=plan.rel_path,
+                line=item.line,
+                hint="Write it as group/project#12 or its URL, then run the command again.",
+            )
+
+
 def plan_group(plan: Plan, config: Config, project: str) -> str:
     """Group of the plan's epic and milestones: the epic's group, the configured group, or the
     project's group."""
@@ -286,6 +301,7 @@ def desired_for_plan(plan: Plan, config: Config) -> DesiredPlan:
     """Desired epic, milestones and issues for one plan (raises UsageError when it names no
     project)."""
     project = plan_project(plan, config)
+    check_item_refs(plan)
     group = plan_group(plan, config, project)
     base_labels = _unique(config.labels, plan.labels)
     epic = DesiredEpic(
