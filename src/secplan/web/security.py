@@ -149,7 +149,7 @@ class Auth:
                 recent.popleft()
             if recent is not None and not recent:
                 del self._failures[client]
-            return bool(recent) and len(recent) >= MAX_FAILURES
+            return recent is not None and len(recent) >= MAX_FAILURES
 
     def _failed(self, client: str) -> None:
         with self._lock:
