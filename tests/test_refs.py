@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from secplan.refs import Ref, parse_epic_ref, parse_issue_ref, parse_ref
+from secplan.refs import MAX_IID, Ref, iid_too_large, parse_epic_ref, parse_issue_ref, parse_ref
 
 
 @pytest.mark.parametrize(
@@ -61,3 +61,24 @@ def test_work_item_urls_of_groups_are_epics_and_of_projects_issues(url: str, exp
     assert parse_ref(url) == expected
     if expected.kind == "epic":
         assert parse_issue_ref(url) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "security&99999999999999999999",
+        "g/p#2147483648",
+        "https://host/g/p/-/issues/99999999999999999999",
+        "g/p#" + "9" * 5000,  # int() would refuse this many digits
+    ],
+)
+def test_numbers_no_tracker_can_hold_are_not_references(text: str) -> None:
+    assert parse_ref(text) is None
+    assert parse_issue_ref(text.replace("&", "#"), default_project="g/p") is None
+    assert iid_too_large(text)
+
+
+def test_the_largest_number_is_still_a_reference() -> None:
+    assert parse_ref("g/p#2147483647") == Ref("issue", "g/p", MAX_IID)
+    assert parse_epic_ref("&2147483647", default_group="g") == Ref("epic", "g", MAX_IID)
+    assert not iid_too_large("g/p#12")

@@ -24,6 +24,26 @@ _EPIC_URL = re.compile(
 )
 
 
+#: The largest issue or epic number: GitLab's (and the store's) iid column is a 32-bit integer,
+#: so a larger number is not a reference at all and never reaches a database.
+MAX_IID = 2**31 - 1
+
+
+def _iid(digits: str) -> int | None:
+    # Checked on the digits first: int() of thousands of digits is slow or refused outright.
+    if len(digits) > len(str(MAX_IID)):
+        return None
+    value = int(digits)
+    return value if value <= MAX_IID else None
+
+
+def iid_too_large(text: str) -> bool:
+    """Whether ``text`` looks like a reference whose number is above :data:`MAX_IID` (for a
+    clearer message than "not a reference")."""
+    m = re.search(r"[#&](\d+)\s*$", text) or re.search(r"/(\d+)/?(?:[#?].*)?$", text)
+    return m is not None and _iid(m.group(1)) is None
+
+
 @dataclass(frozen=True)
 class Ref:
     """A parsed reference. ``path`` is the project (issues) or group (epics) full path."""
@@ -48,18 +68,22 @@ def parse_issue_ref(text: str, default_project: str | None = None) -> Ref | None
     """``group/project#12``, ``#12`` (needs ``default_project``) or an issue URL; else None."""
     text = text.strip()
     if default_project and re.fullmatch(r"#\d+", text):
-        return Ref("issue", default_project, int(text[1:]))
+        iid = _iid(text[1:])
+        return Ref("issue", default_project, iid) if iid is not None else None
     m = _ISSUE_REF.match(text) or _ISSUE_URL.match(text)
-    return Ref("issue", m["path"], int(m["iid"])) if m else None
+    iid = _iid(m["iid"]) if m else None
+    return Ref("issue", m["path"], iid) if m and iid is not None else None
 
 
 def parse_epic_ref(text: str, default_group: str | None = None) -> Ref | None:
     """``group/sub&16``, ``&16`` (needs ``default_group``) or an epic URL; else None."""
     text = text.strip()
     if default_group and re.fullmatch(r"&\d+", text):
-        return Ref("epic", default_group, int(text[1:]))
+        iid = _iid(text[1:])
+        return Ref("epic", default_group, iid) if iid is not None else None
     m = _EPIC_REF.match(text) or _EPIC_URL.match(text)
-    return Ref("epic", m["path"], int(m["iid"])) if m else None
+    iid = _iid(m["iid"]) if m else None
+    return Ref("epic", m["path"], iid) if m and iid is not None else None
 
 
 def parse_ref(text: str) -> Ref | None:

@@ -101,16 +101,18 @@ def client(handbook: Path) -> Iterator[TestClient]:
 
     # No authentication, whatever the developer's environment holds.
     app = create_app(handbook, auth=Auth(), scan_interval=0.0)
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://127.0.0.1") as c:
         yield c
 
 
 def csrf(client: TestClient) -> str:
     """The CSRF token a browser would get from any page (sets the cookie on the client)."""
+    from secplan.web.security import csrf_token_of
+
     client.get("/")
-    token = client.cookies.get("secplan_csrf")
-    assert token
-    return token
+    cookie = client.cookies.get("secplan_csrf")
+    assert cookie
+    return csrf_token_of(cookie)
 
 
 def free_port() -> int:

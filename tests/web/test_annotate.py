@@ -66,7 +66,9 @@ def test_demo_plan_page_shows_item_states_in_the_text(tmp_path: Path) -> None:
     from secplan.web.security import Auth
 
     demo_root = prepare_demo(tmp_path)
-    with TestClient(create_app(demo_root, auth=Auth(), scan_interval=0.0)) as c:
+    with TestClient(
+        create_app(demo_root, auth=Auth(), scan_interval=0.0), base_url="http://127.0.0.1"
+    ) as c:
         page = c.get("/plans/ci-runner-secrets-rotation").text
         data = c.get("/plans/ci-runner-secrets-rotation.json").json()
     body = page.split('<div class="plan-body">', 1)[1].split('<section class="review"', 1)[0]

@@ -24,7 +24,7 @@ def test_demo_fills_catalog_epics_issues_progress_and_threads(demo_root: Path) -
     from secplan.web.app import create_app
 
     assert demo_root.name == "handbook" and demo_root.parent.name == DEMO_DIR
-    with TestClient(create_app(demo_root, auth=Auth())) as c:
+    with TestClient(create_app(demo_root, auth=Auth()), base_url="http://127.0.0.1") as c:
         plans = {p["id"]: p for p in c.get("/plans.json").json()["plans"]}
         assert len(plans) >= 3
         with_issues = [p for p in plans.values() if p["progress"]["total"]]
@@ -57,7 +57,7 @@ def test_demo_cards_and_epic_pages_show_the_assignees_sync_pushed(demo_root: Pat
     """`@user` on a work item becomes the issue's assignee, shown on its card and its epic."""
     from secplan.web.app import create_app
 
-    with TestClient(create_app(demo_root, auth=Auth())) as c:
+    with TestClient(create_app(demo_root, auth=Auth()), base_url="http://127.0.0.1") as c:
         cards = [card for col in c.get("/board.json").json()["columns"] for card in col["issues"]]
         inventory = next(i for i in cards if i["title"].startswith("Inventory every credential"))
         assert inventory["assignees"] == ["amara.okafor"]

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from secplan.tracker import open_tracker
 from secplan.web.security import Auth
+from tests.web.conftest import csrf
 
 
 def test_catalog_lists_every_plan_with_status_epic_and_readiness(client: TestClient) -> None:
@@ -220,12 +221,12 @@ def test_a_broken_database_still_shows_the_plans(handbook: Path) -> None:
 
     (handbook / ".secplan").mkdir(exist_ok=True)
     (handbook / ".secplan" / "secplan.db").write_bytes(b"this is not a database" * 100)
-    with TestClient(create_app(handbook, auth=Auth())) as c:
+    with TestClient(create_app(handbook, auth=Auth()), base_url="http://127.0.0.1") as c:
         assert c.get("/").status_code == 200
         page = c.get("/plans/ci-runner-secrets-rotation")
         assert page.status_code == 200 and 'id="design"' in page.text
         assert c.get("/board.json").status_code == 503
-        token = c.cookies.get("secplan_csrf")
+        token = csrf(c)
         r = c.post(
             "/plans/ci-runner-secrets-rotation/threads",
             data={"section": "design", "body": "x", "csrf_token": token},

@@ -50,7 +50,7 @@ def test_post_without_or_with_wrong_csrf_token_is_refused(client: TestClient) ->
 
 def test_forms_carry_the_token_of_the_cookie(client: TestClient) -> None:
     html = client.get("/plans/ci-runner-secrets-rotation").text
-    token = client.cookies.get("secplan_csrf")
+    token = csrf(client)
     assert token and f'name="csrf_token" value="{token}"' in html
     cookie = client.get("/").headers.get("set-cookie", "")
     assert cookie == ""  # not re-sent once the browser has it
@@ -115,7 +115,7 @@ def test_authentication_with_token_and_user(handbook: Path) -> None:
     auth = Auth.from_sources(
         {"alice": hash_password("s3cret")}, environ={"SECPLAN_WEB_TOKENS": "tok-1, tok-2"}
     )
-    with TestClient(create_app(handbook, auth=auth)) as c:
+    with TestClient(create_app(handbook, auth=auth), base_url="http://127.0.0.1") as c:
         r = c.get("/plans.json")
         assert r.status_code == 401 and "basic" in r.headers["www-authenticate"].lower()
         assert c.get("/", headers={"Authorization": "Bearer nope"}).status_code == 401

@@ -44,7 +44,7 @@ def assert_snapshot(name: str, actual: str) -> None:
 def _client(root: Path) -> TestClient:
     from secplan.web.app import create_app
 
-    return TestClient(create_app(root, auth=Auth(), scan_interval=0.0))
+    return TestClient(create_app(root, auth=Auth(), scan_interval=0.0), base_url="http://127.0.0.1")
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from secplan.cli.common import RootOption, err_console, print_json, resolve_root
+from secplan.termsafe import termsafe
 
 
 class CatalogFormat(StrEnum):
@@ -59,7 +60,7 @@ def catalog(
     if fmt is CatalogFormat.json:
         print_json(catalog_json(handbook))
     else:
-        sys.stdout.write(render_catalog_table(handbook))
+        sys.stdout.write(termsafe(render_catalog_table(handbook)))
 
 
 def register(app: typer.Typer) -> None:

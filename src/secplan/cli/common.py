@@ -3,20 +3,39 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.segment import Segment
 
 from secplan.config import find_config_root
 from secplan.errors import UsageError
+from secplan.termsafe import json_safe, termsafe
+
+
+class SafeConsole(Console):
+    """A console that shows control characters in printed text instead of sending them.
+
+    Plan text reaches the terminal through many ``print`` calls and tables; escaping the text of
+    every rendered segment (never rich's own styling, added later) covers them all at once.
+    """
+
+    def render(self, renderable: Any, options: Any = None) -> Iterator[Segment]:
+        for segment in super().render(renderable, options):
+            if segment.control:
+                yield segment
+            else:
+                yield Segment(termsafe(segment.text), segment.style)
+
 
 #: Normal output (tables, refs). JSON output is written with :func:`print_json` instead.
-console = Console(highlight=False, soft_wrap=True)
+console = SafeConsole(highlight=False, soft_wrap=True)
 #: Errors, warnings and progress: never mixed into stdout, so scripts can parse stdout.
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+err_console = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 class Format(StrEnum):
@@ -71,6 +90,6 @@ def print_json(data: object) -> None:
     """Write one JSON document to stdout."""
     import json
 
-    sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    sys.stdout.write(json_safe(json.dumps(data, indent=2, default=str, ensure_ascii=False)))
     sys.stdout.write("\n")
     sys.stdout.flush()

@@ -86,7 +86,7 @@ def serve(
 
     from secplan.web.app import create_app
 
-    app = create_app(base, database_url=database_url, auth=auth, config=config)
+    app = create_app(base, database_url=database_url, auth=auth, config=config, hosts=[host])
     shown = f"[{host}]" if ":" in host else host
     err_console.print(f"Serving {base} on http://{shown}:{port}/ (Ctrl+C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)

@@ -23,6 +23,7 @@ from secplan.cli.common import (
     resolve_root,
 )
 from secplan.errors import NotFoundError
+from secplan.termsafe import termsafe
 
 if TYPE_CHECKING:
     from secplan.config import Config
@@ -46,7 +47,7 @@ CreateEpicOption = Annotated[
 
 
 def _out(line: str) -> None:
-    sys.stdout.write(line + "\n")
+    sys.stdout.write(termsafe(line) + "\n")
 
 
 def load_plans(root: Path, refs: list[str] | None) -> tuple[Handbook, list[Plan], bool]:

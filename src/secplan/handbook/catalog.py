@@ -21,6 +21,7 @@ the cell holds the reference text alone, which GitLab itself renders as a link t
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import tempfile
@@ -32,6 +33,7 @@ from secplan.errors import NotFoundError, SecplanError
 from secplan.handbook.loader import Handbook
 from secplan.model import STATUSES, Link, Plan
 from secplan.refs import parse_epic_ref
+from secplan.termsafe import termsafe
 
 START_MARKER = "<!-- secplan:catalog -->"
 END_MARKER = "<!-- /secplan:catalog -->"
@@ -69,14 +71,15 @@ def _escape_cell(text: str) -> str:
     """Make free text safe inside a table cell: one line, shown as written.
 
     Every character Markdown could read as syntax inside a cell (emphasis, code, links, HTML,
-    entities, strikethrough, the cell separator) is backslash-escaped.
+    entities, strikethrough, the cell separator) is backslash-escaped; control characters are
+    written as visible escapes (the page is read in terminals and editors too).
     """
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    return _MD_SPECIAL.sub(r"\\\1", termsafe(" ".join(text.split())))
 
 
 def _escape_ref(text: str) -> str:
     """A validated reference or status: only the cell separator can matter."""
-    return " ".join(text.split()).replace("|", "\\|")
+    return termsafe(" ".join(text.split())).replace("|", "\\|")
 
 
 def _escape_link_text(text: str) -> str:
@@ -90,7 +93,26 @@ def _link_target(url: str) -> str:
     return url
 
 
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+_SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+_IGNORED_IN_URLS = re.compile(r"[\x00-\x20\x7f-\x9f]+")
+
+
+def safe_url(url: str) -> bool:
+    """Whether a resource URL may become a link: relative, or http(s)/mailto.
+
+    Read as a browser would after Markdown decoded it (entities decoded, the blanks and
+    controls browsers skip removed), so ``java&#9;script:`` is caught too.
+    """
+    seen = _IGNORED_IN_URLS.sub("", html.unescape(url))
+    m = _SCHEME.match(seen)
+    return m is None or m.group(1).lower() in _SAFE_SCHEMES
+
+
 def _md_link(title: str, url: str) -> str:
+    if not safe_url(url):
+        # Other renderers of the page may not neutralise javascript: and the like: no link.
+        return _escape_link_text(title or url)
     return f"[{_escape_link_text(title or url)}]({_link_target(url)})"
 
 
@@ -232,7 +254,9 @@ def catalog_status(handbook: Handbook) -> CatalogStatus:
 def atomic_write(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` (UTF-8, newlines as given) without a half-written file.
 
-    A file that cannot be written raises :class:`SecplanError` naming it (never a traceback).
+    The data is flushed to disk before the rename and the directory after it, so a power cut
+    leaves the old file or the new one, never an empty one. A file that cannot be written raises
+    :class:`SecplanError` naming it (never a traceback).
     """
     path = path.resolve()  # a symlinked page is written through, not replaced by a file
     try:
@@ -243,14 +267,31 @@ def atomic_write(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
         if mode is not None:
             os.chmod(tmp, mode & 0o7777)
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise SecplanError(f"cannot write the file: {exc.strerror or exc}", path=path) from None
         raise
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename in ``directory`` durable (a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems refuse fsync on directories; the rename itself has happened
+    finally:
+        os.close(fd)
 
 
 def replace_region(text: str, table: str, region: _Region | None = None) -> str:

@@ -125,7 +125,10 @@ def _suppressed(plan: Plan, finding: Finding) -> bool:
         codes = plan.suppressions.get(line)
         if codes is None:
             continue
-        if not codes or any(c == "ALL" or finding.code.startswith(c) for c in codes):
+        # A code suppresses the finding when it is one of the finding code's prefixes: a few
+        # set lookups, however many codes the line's comments list.
+        code = finding.code
+        if not codes or "ALL" in codes or any(code[:n] in codes for n in range(1, len(code) + 1)):
             return True
     return False
 

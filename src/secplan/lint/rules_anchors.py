@@ -48,6 +48,7 @@ def duplicate_anchor(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
 def broken_anchor_link(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
     """A link ``](#x)`` whose anchor does not exist in the plan."""
     ids: set[str] | None = None
+    index: dict[str, str] | None = None
     for link in plan.links:
         if not link.url.startswith("#") or len(link.url) < 2:
             continue
@@ -57,9 +58,12 @@ def broken_anchor_link(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
         if ids is None:
             ids = ctx.anchor_ids(plan)
         if target not in ids:
+            if index is None:
+                index = loose_index(ids)
+            hint = _did_you_mean(target, index)
             yield Finding(
                 "SP202",
-                f"link to `#{target}`: no such anchor in this plan{_did_you_mean(target, ids)}",
+                f"link to `#{target}`: no such anchor in this plan{hint}",
                 link.line,
                 link.column,
             )
@@ -67,15 +71,28 @@ def broken_anchor_link(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
 
 def _loose(anchor: str) -> str:
     # GitHub keeps runs of '-' in heading ids, GitLab folds them: ``a--b`` vs ``a-b``.
-    return re.sub(r"-+", "-", anchor.lower())
+    return _DASHES.sub("-", anchor.lower())
 
 
-def _did_you_mean(target: str, ids: set[str]) -> str:
-    loose = _loose(target)
+_DASHES = re.compile(r"-+")
+
+
+def _did_you_mean(target: str, index: dict[str, str]) -> str:
+    """A hint naming the anchor ``target`` probably meant (same id up to case and dashes).
+
+    ``index`` (:func:`loose_index`) is built once per plan, so each broken link costs one lookup
+    instead of a pass over every anchor.
+    """
+    found = index.get(_loose(target))
+    return f" (did you mean `#{found}`?)" if found is not None else ""
+
+
+def loose_index(ids: set[str]) -> dict[str, str]:
+    """Loose form of each anchor id -> the first id (in sorted order) with that form."""
+    index: dict[str, str] = {}
     for candidate in sorted(ids):
-        if _loose(candidate) == loose:
-            return f" (did you mean `#{candidate}`?)"
-    return ""
+        index.setdefault(_loose(candidate), candidate)
+    return index
 
 
 def _judged_page(path: str) -> bool:

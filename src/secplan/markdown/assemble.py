@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from secplan.markdown.slugs import SlugRegistry, gitlab_slug, slugify
 from secplan.model import Anchor, Diagnostic, Section, WorkItem
-from secplan.refs import parse_issue_ref
+from secplan.refs import MAX_IID, iid_too_large, parse_issue_ref
 
 
 @dataclass
@@ -100,7 +100,9 @@ def resolve_item_ref(item: WorkItem, refs: list[str], project: str | None) -> Di
         return None
     item.ref = written
     hint = (
-        " (set 'tracker:' in the front matter or secplan.toml to resolve '#IID')"
+        f" (its number is larger than {MAX_IID})"
+        if iid_too_large(written)
+        else " (set 'tracker:' in the front matter or secplan.toml to resolve '#IID')"
         if written.startswith("#")
         else ""
     )

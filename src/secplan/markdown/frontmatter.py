@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from secplan.model import STATUSES, Diagnostic, Link, Milestone, Plan
-from secplan.refs import parse_epic_ref, parse_issue_ref
+from secplan.refs import MAX_IID, iid_too_large, parse_epic_ref, parse_issue_ref
 
 try:  # the C loader is much faster; fall back so a build without libyaml still works
     from yaml import CSafeLoader as _BaseLoader
@@ -338,11 +338,15 @@ def apply_front_matter(plan: Plan, fm: FrontMatter, default_group: str | None = 
         ref = parse_epic_ref(text, default_group) if key == "epic" else parse_issue_ref(text)
         if ref is None:
             expected = "group/sub&IID or an epic URL" if key == "epic" else "group/project#IID"
+            why = (
+                f"its number is larger than {MAX_IID}"
+                if iid_too_large(text)
+                else f"expected {expected}"
+            )
             diags.append(
                 Diagnostic(
                     "SP103",
-                    f"front matter '{key}' is not a valid reference: {text!r} "
-                    f"(expected {expected})",
+                    f"front matter '{key}' is not a valid reference: {text!r} ({why})",
                     fm.key_line(key),
                 )
             )

@@ -6,6 +6,7 @@ Each syntax is one small function over the title text, so new tokens are easy to
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from secplan.markdown.kramdown import strip_trailing_ial
@@ -16,7 +17,12 @@ from secplan.refs import parse_issue_ref
 _MILESTONE = re.compile(r'%(?<!\S%)(?:"([^"]+)"|([^\s"]+))')
 _LABEL = re.compile(r'~(?<!\S~)(?:"([^"]+)"|([\w.:\-/&+]+))')
 _USER = re.compile(r"@(?<![\w.@/]@)([A-Za-z0-9_][A-Za-z0-9_.\-]*[A-Za-z0-9_]|[A-Za-z0-9_])")
-_MD_LINK = re.compile(r"\[([^\]]*)\]\(\s*<?([^)\s>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
+# Neither the link text nor the URL crosses a stray '[' (a URL may hold a bracketed part such as
+# an IPv6 host), and the URL is taken possessively: each '[' then costs a scan to the next
+# bracket, not to the end of the line (``[[[…](`` repeated was quadratic).
+_MD_LINK = re.compile(
+    r"\[([^\[\]]*)\]\(\s*<?((?:[^)\s>\[\]]|\[[^)\s>\[\]]*\])*+)>?(?:\s+\"[^\"]*\")?\s*\)"
+)
 _URL = re.compile(r"<?(https?://[^\s<>)]+)>?")
 _SHORT_REF = re.compile(r"(?<![\w&/#])((?:[\w.\-]+/)+[\w.\-]+)?#(\d+)\b")
 _EXPLICIT_ID = re.compile(r"\s*\{#([A-Za-z0-9_][\w\-.:]*)\}\s*$")
@@ -131,7 +137,7 @@ TITLE_RULES = (
 
 
 # Issue titles are plain text: bold and emphasis markers go, their text stays.
-_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_STRONG_OPEN = re.compile(r"(\*\*|__)(?=\S)")
 _EMPHASIS = re.compile(r"\*(?<![\w*]\*)(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")
 _CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 _PLACEHOLDER = re.compile(r"\x00(\d+)\x00")
@@ -170,7 +176,7 @@ def split_title(raw: str) -> TitleTokens:
     text = masked.hide(_URL, text) if "://" in text else text
     for rule in TITLE_RULES:
         text = rule(text, tokens)
-    text = _STRONG.sub(r"\2", text) if "**" in text or "__" in text else text
+    text = strip_strong(text) if "**" in text or "__" in text else text
     text = _EMPHASIS.sub(r"\1", text) if "*" in text else text
     text = masked.restore(text)
     text = _SPACES.sub(" ", text)
@@ -180,6 +186,44 @@ def split_title(raw: str) -> TitleTokens:
     # Tokens taken from the end leave dangling separators ("Fix it -", "Fix it ,").
     tokens.title = title.rstrip(" ,;-–—").strip() or title
     return tokens
+
+
+def _closers(text: str, delim: str) -> list[int]:
+    """Offsets of ``delim`` that may close strong text (a non-blank right before them)."""
+    out: list[int] = []
+    at = text.find(delim, 1)
+    while at != -1:
+        if not text[at - 1].isspace():
+            out.append(at)
+        at = text.find(delim, at + 1)
+    return out
+
+
+def strip_strong(text: str) -> str:
+    """``text`` with ``**strong**`` / ``__strong__`` markers removed, their text kept.
+
+    The same result as substituting ``(\\*\\*|__)(?=\\S)(.+?)(?<=\\S)\\1`` with its second
+    group, in linear time: the closers of each delimiter are listed once and found by bisection,
+    and a delimiter with no closer after one opener has none after any later opener either.
+    """
+    closers = {d: _closers(text, d) for d in ("**", "__")}
+    out: list[str] = []
+    done = 0  # text before this offset is in ``out``
+    at = 0
+    while (m := _STRONG_OPEN.search(text, at)) is not None:
+        delim = m.group(1)
+        positions = closers[delim]
+        k = bisect_left(positions, m.end() + 1)  # at least one character of strong text
+        if k == len(positions):
+            closers[delim] = []  # no later opener of this delimiter can close either
+            at = m.start() + 1
+            continue
+        close = positions[k]
+        out.append(text[done : m.start()])
+        out.append(text[m.end() : close])
+        done = at = close + len(delim)
+    out.append(text[done:])
+    return "".join(out)
 
 
 def is_spike(title: str) -> bool:

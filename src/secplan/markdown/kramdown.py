@@ -18,7 +18,12 @@ _ATTR = re.compile(r"""([#.])([\w\-:]+)|([\w\-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|(
 _HTML_ANCHOR = re.compile(
     r"""<a\s[^>]*?\b(?:name|id)\s*=\s*(?:"([^"]+)"|'([^']+)'|([^\s"'>]+))""", re.IGNORECASE
 )
-_EXTENSION_START = re.compile(r"^\s*\{::(nomarkdown|comment|options)\b[^}]*\}", re.MULTILINE)
+# Blanks and tabs only before the tag: ``\s*`` would run over every following blank line from
+# each line start (quadratic on a run of blank lines).
+_EXTENSION_START = re.compile(r"^[ \t]*\{::(nomarkdown|comment|options)\b[^}\n]*\}", re.MULTILINE)
+_EXTENSION_CLOSE = {
+    name: re.compile(r"\{:/(?:" + name + r")?\}") for name in ("nomarkdown", "comment")
+}
 
 
 @dataclass
@@ -106,16 +111,22 @@ def html_anchors(html: str) -> list[tuple[str, int]]:
 def extension_blocks(text: str) -> list[tuple[int, int]]:
     """Character spans of ``{::nomarkdown}``/``{::comment}`` blocks up to their ``{:/...}``.
 
-    Their content is not Markdown (raw HTML, comments), so it holds no items or markers.
+    Their content is not Markdown (raw HTML, comments), so it holds no items or markers. A tag
+    inside a block is part of that block; an unclosed block runs to the end of the text (and
+    the search stops there, so many unclosed tags cost one pass, not one pass each).
     """
     if "{::" not in text:
         return []
     spans: list[tuple[int, int]] = []
-    for match in _EXTENSION_START.finditer(text):
+    at = 0
+    while (match := _EXTENSION_START.search(text, at)) is not None:
         name = match.group(1)
+        at = match.end()
         if name == "options":
             continue
-        close = re.compile(r"\{:/(?:" + name + r")?\}")
-        end = close.search(text, match.end())
+        end = _EXTENSION_CLOSE[name].search(text, match.end())
         spans.append((match.start(), end.end() if end else len(text)))
+        if end is None:
+            break
+        at = end.end()
     return spans

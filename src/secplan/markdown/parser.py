@@ -10,6 +10,7 @@ assigned afterwards because a kramdown IAL on the line after a heading may still
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -196,6 +197,7 @@ class _BodyWalker:
         self.plan = plan
         self.body = body
         self.lines = LineTable(body, first_line)
+        self._next_non_blank_of: dict[int, int | None] = {}
         self.flavour = flavour
         self.project = project
         self.headings: list[Heading] = []
@@ -206,15 +208,23 @@ class _BodyWalker:
         self.excluded = self._excluded_lines()
 
     def _excluded_lines(self) -> list[tuple[int, int]]:
-        spans = extension_blocks(self.body)
-        first = self.lines.first_line
-        return [
-            (first + self.body.count("\n", 0, a), first + self.body.count("\n", 0, b))
-            for a, b in spans
-        ]
+        # The spans come in order and never overlap: count the newlines once, left to right.
+        out: list[tuple[int, int]] = []
+        line, at = self.lines.first_line, 0
+        for a, b in extension_blocks(self.body):
+            line += self.body.count("\n", at, a)
+            first = line
+            line += self.body.count("\n", a, b)
+            at = b
+            out.append((first, line))
+        self._excluded_starts = [a for a, _b in out]
+        return out
 
     def _is_excluded(self, line: int) -> bool:
-        return bool(self.excluded) and any(a <= line <= b for a, b in self.excluded)
+        if not self.excluded:
+            return False
+        i = bisect_right(self._excluded_starts, line) - 1
+        return i >= 0 and line <= self.excluded[i][1]
 
     # -- the walk ---------------------------------------------------------------------------
 
@@ -387,10 +397,16 @@ class _BodyWalker:
                     self.plan.suppressions.setdefault(target, set()).update(codes)
 
     def _next_non_blank(self, line: int) -> int | None:
+        # Memoised: many comments on one line must not each scan the blank lines after it.
+        if line in self._next_non_blank_of:
+            return self._next_non_blank_of[line]
+        found = None
         for candidate in range(line + 1, self.lines.last_line + 1):
             if self.lines.line_text(candidate).strip():
-                return candidate
-        return None
+                found = candidate
+                break
+        self._next_non_blank_of[line] = found
+        return found
 
     def _end_heading(self, data: dict[str, Any], text: str, start: int, end: int) -> None:
         raw_attrs = data.get("attrs")

@@ -25,6 +25,7 @@ from secplan.markdown.frontmatter import split_front_matter as _split_yaml
 # work item's `{#id}` is, so the page hides exactly what the parser reads as an id.
 from secplan.markdown.items import _EXPLICIT_ID as _ITEM_ID
 from secplan.markdown.kramdown import IAL, is_ial_only, manual_anchor, parse_ial
+from secplan.markdown.lines import LineTable
 from secplan.markdown.parser import OPTIONS, normalise_newlines
 from secplan.markdown.slugs import SlugRegistry, slugify
 from secplan.model import Section
@@ -37,6 +38,11 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _EMPTY_LINK = re.compile(r"\[\]\([^)\s]*\)")
 _TASK_LINE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[[ xX]\]\s")
 _LIST_LINE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+#: Deepest blockquote/list nesting one line may open; deeper markers are dropped before
+#: rendering (the sanitiser's work grows with the square of the nesting depth).
+MAX_NESTING = 32
+_CONTAINER_STARTS = frozenset(">-*+0123456789")
+_CONTAINER = re.compile(r"[ \t]*(?:>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t]))")
 _HEADING_HTML = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S)
 _TAG = re.compile(r"<[^>]+>")
 
@@ -81,6 +87,20 @@ def _manual_anchors(line: str) -> str:
     return _EMPTY_LINK.sub(one, line)
 
 
+def cap_nesting(line: str) -> str:
+    """``line`` with at most :data:`MAX_NESTING` leading ``>`` and list markers; the markers
+    beyond are dropped and the text after them kept (one pass over the markers)."""
+    at = count = keep = 0
+    while (m := _CONTAINER.match(line, at)) is not None:
+        at = m.end()
+        count += 1
+        if count == MAX_NESTING:
+            keep = at
+    if count <= MAX_NESTING:
+        return line
+    return line[:keep] + " " + line[at:].lstrip(" \t")
+
+
 def neutralise_kramdown(text: str, toc_token: str) -> tuple[str, dict[int, str]]:
     """Replace kramdown markers outside code so they never leak into the output as text.
 
@@ -100,6 +120,8 @@ def neutralise_kramdown(text: str, toc_token: str) -> tuple[str, dict[int, str]]
         if m:
             fence = m.group(1)
             continue
+        if len(line) > MAX_NESTING and line.lstrip(" \t")[:1] in _CONTAINER_STARTS:
+            line = lines[i] = cap_nesting(line)
         if "{:" not in line:
             if _TASK_LINE.match(line):
                 # A trailing `{#item-id}` names the work item; it is not text to show.
@@ -127,7 +149,7 @@ def neutralise_kramdown(text: str, toc_token: str) -> tuple[str, dict[int, str]]
 
 def _heading_lines(source: str) -> list[tuple[int, int, str, str | None]]:
     """(first line, last line, text, explicit id) of every Markdown heading, in document order."""
-    data = source.encode("utf-8")
+    lines = LineTable(source)  # a bisect per heading, not a count from the start of the text
     out: list[tuple[int, int, str, str | None]] = []
     end_line = 0
     text: list[str] | None = None
@@ -138,9 +160,9 @@ def _heading_lines(source: str) -> list[tuple[int, int, str, str | None]]:
         if isinstance(event, dict):
             start = event.get("Start")
             if isinstance(start, dict) and "Heading" in start:
-                line = data.count(b"\n", 0, rng["start"]) + 1
+                line = lines.line(rng["start"])
                 hid = start["Heading"].get("id")
-                end_line = data.count(b"\n", 0, max(rng["start"], rng["end"] - 1)) + 1
+                end_line = lines.line(max(rng["start"], rng["end"] - 1))
                 text = []
                 continue
             if "End" in event and isinstance(event["End"], dict) and "Heading" in event["End"]:

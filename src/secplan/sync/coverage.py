@@ -14,6 +14,7 @@ from typing import Any
 from secplan.config import Config
 from secplan.errors import SecplanError
 from secplan.model import Plan, Requirement, Section
+from secplan.refs import parse_issue_ref
 from secplan.sync.actual import Actual, fetch_actual
 from secplan.sync.desired import DesiredPlan, desired_for_plan
 from secplan.sync.lifecycle import may_create, truth_mode
@@ -227,7 +228,7 @@ def _fetch(
         for plan in plans
         if plan.id not in desired
         for item in plan.items
-        if item.ref and item.ref not in actual.issues_by_ref
+        if item.ref and item.ref not in actual.issues_by_ref and parse_issue_ref(item.ref)
     }
     if named:
         for issue in tracker.get_issues(sorted(named)).values():

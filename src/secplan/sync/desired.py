@@ -3,6 +3,10 @@
 Pure functions of a :class:`~secplan.model.Plan` and the :class:`~secplan.config.Config`; nothing
 here talks to a tracker. Every object sync creates carries a hidden marker in its description
 (``<!-- secplan:plan=ID item=ID -->``) so it can be found again without any local state.
+
+The marker cannot be forged by plan text: every piece of plan text that goes into a description
+or title passes through :func:`neutralise_markers` (a word joiner after ``secplan``, invisible
+when rendered), and :func:`parse_marker` reads the marker from its fixed place, the last line.
 """
 
 from __future__ import annotations
@@ -17,13 +21,18 @@ from urllib.parse import quote, unquote
 from secplan.config import Config
 from secplan.errors import UsageError
 from secplan.model import Plan, WorkItem
-from secplan.refs import parse_epic_ref, parse_issue_ref
+from secplan.refs import MAX_IID, iid_too_large, parse_epic_ref, parse_issue_ref
 
 #: Every marker starts with this; searching for it finds every object sync made.
 MARKER_PREFIX = "<!-- secplan:plan="
 #: Pseudo item id under which a plan's epic is recorded in ``sync_state``.
 EPIC_ITEM = "@epic"
 _MARKER_RE = re.compile(r"<!-- secplan:plan=(?P<plan>\S+) (?:item=(?P<item>\S+)|kind=epic) -->")
+#: What a marker-like sequence in plan text looks like (looser than a marker, so that variants a
+#: tracker or another tool might still take for one are neutralised too).
+_MARKER_LIKE = re.compile(r"(<!--\s*secplan)(\s*:)", re.IGNORECASE)
+#: U+2060 WORD JOINER: invisible in rendered Markdown, and breaks every marker pattern.
+_JOINER = "\u2060"
 _SAFE = "/-_.~:"
 
 
@@ -42,9 +51,40 @@ def epic_marker(plan_id: str) -> str:
     return f"{MARKER_PREFIX}{_enc(plan_id)} kind=epic -->"
 
 
+def neutralise_markers(text: str) -> str:
+    """``text`` with every marker-like ``<!-- secplan:`` broken by an invisible word joiner, so
+    plan text (a plan documenting the marker, a hostile title) can never pass for a marker."""
+    if "secplan" not in text.lower():
+        return text
+    return _MARKER_LIKE.sub(lambda m: m[1] + _JOINER + m[2], text)
+
+
+def desired_title(text: str) -> str:
+    """A title as the tracker will store it: every run of whitespace (tabs, NBSP, any Unicode
+    space) one blank, none at the ends, markers neutralised; so the next apply sees no change."""
+    return neutralise_markers(" ".join(text.split()))
+
+
+def _real_marker(text: str) -> re.Match[str] | None:
+    """The marker in its fixed place, the description's last non-blank line; for descriptions
+    edited by hand below it, the last marker in the text (sync always appends it after every
+    piece of plan text, so the last one is sync's own)."""
+    text = text or ""
+    stripped = text.rstrip()
+    last_start = max(stripped.rfind("\n"), stripped.rfind("\r")) + 1
+    m = _MARKER_RE.fullmatch(stripped, last_start)
+    if m is not None:
+        return m
+    last = None
+    for last in _MARKER_RE.finditer(text):  # noqa: B007 - only the last match is wanted
+        pass
+    return last
+
+
 def parse_marker(text: str) -> tuple[str, str] | None:
-    """``(plan_id, item_id)`` of the first marker in ``text`` (item ``@epic`` for epics)."""
-    m = _MARKER_RE.search(text or "")
+    """``(plan_id, item_id)`` of the marker of ``text`` (item ``@epic`` for epics): the one on
+    its last line, or the last one in the text; None when it carries none."""
+    m = _real_marker(text)
     if m is None:
         return None
     item = m["item"]
@@ -61,9 +101,12 @@ def epic_made_for_other(description: str, plan_id: str) -> str | None:
 
 
 def replace_marker(text: str, plan_id: str, item_id: str) -> str:
-    """``text`` with its first marker replaced by the marker of ``item_id`` of ``plan_id`` (an
-    issue that follows its renamed item); nothing else in the text changes."""
-    return _MARKER_RE.sub(lambda _m: issue_marker(plan_id, item_id), text, count=1)
+    """``text`` with its marker (the one :func:`parse_marker` reads) replaced by the marker of
+    ``item_id`` of ``plan_id`` (an issue that follows its renamed item); nothing else changes."""
+    m = _real_marker(text)
+    if m is None:
+        return text
+    return text[: m.start()] + issue_marker(plan_id, item_id) + text[m.end() :]
 
 
 def content_hash(fields: dict[str, object]) -> str:
@@ -200,15 +243,15 @@ def issue_description(plan: Plan, item: WorkItem, config: Config) -> str:
         where = f"{where} § {section.title}"
     link = permalink(plan, config, item.section)
     parts.append(f"Plan: [{where}]({link})")
-    parts.append(issue_marker(plan.id, item.id))
-    return "\n\n".join(parts) + "\n"
+    # Plan text first, neutralised as a whole; the real marker last, on its own line.
+    return neutralise_markers("\n\n".join(parts)) + "\n\n" + issue_marker(plan.id, item.id) + "\n"
 
 
 def epic_description(plan: Plan, config: Config) -> str:
     """An epic made for a plan: a link to the plan and the hidden marker."""
-    title = plan.title or plan.id
+    title = neutralise_markers(plan.title or plan.id)
     return (
-        f"Plan: [{title}]({permalink(plan, config, None)})\n\n"
+        f"Plan: [{title}]({neutralise_markers(permalink(plan, config, None))})\n\n"
         f"Work items are the child issues of this epic.\n\n{epic_marker(plan.id)}\n"
     )
 
@@ -227,6 +270,21 @@ def plan_project(plan: Plan, config: Config) -> str:
     return project
 
 
+def check_item_refs(plan: Plan) -> None:
+    """Raise UsageError naming the first item whose issue ref cannot be looked up (not a
+    reference, or a number no tracker holds), so that plan is skipped and the others synced."""
+    for item in plan.items:
+        if item.ref and parse_issue_ref(item.ref) is None:
+            why = f"its number is larger than {MAX_IID}" if iid_too_large(item.ref) else ""
+            raise UsageError(
+                f"item '{item.id}' names {item.ref!r}, which is not an issue reference"
+                + (f" ({why})" if why else ""),
+                path=plan.rel_path,
+                line=item.line,
+                hint="Write it as group/project#12 or its URL, then run the command again.",
+            )
+
+
 def plan_group(plan: Plan, config: Config, project: str) -> str:
     """Group of the plan's epic and milestones: the epic's group, the configured group, or the
     project's group."""
@@ -243,12 +301,13 @@ def desired_for_plan(plan: Plan, config: Config) -> DesiredPlan:
     """Desired epic, milestones and issues for one plan (raises UsageError when it names no
     project)."""
     project = plan_project(plan, config)
+    check_item_refs(plan)
     group = plan_group(plan, config, project)
     base_labels = _unique(config.labels, plan.labels)
     epic = DesiredEpic(
         plan=plan.id,
         group=group,
-        title=plan.title or plan.id,
+        title=desired_title(plan.title or plan.id),
         description=epic_description(plan, config),
         labels=base_labels,
         confidential=plan.confidential,
@@ -276,7 +335,7 @@ def desired_for_plan(plan: Plan, config: Config) -> DesiredPlan:
                 plan=plan.id,
                 item=item.id,
                 project=project,
-                title=item.title,
+                title=desired_title(item.title),
                 description=issue_description(plan, item, config),
                 labels=_unique(base_labels, item.labels, ["spike"] if item.spike else []),
                 milestone=item.milestone,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from secplan import __version__
@@ -215,12 +216,15 @@ def create_app(
     *,
     config: Config | None = None,
     scan_interval: float = 1.0,
+    hosts: Iterable[str] = (),
 ) -> FastAPI:
     """Build the web app for the handbook at ``root``.
 
     ``auth`` defaults to what the configuration and environment provide (``web_users``,
     ``SECPLAN_WEB_TOKENS``, ``SECPLAN_WEB_USERS``); with no auth every request is allowed,
-    which ``secplan serve`` only permits on loopback.
+    which ``secplan serve`` only permits on loopback. ``hosts`` are the host names requests may
+    name besides the loopback ones and ``SECPLAN_WEB_HOSTS`` (``secplan serve`` passes its
+    ``--host``).
     """
     root = root.resolve()
     config = config or load_config(root)
@@ -245,14 +249,22 @@ def create_app(
     app.state.ctx = WebContext(
         root, config, database_url or config.database_url, auth, scan_interval
     )
+    allowed = security.allowed_hosts(extra=hosts)
 
     @app.middleware("http")
     async def _guard(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         ctx: WebContext = request.app.state.ctx
+        refused = _refusal(request, allowed)
+        if refused is not None:
+            return refused
         if ctx.auth.enabled and not request.url.path.startswith("/static/"):
-            user = ctx.auth.authenticate(request)
+            client = request.client.host if request.client else ""
+            if ctx.auth.throttled(client):
+                return _plain(429, "too many wrong passwords; try again in a minute")
+            # scrypt takes tens of milliseconds: never on the event loop.
+            user = await run_in_threadpool(ctx.auth.authenticate, request)
             if user is None:
                 response: Response = JSONResponse(
                     {"detail": "authentication required"},
@@ -267,6 +279,11 @@ def create_app(
             response.headers.setdefault(name, value)
         security.set_csrf_cookie(request, response)
         return response
+
+    @app.exception_handler(Exception)
+    async def _server_error(request: Request, exc: Exception) -> Response:
+        # Runs outside the middleware above: the headers must be set here.
+        return _plain(500, "internal server error")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -302,6 +319,22 @@ def create_app(
     app.include_router(routes_plans.router)
 
     return app
+
+
+def _plain(status: int, detail: str) -> Response:
+    response = JSONResponse({"detail": detail}, status_code=status)
+    response.headers.update(security.SECURITY_HEADERS)
+    return response
+
+
+def _refusal(request: Request, allowed: frozenset[str]) -> Response | None:
+    """The response refusing a request from elsewhere: a host this server does not answer to
+    (421), or a POST from another origin (403); None when the request may go on."""
+    if not security.host_ok(request, allowed):
+        return _plain(421, "unknown host; see SECPLAN_WEB_HOSTS")
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not security.origin_ok(request):
+        return _plain(403, "cross-origin request refused")
+    return None
 
 
 def _wants_json(request: Request) -> bool:

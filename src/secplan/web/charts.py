@@ -26,6 +26,16 @@ from secplan.tracker.base import StateEvent, TrackedIssue
 # matplotlib's pyplot state is not thread-safe; the Figure API is, but font caches are shared.
 _lock = threading.Lock()
 _ACTIVE = re.compile(r"<script|\son\w+\s*=|javascript:|<foreignObject", re.I)
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _active_markup(svg: str) -> bool:
+    """Whether the SVG's markup (its tags, not its text or comments, where matplotlib puts the
+    escaped title) holds anything that could run: plan titles such as "Set only = true" or
+    "Block javascript: URLs" are text, not markup."""
+    markup = _COMMENT.sub("", svg)
+    return any(_ACTIVE.search(tag) for tag in _TAG.findall(markup))
 
 
 def burnup_series(
@@ -113,6 +123,6 @@ def burnup_svg(title: str, issues: Sequence[TrackedIssue], events: Sequence[Stat
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "secplan"})
     svg = buf.getvalue()
-    if _ACTIVE.search(svg):  # pragma: no cover - matplotlib does not emit these
+    if _active_markup(svg):  # pragma: no cover - matplotlib does not emit these
         raise ValueError("refusing to serve an SVG with active content")
     return svg

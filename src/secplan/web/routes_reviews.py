@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -61,7 +62,9 @@ def _store(ctx: WebContext) -> Any:
 
 def _done(request: Request, plan_id: str, anchor: str, payload: dict[str, Any]) -> Response:
     if "text/html" in request.headers.get("accept", ""):
-        return RedirectResponse(f"/plans/{plan_id}#{anchor}", status_code=303)
+        # Quoted: a plan id or anchor holding '?', '#' or spaces must not change the target.
+        target = f"/plans/{quote(plan_id, safe='/')}#{quote(anchor, safe='')}"
+        return RedirectResponse(target, status_code=303)
     return JSONResponse(payload)
 
 
@@ -146,7 +149,8 @@ def resolve_thread(
 
 
 @router.post(
-    "/plans/{plan_id:path}/sections/{anchor}/feedback",
+    # ``path``: anchors may hold '/' (which arrives decoded, however the form quoted it).
+    "/plans/{plan_id:path}/sections/{anchor:path}/feedback",
     summary="Mark a section as needing feedback (or not)",
 )
 def section_feedback(
