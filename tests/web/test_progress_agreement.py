@@ -22,7 +22,7 @@ def _web_progress(root: Path) -> tuple[dict[str, dict[str, int]], dict[str, dict
     from secplan.web.app import create_app
 
     app = create_app(root, auth=Auth(), scan_interval=0.0)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         catalog = {p["id"]: p["progress"] for p in client.get("/plans.json").json()["plans"]}
         pages = {pid: client.get(f"/plans/{pid}.json").json()["progress"] for pid in catalog}
     return catalog, pages
