@@ -17,14 +17,14 @@ def show(
     output_format: FormatOption = Format.text,
 ) -> None:
     """Show how secplan reads one plan: front matter, sections, work items, requirements."""
-    from secplan.errors import NotFoundError, SecplanError
+    from secplan.errors import NotFoundError, SecplanError, UnknownPlanError
     from secplan.handbook import load_handbook, resolve_plan_path
     from secplan.handbook.serialize import plan_to_json
 
     handbook_root = resolve_root(root)
     path = resolve_plan_path(handbook_root, plan_ref)
     if path is None:
-        raise NotFoundError(
+        raise UnknownPlanError(
             f"no plan '{plan_ref}' in the handbook at {handbook_root}",
             hint="Name a plan by its id (path without .md) or by its file path; "
             "use --root for another handbook.",

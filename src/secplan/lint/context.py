@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from secplan.config import Config
+from secplan.handbook.conventions import known_keys, status_words
+from secplan.markdown import KNOWN_KEYS
 from secplan.model import Plan
 
 #: Statuses whose plans are judged leniently (only front matter and SP403).
@@ -37,6 +39,11 @@ class LintContext:
     whole_handbook: bool = True
 
     _anchor_cache: dict[str, set[str]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        #: Front-matter keys SP105 accepts, and status word -> status (SP102), once per run.
+        self.known_keys: frozenset[str] = known_keys(self.config, KNOWN_KEYS)
+        self.status_words: dict[str, str] = status_words(self.config)
 
     def anchor_ids(self, plan: Plan) -> set[str]:
         """``plan.anchor_ids()``, computed once per plan per run (links to a plan are many)."""

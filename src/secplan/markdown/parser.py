@@ -25,6 +25,7 @@ from secplan.markdown.assemble import (
     resolve_item_ref,
 )
 from secplan.markdown.frontmatter import apply_front_matter, read_front_matter, split_front_matter
+from secplan.markdown.inline_diff import atx_heading_text, has_inline_diff
 from secplan.markdown.kramdown import (
     Attributes,
     extension_blocks,
@@ -47,7 +48,7 @@ from secplan.model import (
 )
 
 #: Bump whenever parsing results change, so cached results from older code are not reused.
-PARSER_VERSION = "10"
+PARSER_VERSION = "11"
 
 OPTIONS = (
     pyromark.Options.ENABLE_TASKLISTS
@@ -397,9 +398,15 @@ class _BodyWalker:
         attrs = heading_attrs(tuple(raw_attrs)) if raw_attrs else _NO_ATTRS
         classes = set(data.get("classes") or ()) | set(attrs.classes)
         line, column = self.lines.position(start)
+        title = " ".join(strip_ials(text).split())
+        source_line = self.lines.line_text(line)
+        if has_inline_diff(source_line) and source_line.lstrip().startswith("#"):
+            # `# {+ Title +}`: the attribute extension took the braces; GitLab shows the words.
+            title, attrs, classes = atx_heading_text(source_line), _NO_ATTRS, set()
+            data = {**data, "id": None}
         self.headings.append(
             Heading(
-                title=" ".join(strip_ials(text).split()),
+                title=title,
                 level=int(str(data["level"])[1:]),
                 line=line,
                 column=column,
@@ -486,6 +493,9 @@ class _BodyWalker:
     def _finish(self) -> None:
         plan = self.plan
         plan.sections, anchors = build_sections(self.headings, self.flavour, self.lines.last_line)
+        if plan.title is None and "title" not in plan.front_matter:
+            # Pages without `title:` are still titled: by their first top-level heading.
+            plan.title = next((s.title for s in plan.sections if s.level == 1 and s.title), None)
 
         def section_anchor(index: int) -> str | None:
             return plan.sections[index].anchor if index >= 0 else None
