@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from secplan.config import Config
 from secplan.lint.registry import all_rules
 from secplan.model import Anchor, Diagnostic, LinkUse, Marker, Milestone, Plan
@@ -23,9 +25,17 @@ def test_baseline_plan_is_clean() -> None:
 def test_sp101_missing_title() -> None:
     p = plan(front_matter={})
     del p.front_matter["title"]
+    p.title = None
     found = check(p, "SP101")
     assert codes(found) == ["SP101"] and found[0].line == 1
     assert check(plan(), "SP101") == []
+
+
+def test_sp101_is_quiet_when_a_top_level_heading_titles_the_plan() -> None:
+    p = plan(front_matter={})
+    del p.front_matter["title"]
+    p.title = "From the first heading"  # what the parser takes from `# ...`
+    assert check(p, "SP101") == []
 
 
 def test_sp101_empty_title_points_at_its_line() -> None:
@@ -76,9 +86,34 @@ def test_sp104_invalid_date_and_start_after_due() -> None:
 
 
 def test_sp105_unknown_key_is_info() -> None:
-    found = check(plan(front_matter={"layout": "handbook-page"}), "SP105")
+    found = check(plan(front_matter={"no_list": True}), "SP105")
     assert [(f.code, f.severity) for f in found] == [("SP105", "info")]
     assert check(plan(front_matter={"owners": ["@ana"]}), "SP105") == []
+
+
+@pytest.mark.parametrize(
+    "key", ["layout", "description", "canonical_path", "aliases", "weight", "menu", "tags", "draft"]
+)
+def test_sp105_knows_static_site_keys(key: str) -> None:
+    assert check(plan(front_matter={key: "x"}), "SP105") == []
+
+
+def test_sp105_known_keys_extend_the_defaults() -> None:
+    config = Config(root=ROOT, known_keys=["no_list"])
+    assert check(plan(front_matter={"no_list": True}), "SP105", config=config) == []
+    found = check(plan(front_matter={"no_lsit": True}), "SP105", config=config)
+    assert codes(found) == ["SP105"]
+
+
+@pytest.mark.parametrize("word", ["proposed", "Accepted", "ongoing", "postponed", "withdrawn"])
+def test_sp102_accepts_design_document_and_kep_status_words(word: str) -> None:
+    assert check(plan(front_matter={"status": word}), "SP102") == []
+
+
+def test_sp102_statuses_config_maps_a_handbook_word() -> None:
+    assert codes(check(plan(front_matter={"status": "wip"}), "SP102")) == ["SP102"]
+    config = Config(root=ROOT, statuses={"wip": "draft"})
+    assert check(plan(front_matter={"status": "wip"}), "SP102", config=config) == []
 
 
 def test_sp106_comes_from_the_parser() -> None:

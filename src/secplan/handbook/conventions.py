@@ -9,8 +9,10 @@ handbook extends both with ``known_keys = [...]`` and ``statuses = {word = "stat
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from secplan.config import Config
+from secplan.handbook.kep import KEP_METADATA, apply_kep_metadata
 from secplan.model import STATUSES, Plan
 
 #: Keys static-site generators and the document families above put in front matter.
@@ -38,6 +40,20 @@ STATIC_SITE_KEYS: frozenset[str] = frozenset(
         "noindex",
         "extra_js",
         "extra_css",
+        "permalink",
+        # docs.gitlab.com pages
+        "stage",
+        "group",
+        "info",
+        "comments",
+        "remove_date",
+        "ignore_in_report",
+        # OWASP project pages (Jekyll tabs)
+        "tab",
+        "order",
+        "displaytext",
+        "pitch",
+        "level",
         # GitLab design documents
         "creation-date",
         "authors",
@@ -46,7 +62,12 @@ STATIC_SITE_KEYS: frozenset[str] = frozenset(
         "owning-stage",
         "participating-stages",
         "toc_hide",
-        # KEPs (kep.yaml)
+    }
+)
+
+#: Keys of a KEP's kep.yaml (accepted on KEPs only: `milestone:` is a typo anywhere else).
+KEP_KEYS: frozenset[str] = frozenset(
+    {
         "kep-number",
         "owning-sig",
         "participating-sigs",
@@ -106,12 +127,58 @@ def map_status(raw: str, words: dict[str, str]) -> str | None:
     return words.get(word)
 
 
+def is_kep(plan: Plan) -> bool:
+    """Whether the plan's front matter came from a KEP's kep.yaml."""
+    return "kep-number" in plan.front_matter
+
+
 def apply_conventions(plans: Iterable[Plan], config: Config) -> None:
-    """Give plans written with another handbook's status words the matching secplan status."""
+    """KEPs read their kep.yaml; other handbooks' status words become secplan statuses."""
     words = status_words(config)
     for plan in plans:
+        apply_kep_metadata(plan, config.group)
         raw = plan.front_matter.get("status")
         if isinstance(raw, str):
             mapped = map_status(raw, words)
             if mapped is not None:
                 plan.status = mapped
+
+
+#: Files every code repository has; outside a handbook they are not plans.
+REPOSITORY_FILES: frozenset[str] = frozenset(
+    {
+        "readme",
+        "changelog",
+        "changes",
+        "history",
+        "news",
+        "contributing",
+        "code_of_conduct",
+        "code-of-conduct",
+        "security",
+        "support",
+        "license",
+        "licence",
+        "authors",
+        "contributors",
+        "maintainers",
+        "owners",
+        "governance",
+        "notice",
+        "pull_request_template",
+        "issue_template",
+    }
+)
+
+
+def is_repository_file(path: Path) -> bool:
+    """Whether ``path`` is a repository's README/CHANGELOG/CONTRIBUTING... rather than a plan.
+
+    Used only outside a handbook (no configuration, no catalog page), where a tree of
+    Markdown is most likely a code repository. A README beside a ``kep.yaml`` is a KEP, so a
+    plan.
+    """
+    stem = path.name.lower().removesuffix(".md").removesuffix(".html")
+    if stem not in REPOSITORY_FILES:
+        return False
+    return not (stem == "readme" and (path.parent / KEP_METADATA).is_file())

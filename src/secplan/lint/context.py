@@ -22,6 +22,11 @@ def key_line(plan: Plan, key: str) -> int:
     return plan.front_matter_lines.get(key, 1)
 
 
+def front_matter_broken(plan: Plan) -> bool:
+    """The front matter is not YAML at all (SP106): every key looks missing, say nothing more."""
+    return not plan.front_matter and any(d.code == "SP106" for d in plan.diagnostics)
+
+
 @dataclass
 class LintContext:
     """Everything rules share for one run."""
@@ -39,11 +44,20 @@ class LintContext:
     whole_handbook: bool = True
 
     _anchor_cache: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    _catalog_epics: dict[str, str] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         #: Front-matter keys SP105 accepts, and status word -> status (SP102), once per run.
         self.known_keys: frozenset[str] = known_keys(self.config, KNOWN_KEYS)
         self.status_words: dict[str, str] = status_words(self.config)
+
+    def catalog_epic(self, plan: Plan) -> str | None:
+        """The epic the catalog page's hand-written table links for ``plan``, if any."""
+        if self._catalog_epics is None:
+            from secplan.lint.catalog_links import catalog_epics
+
+            self._catalog_epics = catalog_epics(self.root, self.plans_by_id)
+        return self._catalog_epics.get(plan.id)
 
     def anchor_ids(self, plan: Plan) -> set[str]:
         """``plan.anchor_ids()``, computed once per plan per run (links to a plan are many)."""

@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from secplan.handbook.conventions import map_status
-from secplan.lint.context import LintContext, key_line
+from secplan.handbook.conventions import KEP_KEYS, is_kep, map_status
+from secplan.lint.context import LintContext, front_matter_broken, key_line
 from secplan.lint.registry import Finding, declare, rule
 from secplan.model import STATUSES, Plan
 from secplan.refs import parse_epic_ref, parse_issue_ref
@@ -27,11 +27,6 @@ declare(
 )
 
 
-def _broken_front_matter(plan: Plan) -> bool:
-    # When the YAML itself is broken every key looks missing; SP106 already says so.
-    return not plan.front_matter and any(d.code == "SP106" for d in plan.diagnostics)
-
-
 @rule(
     "SP101",
     "missing-title",
@@ -40,7 +35,7 @@ def _broken_front_matter(plan: Plan) -> bool:
 )
 def missing_title(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
     """The front matter has no non-empty ``title``."""
-    if _broken_front_matter(plan):
+    if front_matter_broken(plan):
         return
     title = plan.front_matter.get("title")
     if "title" not in plan.front_matter:
@@ -146,7 +141,7 @@ def invalid_date(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
 )
 def unknown_key(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
     """A front-matter key neither the plan format, static sites nor ``known_keys`` define."""
-    known = ctx.known_keys
+    known = ctx.known_keys | KEP_KEYS if is_kep(plan) else ctx.known_keys
     for key in plan.front_matter:
         if key not in known:
             yield Finding(

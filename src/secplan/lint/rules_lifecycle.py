@@ -19,9 +19,16 @@ from secplan.model import TRACKER_IS_TRUTH, Plan
 def missing_epic(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
     """The plan has no ``epic``: from review on it needs its single Epic."""
     if not plan.epic and plan.front_matter.get("epic") in (None, ""):
+        linked = ctx.catalog_epic(plan)
+        hint = (
+            f"; the catalog table links epic {linked}: `secplan adopt` moves it into the "
+            "front matter"
+            if linked
+            else " (e.g. `epic: group/sub&16`)"
+        )
         yield Finding(
             "SP401",
-            f"plan {ctx.status_phrase(plan)} but names no `epic` (e.g. `epic: group/sub&16`)",
+            f"plan {ctx.status_phrase(plan)} but names no `epic`{hint}",
             key_line(plan, "status"),
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from secplan.lint.context import LintContext
+from secplan.lint.context import LintContext, front_matter_broken
 from secplan.lint.registry import Finding, rule
 from secplan.model import Plan, WorkItem
 
@@ -55,6 +55,8 @@ def item_without_milestone(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
 )
 def unknown_milestone(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
     """A work item's ``%milestone`` is not one of the front matter's milestones."""
+    if front_matter_broken(plan):
+        return  # the milestones may well be declared in the YAML SP106 could not read
     declared = {m.title for m in plan.milestones}
     for item in plan.items:
         if item.milestone and item.milestone not in declared:

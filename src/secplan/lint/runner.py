@@ -14,6 +14,7 @@ from pathlib import Path
 from secplan.config import Config, load_config
 from secplan.errors import UsageError
 from secplan.handbook import find_plan_files, load_handbook, plan_id, resolve_plan_path
+from secplan.handbook.conventions import is_repository_file
 from secplan.handbook.loader import CATALOG_NAMES
 from secplan.lint.engine import CheckResult, Engine, Selector
 from secplan.lint.fix import apply_fixes
@@ -50,6 +51,11 @@ class CheckOptions:
 def is_handbook_root(path: Path) -> bool:
     """A directory holding a catalog page."""
     return any((path / name).is_file() for name in CATALOG_NAMES)
+
+
+def is_outside_handbook(root: Path, config: Config) -> bool:
+    """No configuration and no catalog page: a tree of Markdown, not a handbook."""
+    return config.source_file is None and not is_handbook_root(root)
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -153,7 +159,20 @@ def _check_target(target: Target, options: CheckOptions, cwd: Path) -> CheckResu
     config: Config = load_config(target.root)
     selector = Selector.build(options.select, options.ignore, config.ignore)
     engine = Engine(config, selector)
-    handbook = load_handbook(target.root, config, paths=target.paths)
+    notes: list[str] = []
+    if is_outside_handbook(target.root, config):
+        # Most likely a code repository: its READMEs are not plans, and it is not ours to
+        # write a cache into.
+        paths = target.paths
+        if paths is None:
+            paths = [p for p in find_plan_files(target.root) if not is_repository_file(p)]
+        handbook = load_handbook(target.root, config, paths=paths, use_cache=False)
+        notes.append(
+            f"no secplan.toml (and no catalog index.md) at or above {target.root}: checked as "
+            "a folder of plans, README-like files skipped, nothing cached"
+        )
+    else:
+        handbook = load_handbook(target.root, config, paths=target.paths)
     plan_ids: set[str] | None = None
     if not target.whole:
         plan_ids = {
@@ -170,6 +189,7 @@ def _check_target(target: Target, options: CheckOptions, cwd: Path) -> CheckResu
     )
     if options.fix:
         apply_fixes(handbook, result)
+    result.notes[:0] = notes
     return result
 
 
