@@ -42,6 +42,8 @@ class LintContext:
     plans_by_id: dict[str, Plan] = field(default_factory=dict)
     #: False when only some paths were checked: handbook-wide rules (the catalog) then stay quiet.
     whole_handbook: bool = True
+    #: Every epic of the tracker (``group/sub&iid``), or None when no tracker could be read.
+    known_epics: frozenset[str] | None = None
 
     _anchor_cache: dict[str, set[str]] = field(default_factory=dict, repr=False)
     _catalog_epics: dict[str, str] | None = field(default=None, repr=False)

@@ -34,6 +34,25 @@ def missing_epic(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
 
 
 @rule(
+    "SP404",
+    "unknown-epic",
+    "warning",
+    summary="The plan's `epic` does not exist in the tracker (checked only when its database "
+    "can be read).",
+)
+def unknown_epic(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
+    """``epic`` names an epic the tracker lacks: ``plan``/``apply`` would file under none."""
+    if ctx.known_epics is None or not plan.epic or plan.epic in ctx.known_epics:
+        return
+    yield Finding(
+        "SP404",
+        f"epic {plan.epic} does not exist in the tracker (create it with `secplan epic create`, "
+        "or correct `epic`)",
+        key_line(plan, "epic"),
+    )
+
+
+@rule(
     "SP402",
     "missing-ssot",
     "error",

@@ -6,8 +6,18 @@ import re
 from collections.abc import Iterator
 
 from secplan.lint.context import LintContext, front_matter_broken
-from secplan.lint.registry import Finding, rule
+from secplan.lint.registry import Finding, declare, rule
 from secplan.model import Plan, WorkItem
+
+declare(
+    "SP309",
+    "template-text",
+    "warning",
+    "A sentence of the plan template (`secplan new`) is still in the plan: a placeholder or "
+    "an example work item nobody replaced (silent in draft, where the template is the start).",
+    escalates=True,
+    silent_in=("draft",),
+)
 
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 

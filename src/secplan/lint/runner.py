@@ -119,12 +119,28 @@ def resolve_targets(args: Iterable[str], root: Path | None, cwd: Path) -> list[T
     return [Target(hb, parts[hb]) for hb in order]
 
 
-def load_open_threads(root: Path, database_url: str | None) -> Mapping[str, int]:
-    """Unresolved review threads per plan, read from an existing store; {} when there is none.
+def _store_url(root: Path, database_url: str | None) -> str | None:
+    """The URL of an existing store to read, or None when there is none to read.
 
-    Never creates or migrates a database: a check is read-only. Without ``database_url`` only
-    ``<root>/.secplan/secplan.db`` is read, and only if it exists.
+    Never points at a database that would have to be created: a check is read-only. Without
+    ``database_url`` only ``<root>/.secplan/secplan.db`` is read, and only if it exists.
     """
+    if not database_url:
+        path = root / DEFAULT_DATABASE
+        return f"sqlite:///{path}" if path.is_file() else None
+    if "://" in database_url:
+        import sqlalchemy as sa
+
+        url = sa.engine.make_url(database_url)
+        if url.get_backend_name() == "sqlite":
+            db = url.database
+            if not db or db == ":memory:" or not Path(db).is_file():
+                return None
+    return database_url
+
+
+def load_open_threads(root: Path, database_url: str | None) -> Mapping[str, int]:
+    """Unresolved review threads per plan, read from an existing store; {} when there is none."""
     if not database_url and not (root / DEFAULT_DATABASE).is_file():
         # Decided before importing SQLAlchemy (a third of a small check's run time).
         return {}
@@ -132,25 +148,52 @@ def load_open_threads(root: Path, database_url: str | None) -> Mapping[str, int]
         import sqlalchemy as sa
         from sqlalchemy.orm import Session
 
-        from secplan.store.engine import create_engine_for, default_database_path
+        from secplan.store.engine import create_engine_for
         from secplan.store.reviews import open_thread_counts
     except ImportError:
         return {}
-    if database_url:
-        url = database_url
-        backend = sa.engine.make_url(url).get_backend_name() if "://" in url else ""
-        if backend == "sqlite":
-            db = sa.engine.make_url(url).database
-            if not db or db == ":memory:" or not Path(db).is_file():
-                return {}
-    else:
-        url = f"sqlite:///{default_database_path(root)}"
+    url = _store_url(root, database_url)
+    if url is None:
+        return {}
     engine = create_engine_for(url)
     try:
         with Session(engine) as session:
             return open_thread_counts(session)
     except sa.exc.SQLAlchemyError:
         return {}  # no review tables yet (or an older schema): nothing to report
+    finally:
+        engine.dispose()
+
+
+def load_known_epics(root: Path, database_url: str | None) -> frozenset[str] | None:
+    """Every epic of the tracker's store (``group/sub&iid``); None when no store can be read.
+
+    One read-only query on the epics and their groups; SP404 uses it and is skipped on None.
+    """
+    if not database_url and not (root / DEFAULT_DATABASE).is_file():
+        return None
+    try:
+        import sqlalchemy as sa
+
+        from secplan.store.engine import create_engine_for
+    except ImportError:
+        return None
+    url = _store_url(root, database_url)
+    if url is None:
+        return None
+    try:
+        engine = create_engine_for(url)
+    except sa.exc.SQLAlchemyError:
+        return None
+    query = sa.text(
+        "SELECT namespaces.full_path, epics.iid FROM epics "
+        "JOIN namespaces ON namespaces.id = epics.group_id"
+    )
+    try:
+        with engine.connect() as connection:
+            return frozenset(f"{path}&{iid}" for path, iid in connection.execute(query))
+    except sa.exc.SQLAlchemyError:
+        return None  # unreachable, or not a secplan store (yet)
     finally:
         engine.dispose()
 
@@ -178,11 +221,19 @@ def _check_target(target: Target, options: CheckOptions, cwd: Path) -> CheckResu
         plan_ids = {
             plan_id(p.relative_to(target.root).as_posix()) for p in find_plan_files(target.root)
         }
-    threads = load_open_threads(target.root, options.database_url or config.database_url)
+    database_url = options.database_url or config.database_url
+    threads = load_open_threads(target.root, database_url)
+    epics = load_known_epics(target.root, database_url) if engine.runs("SP404") else None
+    if epics is None and options.require_ready and any(p.epic for p in handbook.plans):
+        notes.append(
+            "epics were not checked against the tracker (SP404): no tracker database to read "
+            "(run `secplan apply` first, or pass --database-url)"
+        )
     result = engine.check(
         handbook,
         require_ready=options.require_ready,
         open_threads=threads,
+        known_epics=epics,
         plan_ids=plan_ids,
         whole_handbook=target.whole,
         cwd=cwd,

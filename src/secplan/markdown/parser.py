@@ -38,6 +38,7 @@ from secplan.markdown.kramdown import (
 )
 from secplan.markdown.lines import LineTable
 from secplan.markdown.requirements import generate_items, requirement_id, strongest_keyword
+from secplan.markdown.template_text import template_diagnostics
 from secplan.model import (
     Anchor,
     LinkUse,
@@ -48,7 +49,7 @@ from secplan.model import (
 )
 
 #: Bump whenever parsing results change, so cached results from older code are not reused.
-PARSER_VERSION = "11"
+PARSER_VERSION = "12"
 
 OPTIONS = (
     pyromark.Options.ENABLE_TASKLISTS
@@ -185,6 +186,8 @@ def parse_plan(
     plan.body_line = body_line
     project = plan.tracker or default_project
     _BodyWalker(plan, body, body_line, flavour, project).run()
+    marker_lines = {m.line for m in plan.markers}
+    plan.diagnostics.extend(template_diagnostics(body, body_line, marker_lines))
     return plan
 
 
