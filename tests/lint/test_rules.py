@@ -303,3 +303,26 @@ def test_every_rule_has_a_test_here() -> None:
     for info in all_rules():
         if info.code not in handbook_level:
             assert f"test_{info.code.lower()}" in source, info.code
+
+
+def test_sp309_template_text_left_in_a_ready_plan() -> None:
+    from secplan.handbook.scaffold import render_plan
+    from secplan.markdown import parse_plan
+
+    def parsed(status: str) -> Plan:
+        text = render_plan("Key escrow", status=status, today=dt.date(2027, 3, 3))
+        text = text.replace("TODO: ", "")  # the markers gone, the placeholders still there
+        return parse_plan(text, plan_id="alpha", path=ROOT / "alpha.md", rel_path="alpha.md")
+
+    found = check(parsed("ready"), "SP309")
+    assert found and {f.severity for f in found} == {"error"}
+    assert any("Replace this example with the first piece of work" in f.message for f in found)
+    assert check(parsed("draft"), "SP309") == []  # a new draft is the template
+
+
+def test_sp404_epic_missing_from_the_tracker() -> None:
+    p = plan(status="review", epic="g&2", front_matter={"epic": "g&2"})
+    found = check(p, "SP404", known_epics=frozenset({"g&1"}))
+    assert codes(found) == ["SP404"] and "g&2" in found[0].message
+    assert check(p, "SP404", known_epics=frozenset({"g&2"})) == []
+    assert check(p, "SP404") == []  # no tracker to ask: skipped
