@@ -276,6 +276,28 @@ def propose(plan: Plan, text: str) -> Breakdown:
         seen.add(key)
         items.append(proposal)
 
+    for link in plan.links:
+        ref = parse_issue_ref(link.url, plan.tracker) if "issues" in link.url else None
+        if ref is None or str(ref) in existing_refs or not outside_breakdown(link.line):
+            continue
+        chain = sections.chain(link.line)
+        raw = body[link.line - first] if 0 <= link.line - first < len(body) else ""
+        line_text = plain(_LIST_MARK.sub("", raw))
+        existing_refs.add(str(ref))
+        add(
+            Proposal(
+                "item",
+                title_of(line_text) or f"Follow up on {ref}",
+                chain[0].anchor if chain else None,
+                link.line,
+                0.4,
+                f"links existing issue {ref}",
+                item_kind="related",
+                ref=str(ref),
+            )
+        )
+
+    stage_anchors = {m.section for m in _milestones(plan)}
     phase: tuple[int, str, str] | None = None  # indent, title and anchor of a phase bullet
     for bullet in bullets(body, first):
         if not outside_breakdown(bullet.line):
@@ -343,6 +365,20 @@ def propose(plan: Plan, text: str) -> Breakdown:
                 )
             continue
         task = _task_section(chain)
+        stage = next((s for s in chain if s.anchor in stage_anchors), None)
+        if task is None and stage is not None:
+            add(
+                Proposal(
+                    "item",
+                    title,
+                    chain[0].anchor,
+                    bullet.line,
+                    0.6,
+                    f"bullet under milestone '{stage.title}'",
+                    item_kind="task",
+                )
+            )
+            continue
         goal = next((s for s in chain if _GOALS.search(s.title)), None)
         if task is None and goal is not None and not _NON_GOAL.search(goal.title):
             add(
@@ -389,10 +425,13 @@ def propose(plan: Plan, text: str) -> Breakdown:
         chain = sections.chain(marker.line)
         if not chain:
             continue
-        words = title_of(_MARKER.sub("", marker.context.lstrip("-*+ ")))
+        # The words from the marker on: "Runners keep tokens. TBD whether..." -> "whether..."
+        at = marker.context.find(marker.text)
+        tail = marker.context[at:] if at >= 0 else marker.context
+        words = title_of(_MARKER.sub("", tail.lstrip("-*+ ")))
         if not words:
             continue
-        question = "?" in marker.context
+        question = "?" in tail
         title = f"Spike: {words.rstrip('?')}" + ("?" if question else "")
         add(
             Proposal(
@@ -423,29 +462,8 @@ def propose(plan: Plan, text: str) -> Breakdown:
             )
         )
 
-    for link in plan.links:
-        ref = parse_issue_ref(link.url, plan.tracker) if "issues" in link.url else None
-        if ref is None or str(ref) in existing_refs or not outside_breakdown(link.line):
-            continue
-        chain = sections.chain(link.line)
-        raw = body[link.line - first] if 0 <= link.line - first < len(body) else ""
-        line_text = plain(_LIST_MARK.sub("", raw))
-        existing_refs.add(str(ref))
-        add(
-            Proposal(
-                "item",
-                title_of(line_text) or f"Follow up on {ref}",
-                chain[0].anchor if chain else None,
-                link.line,
-                0.4,
-                f"links existing issue {ref}",
-                item_kind="related",
-                ref=str(ref),
-            )
-        )
-
     _assign_milestones(plan, result.milestones, items, sections)
-    result.items = [i for i in items if i.section is not None]
+    result.items = sorted((i for i in items if i.section is not None), key=lambda i: i.line)
     return result
 
 

@@ -11,6 +11,9 @@ _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|_|~~|`)")
 _HTML = re.compile(r"<[^>]{0,200}>")
+# What is left of a link that starts or ends on another line, and bare URLs: in an item title
+# they would read as references (and change the title the parser sees).
+_LINK_REST = re.compile(r"\]\([^)\s]*\)?|[\[\]]|\bhttps?://\S+|\bwww\.\S+")
 _SENTENCE = re.compile(r"(?<=[.!?;])\s")
 MAX_TITLE = 120
 
@@ -29,6 +32,7 @@ def plain(markdown: str) -> str:
     text = _LINK.sub(r"\1", markdown)
     text = _REF_LINK.sub(r"\1", text)
     text = _HTML.sub("", text)
+    text = _LINK_REST.sub(" ", text)
     return " ".join(_EMPHASIS.sub("", text).split())
 
 
@@ -66,6 +70,19 @@ def code_free_lines(lines: list[str]) -> list[bool]:
             continue
         prose.append(True)
     return prose
+
+
+def open_fence(lines: list[str]) -> str | None:
+    """The fence of a code block still open at the end of ``lines`` (it runs to the end)."""
+    fence = ""
+    for line in lines:
+        opened = _FENCE.match(line)
+        if fence:
+            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
+                fence = ""
+        elif opened:
+            fence = opened.group(1)
+    return fence or None
 
 
 def bullets(lines: list[str], first_line: int) -> list[Bullet]:

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from secplan.breakdown.propose import BREAKDOWN_ANCHOR, BREAKDOWN_TITLE, Breakdown, Proposal
+from secplan.breakdown.text import open_fence
 from secplan.handbook.catalog import atomic_write
 from secplan.handbook.frontmatter_edit import FrontMatterEdit, edit_front_matter_text
 from secplan.model import Plan
@@ -68,12 +69,14 @@ def apply_breakdown(text: str, plan: Plan, breakdown: Breakdown) -> str:
         at = _insert_at(plan, lines)
         before = "".join(lines[:at])
         after = "".join(lines[at:])
-        if before and not before.endswith(("\n", "\r")):
-            block = newline + block
+        lead = newline if before and not before.endswith(("\n", "\r")) else ""
         if plan.section(BREAKDOWN_ANCHOR) is None:
-            block = newline + block  # a blank line before the new heading
-        elif after:
-            block = block + newline
+            fence = open_fence([line.rstrip("\r\n") for line in lines])
+            if fence:  # a code block runs to the end of the file: close it first
+                lead += fence + newline
+            block = lead + newline + block  # a blank line before the new heading
+        else:
+            block = lead + block + (newline if after else "")
         text = before + block + after
     milestones = [
         {"title": m.title, **({"due": m.due} if m.due else {})} for m in breakdown.milestones
