@@ -105,8 +105,8 @@ def test_write_inserts_only_and_a_second_write_proposes_nothing(tmp_path: Path) 
     assert data["written"] and data["items"]
     new = path.read_bytes()
     assert only_inserted(PROSE.encode(), new)
-    assert b"\n\n## Work breakdown\n\n- [ ] Spike: whether we rotate them nightly? %\"" in new
-    assert b"\n- [ ] Add a rotation job to the scheduler %\"" in new
+    assert b'\n\n## Work breakdown\n\n- [ ] Spike: whether we rotate them nightly? %"' in new
+    assert b'\n- [ ] Add a rotation job to the scheduler %"' in new
     plan = _plan(new.decode())
     assert {m.title for m in plan.milestones} >= {"Phase 1: Pilot (2027-03-31)"}
     assert len(plan.items) == len(data["items"])

@@ -29,7 +29,13 @@ def show(
             hint="Name a plan by its id (path without .md) or by its file path; "
             "use --root for another handbook.",
         )
-    handbook = load_handbook(handbook_root, paths=[path])
+    from secplan.config import load_config
+    from secplan.lint.runner import is_outside_handbook
+
+    config = load_config(handbook_root)
+    # Outside a handbook (no configuration, no catalog) nothing is cached: not our folder.
+    cached = not is_outside_handbook(handbook_root, config)
+    handbook = load_handbook(handbook_root, config, paths=[path], use_cache=cached)
     for error in handbook.errors:
         raise SecplanError(error.message, path=error.rel_path, line=error.line)
     plan = handbook.get(str(path))
