@@ -16,7 +16,8 @@ from tests.pg import throwaway_postgres
 PROJECT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 EXAMPLE_HANDBOOK = PROJECT / "examples" / "handbook"
-CORPORA = PROJECT.parent / "shared" / "corpora"
+#: The real-world documents; SECPLAN_CORPORA points elsewhere when they are not beside the project.
+CORPORA = Path(os.environ.get("SECPLAN_CORPORA") or PROJECT.parent / "shared" / "corpora")
 
 
 def run_cli(

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from secplan.errors import ConfigError
+from secplan.model import STATUSES
 
-ANCHOR_FLAVOURS = ("gitlab", "kramdown")
+ANCHOR_FLAVOURS = ("gitlab", "kramdown", "github")
 BACKENDS = ("local", "gitlab")
 SEVERITIES = ("error", "warning", "info", "off")
 
@@ -36,6 +37,8 @@ class Config:
     backend: str = "local"  # where Epics, Milestones and Issues live: local | gitlab
     token_command: str | None = None  # prints the GitLab token (never the token itself)
     web_users: dict[str, str] = field(default_factory=dict)  # name -> password hash (serve)
+    known_keys: list[str] = field(default_factory=list)  # front-matter keys SP105 accepts too
+    statuses: dict[str, str] = field(default_factory=dict)  # handbook status word -> secplan's
     source_file: Path | None = None
 
 
@@ -59,6 +62,10 @@ def _severity_map(v: Any) -> bool:
     return isinstance(v, dict) and all(
         isinstance(k, str) and isinstance(s, str) and s in SEVERITIES for k, s in v.items()
     )
+
+
+def _status_map(v: Any) -> bool:
+    return isinstance(v, dict) and all(isinstance(k, str) and x in STATUSES for k, x in v.items())
 
 
 def _flavour(v: Any) -> bool:
@@ -86,6 +93,11 @@ SCHEMA: dict[str, tuple[Any, str]] = {
     "web_users": (
         _str_map,
         "a table of user name -> password hash (from 'secplan serve --hash-password')",
+    ),
+    "known_keys": (_str_list, "a list of front-matter key names"),
+    "statuses": (
+        _status_map,
+        f"a table of status word -> one of {', '.join(STATUSES)}",
     ),
 }
 

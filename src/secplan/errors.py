@@ -61,6 +61,12 @@ class NotFoundError(SecplanError):
     """A plan, issue, epic or milestone that was named does not exist."""
 
 
+class UnknownPlanError(NotFoundError):
+    """A plan named on the command line does not exist: a usage error, as in ``secplan check``."""
+
+    exit_code = 2
+
+
 class TrackerError(SecplanError):
     """The tracker refused or failed an operation."""
 

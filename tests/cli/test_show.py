@@ -89,7 +89,7 @@ def test_show_text_summary(handbook: Path) -> None:
 
 def test_show_unknown_plan_is_a_clear_error(handbook: Path) -> None:
     result = run_cli("show", "nope", "--root", str(handbook))
-    assert result.returncode == 1
+    assert result.returncode == 2  # a usage error, as `check nope.md` says
     assert "Error: no plan 'nope'" in result.stderr
     assert "Traceback" not in result.stderr
 

@@ -37,7 +37,7 @@ def test_unclosed_front_matter_is_sp106_and_the_body_still_parses() -> None:
 
 
 def test_no_front_matter_gives_defaults() -> None:
-    plan = parse_plan("# Just a heading\n")
+    plan = parse_plan("Just a paragraph\n")
     assert plan.title is None
     assert plan.status == "draft"
     assert plan.confidential is True

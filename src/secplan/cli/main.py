@@ -9,10 +9,21 @@ import typer
 from rich.markup import escape
 
 from secplan import __version__
-from secplan.cli import catalog, check, handbook_cmds, serve, show, sync, tracker_cmds
+from secplan.cli import (
+    breakdown,
+    catalog,
+    check,
+    handbook_cmds,
+    serve,
+    show,
+    sync,
+    tracker_cmds,
+)
 from secplan.cli.common import err_console
+from secplan.cli.help_text import install as install_help_text
 from secplan.errors import SecplanError
 
+install_help_text()
 app = typer.Typer(
     name="secplan",
     help="Security planning as code: check plans, keep the catalog, sync to a tracker, serve.",
@@ -39,7 +50,7 @@ def _root(
     """Security planning as code."""
 
 
-for module in (check, show, catalog, handbook_cmds, tracker_cmds, sync, serve):
+for module in (check, show, breakdown, catalog, handbook_cmds, tracker_cmds, sync, serve):
     module.register(app)
 
 

@@ -19,7 +19,7 @@ def serve(
     root_arg: Annotated[
         Path | None,
         typer.Argument(
-            metavar="[ROOT]", help="Handbook root (default: --root or the current directory)."
+            metavar="ROOT", help="Handbook root (default: --root or the current directory)."
         ),
     ] = None,
     root: RootOption = None,

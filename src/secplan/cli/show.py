@@ -17,19 +17,25 @@ def show(
     output_format: FormatOption = Format.text,
 ) -> None:
     """Show how secplan reads one plan: front matter, sections, work items, requirements."""
-    from secplan.errors import NotFoundError, SecplanError
+    from secplan.errors import NotFoundError, SecplanError, UnknownPlanError
     from secplan.handbook import load_handbook, resolve_plan_path
     from secplan.handbook.serialize import plan_to_json
 
     handbook_root = resolve_root(root)
     path = resolve_plan_path(handbook_root, plan_ref)
     if path is None:
-        raise NotFoundError(
+        raise UnknownPlanError(
             f"no plan '{plan_ref}' in the handbook at {handbook_root}",
             hint="Name a plan by its id (path without .md) or by its file path; "
             "use --root for another handbook.",
         )
-    handbook = load_handbook(handbook_root, paths=[path])
+    from secplan.config import load_config
+    from secplan.lint.runner import is_outside_handbook
+
+    config = load_config(handbook_root)
+    # Outside a handbook (no configuration, no catalog) nothing is cached: not our folder.
+    cached = not is_outside_handbook(handbook_root, config)
+    handbook = load_handbook(handbook_root, config, paths=[path], use_cache=cached)
     for error in handbook.errors:
         raise SecplanError(error.message, path=error.rel_path, line=error.line)
     plan = handbook.get(str(path))

@@ -14,6 +14,7 @@ from pathlib import Path
 from secplan.config import Config, load_config
 from secplan.errors import NotFoundError
 from secplan.handbook.cache import FileStamp, PlanCache, cache_key, now_ns
+from secplan.handbook.conventions import apply_conventions
 from secplan.handbook.files import (
     CATALOG_NAMES,
     DIR_PLAN_NAMES,
@@ -300,6 +301,7 @@ def load_handbook(
         if gc_was_enabled:
             gc.enable()
     handbook.plans.sort(key=lambda p: p.rel_path)
+    apply_conventions(handbook.plans, config)
     if big:
         # Millions of long-lived, acyclic plan objects: every full collection afterwards would
         # walk them all (about a third of a warm check of 10,000 plans). Frozen, the collector

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from secplan.config import Config
+from secplan.handbook.conventions import known_keys, status_words
+from secplan.markdown import KNOWN_KEYS
 from secplan.model import Plan
 
 #: Statuses whose plans are judged leniently (only front matter and SP403).
@@ -18,6 +20,11 @@ BEFORE_READY: frozenset[str] = frozenset({"draft", "review"})
 def key_line(plan: Plan, key: str) -> int:
     """File line of a front-matter key (line 1, the opening fence, when the key is absent)."""
     return plan.front_matter_lines.get(key, 1)
+
+
+def front_matter_broken(plan: Plan) -> bool:
+    """The front matter is not YAML at all (SP106): every key looks missing, say nothing more."""
+    return not plan.front_matter and any(d.code == "SP106" for d in plan.diagnostics)
 
 
 @dataclass
@@ -35,8 +42,24 @@ class LintContext:
     plans_by_id: dict[str, Plan] = field(default_factory=dict)
     #: False when only some paths were checked: handbook-wide rules (the catalog) then stay quiet.
     whole_handbook: bool = True
+    #: Every epic of the tracker (``group/sub&iid``), or None when no tracker could be read.
+    known_epics: frozenset[str] | None = None
 
     _anchor_cache: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    _catalog_epics: dict[str, str] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        #: Front-matter keys SP105 accepts, and status word -> status (SP102), once per run.
+        self.known_keys: frozenset[str] = known_keys(self.config, KNOWN_KEYS)
+        self.status_words: dict[str, str] = status_words(self.config)
+
+    def catalog_epic(self, plan: Plan) -> str | None:
+        """The epic the catalog page's hand-written table links for ``plan``, if any."""
+        if self._catalog_epics is None:
+            from secplan.lint.catalog_links import catalog_epics
+
+            self._catalog_epics = catalog_epics(self.root, self.plans_by_id)
+        return self._catalog_epics.get(plan.id)
 
     def anchor_ids(self, plan: Plan) -> set[str]:
         """``plan.anchor_ids()``, computed once per plan per run (links to a plan are many)."""

@@ -221,6 +221,7 @@ class Engine:
         open_threads: Mapping[str, int] | None = None,
         plan_ids: set[str] | None = None,
         whole_handbook: bool = True,
+        known_epics: frozenset[str] | None = None,
     ) -> LintContext:
         """What the rules share for one run over ``handbook`` (plan ids: the loaded plans)."""
         by_id = handbook.by_id()
@@ -232,7 +233,12 @@ class Engine:
             plan_ids=set(by_id) if plan_ids is None else plan_ids,
             plans_by_id=by_id,
             whole_handbook=whole_handbook,
+            known_epics=known_epics,
         )
+
+    def runs(self, code: str) -> bool:
+        """Whether the rule ``code`` is selected in this run."""
+        return any(r.code == code for r in self.rules)
 
     def _finish(
         self, finding: Finding, status: str | None, plan: Plan | None, path: str, rel: str
@@ -293,6 +299,7 @@ class Engine:
         plan_ids: set[str] | None = None,
         whole_handbook: bool = True,
         cwd: Path | None = None,
+        known_epics: frozenset[str] | None = None,
     ) -> CheckResult:
         """Check every loaded plan of ``handbook`` plus the handbook-level rules."""
         if plan_ids is None:
@@ -300,7 +307,9 @@ class Engine:
             plan_ids = {p.id for p in handbook.plans} | {
                 plan_id(e.rel_path) for e in handbook.errors
             }
-        ctx = self.context(handbook, require_ready, open_threads, plan_ids, whole_handbook)
+        ctx = self.context(
+            handbook, require_ready, open_threads, plan_ids, whole_handbook, known_epics
+        )
         result = CheckResult(plans_checked=len(handbook.plans))
         prefix = display_path(handbook.root, cwd)
         prefix = "" if prefix == "." else prefix

@@ -26,6 +26,8 @@ def apply_fixes(handbook: Handbook, result: CheckResult) -> int:
     except (OSError, SecplanError) as exc:
         # The findings are still reported; the failure is said on stderr by the CLI.
         result.notes.append(f"could not rewrite the catalog page: {exc}")
+        for finding in todo:
+            finding.fixable = False  # --fix was tried: saying "fixable with --fix" would lie
         return 0
     # Confirm rather than assume: only a catalog that is now current counts as fixed.
     if catalog_status(handbook).stale:

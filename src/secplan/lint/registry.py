@@ -118,6 +118,7 @@ def declare(
     summary: str,
     *,
     escalates: bool = False,
+    silent_in: Iterable[str] = (),
 ) -> None:
     """Register a code that only the parser/loader produces (no rule function)."""
     _register(
@@ -128,6 +129,7 @@ def declare(
             summary=summary,
             scope="parser",
             escalates=escalates,
+            silent_in=frozenset(silent_in),
         )
     )
 

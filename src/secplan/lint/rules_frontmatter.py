@@ -6,9 +6,9 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from secplan.lint.context import LintContext, key_line
+from secplan.handbook.conventions import KEP_KEYS, is_kep, map_status
+from secplan.lint.context import LintContext, front_matter_broken, key_line
 from secplan.lint.registry import Finding, declare, rule
-from secplan.markdown import KNOWN_KEYS
 from secplan.model import STATUSES, Plan
 from secplan.refs import parse_epic_ref, parse_issue_ref
 
@@ -27,19 +27,20 @@ declare(
 )
 
 
-def _broken_front_matter(plan: Plan) -> bool:
-    # When the YAML itself is broken every key looks missing; SP106 already says so.
-    return not plan.front_matter and any(d.code == "SP106" for d in plan.diagnostics)
-
-
-@rule("SP101", "missing-title", "error", summary="The front matter has no `title`.")
+@rule(
+    "SP101",
+    "missing-title",
+    "error",
+    summary="The front matter has no `title`, and no top-level heading titles the plan.",
+)
 def missing_title(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
     """The front matter has no non-empty ``title``."""
-    if _broken_front_matter(plan):
+    if front_matter_broken(plan):
         return
     title = plan.front_matter.get("title")
     if "title" not in plan.front_matter:
-        yield Finding("SP101", "plan has no `title` in its front matter", 1)
+        if plan.title is None:  # a first `# Heading` titles the plan as well
+            yield Finding("SP101", "plan has no `title` in its front matter nor a `# ` heading", 1)
     elif not isinstance(title, str | int | float) or not str(title).strip():
         yield Finding("SP101", "`title` is empty", key_line(plan, "title"))
 
@@ -50,11 +51,13 @@ def invalid_status(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
     if "status" not in plan.front_matter:
         return
     raw = plan.front_matter["status"]
-    if isinstance(raw, str) and raw.strip().lower() in STATUSES:
-        return  # the parser reads statuses case-insensitively
+    words = ctx.status_words
+    if isinstance(raw, str) and map_status(raw, words) is not None:
+        return  # read case-insensitively; the handbook's own words are mapped (`statuses`)
     yield Finding(
         "SP102",
-        f"invalid status {raw!r}; expected one of {', '.join(STATUSES)}",
+        f"invalid status {raw!r}; expected one of {', '.join(STATUSES)} "
+        "(or a word mapped by `statuses` in the configuration)",
         key_line(plan, "status"),
     )
 
@@ -137,9 +140,10 @@ def invalid_date(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
     escalates=False,
 )
 def unknown_key(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
-    """A front-matter key the plan format does not define; it is preserved, only reported."""
+    """A front-matter key neither the plan format, static sites nor ``known_keys`` define."""
+    known = ctx.known_keys | KEP_KEYS if is_kep(plan) else ctx.known_keys
     for key in plan.front_matter:
-        if key not in KNOWN_KEYS:
+        if key not in known:
             yield Finding(
                 "SP105",
                 f"unknown front-matter key `{key}` (kept as is)",

@@ -19,11 +19,37 @@ from secplan.model import TRACKER_IS_TRUTH, Plan
 def missing_epic(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
     """The plan has no ``epic``: from review on it needs its single Epic."""
     if not plan.epic and plan.front_matter.get("epic") in (None, ""):
+        linked = ctx.catalog_epic(plan)
+        hint = (
+            f"; the catalog table links epic {linked}: `secplan adopt` moves it into the "
+            "front matter"
+            if linked
+            else " (e.g. `epic: group/sub&16`)"
+        )
         yield Finding(
             "SP401",
-            f"plan {ctx.status_phrase(plan)} but names no `epic` (e.g. `epic: group/sub&16`)",
+            f"plan {ctx.status_phrase(plan)} but names no `epic`{hint}",
             key_line(plan, "status"),
         )
+
+
+@rule(
+    "SP404",
+    "unknown-epic",
+    "warning",
+    summary="The plan's `epic` does not exist in the tracker (checked only when its database "
+    "can be read).",
+)
+def unknown_epic(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
+    """``epic`` names an epic the tracker lacks: ``plan``/``apply`` would file under none."""
+    if ctx.known_epics is None or not plan.epic or plan.epic in ctx.known_epics:
+        return
+    yield Finding(
+        "SP404",
+        f"epic {plan.epic} does not exist in the tracker (create it with `secplan epic create`, "
+        "or correct `epic`)",
+        key_line(plan, "epic"),
+    )
 
 
 @rule(

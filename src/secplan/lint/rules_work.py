@@ -5,9 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from secplan.lint.context import LintContext
-from secplan.lint.registry import Finding, rule
+from secplan.lint.context import LintContext, front_matter_broken
+from secplan.lint.registry import Finding, declare, rule
 from secplan.model import Plan, WorkItem
+
+declare(
+    "SP309",
+    "template-text",
+    "warning",
+    "A sentence of the plan template (`secplan new`) is still in the plan: a placeholder or "
+    "an example work item nobody replaced (silent in draft, where the template is the start).",
+    escalates=True,
+    silent_in=("draft",),
+)
 
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 
@@ -55,6 +65,8 @@ def item_without_milestone(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
 )
 def unknown_milestone(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
     """A work item's ``%milestone`` is not one of the front matter's milestones."""
+    if front_matter_broken(plan):
+        return  # the milestones may well be declared in the YAML SP106 could not read
     declared = {m.title for m in plan.milestones}
     for item in plan.items:
         if item.milestone and item.milestone not in declared:

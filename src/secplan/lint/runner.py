@@ -14,6 +14,7 @@ from pathlib import Path
 from secplan.config import Config, load_config
 from secplan.errors import UsageError
 from secplan.handbook import find_plan_files, load_handbook, plan_id, resolve_plan_path
+from secplan.handbook.conventions import is_repository_file
 from secplan.handbook.loader import CATALOG_NAMES
 from secplan.lint.engine import CheckResult, Engine, Selector
 from secplan.lint.fix import apply_fixes
@@ -50,6 +51,11 @@ class CheckOptions:
 def is_handbook_root(path: Path) -> bool:
     """A directory holding a catalog page."""
     return any((path / name).is_file() for name in CATALOG_NAMES)
+
+
+def is_outside_handbook(root: Path, config: Config) -> bool:
+    """No configuration and no catalog page: a tree of Markdown, not a handbook."""
+    return config.source_file is None and not is_handbook_root(root)
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -113,12 +119,28 @@ def resolve_targets(args: Iterable[str], root: Path | None, cwd: Path) -> list[T
     return [Target(hb, parts[hb]) for hb in order]
 
 
-def load_open_threads(root: Path, database_url: str | None) -> Mapping[str, int]:
-    """Unresolved review threads per plan, read from an existing store; {} when there is none.
+def _store_url(root: Path, database_url: str | None) -> str | None:
+    """The URL of an existing store to read, or None when there is none to read.
 
-    Never creates or migrates a database: a check is read-only. Without ``database_url`` only
-    ``<root>/.secplan/secplan.db`` is read, and only if it exists.
+    Never points at a database that would have to be created: a check is read-only. Without
+    ``database_url`` only ``<root>/.secplan/secplan.db`` is read, and only if it exists.
     """
+    if not database_url:
+        path = root / DEFAULT_DATABASE
+        return f"sqlite:///{path}" if path.is_file() else None
+    if "://" in database_url:
+        import sqlalchemy as sa
+
+        url = sa.engine.make_url(database_url)
+        if url.get_backend_name() == "sqlite":
+            db = url.database
+            if not db or db == ":memory:" or not Path(db).is_file():
+                return None
+    return database_url
+
+
+def load_open_threads(root: Path, database_url: str | None) -> Mapping[str, int]:
+    """Unresolved review threads per plan, read from an existing store; {} when there is none."""
     if not database_url and not (root / DEFAULT_DATABASE).is_file():
         # Decided before importing SQLAlchemy (a third of a small check's run time).
         return {}
@@ -126,19 +148,13 @@ def load_open_threads(root: Path, database_url: str | None) -> Mapping[str, int]
         import sqlalchemy as sa
         from sqlalchemy.orm import Session
 
-        from secplan.store.engine import create_engine_for, default_database_path
+        from secplan.store.engine import create_engine_for
         from secplan.store.reviews import open_thread_counts
     except ImportError:
         return {}
-    if database_url:
-        url = database_url
-        backend = sa.engine.make_url(url).get_backend_name() if "://" in url else ""
-        if backend == "sqlite":
-            db = sa.engine.make_url(url).database
-            if not db or db == ":memory:" or not Path(db).is_file():
-                return {}
-    else:
-        url = f"sqlite:///{default_database_path(root)}"
+    url = _store_url(root, database_url)
+    if url is None:
+        return {}
     engine = create_engine_for(url)
     try:
         with Session(engine) as session:
@@ -149,27 +165,82 @@ def load_open_threads(root: Path, database_url: str | None) -> Mapping[str, int]
         engine.dispose()
 
 
+def load_known_epics(root: Path, database_url: str | None) -> frozenset[str] | None:
+    """Every epic of the tracker's store (``group/sub&iid``); None when no store can be read.
+
+    One read-only query on the epics and their groups; SP404 uses it and is skipped on None.
+    """
+    if not database_url and not (root / DEFAULT_DATABASE).is_file():
+        return None
+    try:
+        import sqlalchemy as sa
+
+        from secplan.store.engine import create_engine_for
+    except ImportError:
+        return None
+    url = _store_url(root, database_url)
+    if url is None:
+        return None
+    try:
+        engine = create_engine_for(url)
+    except sa.exc.SQLAlchemyError:
+        return None
+    query = sa.text(
+        "SELECT namespaces.full_path, epics.iid FROM epics "
+        "JOIN namespaces ON namespaces.id = epics.group_id"
+    )
+    try:
+        with engine.connect() as connection:
+            return frozenset(f"{path}&{iid}" for path, iid in connection.execute(query))
+    except sa.exc.SQLAlchemyError:
+        return None  # unreachable, or not a secplan store (yet)
+    finally:
+        engine.dispose()
+
+
 def _check_target(target: Target, options: CheckOptions, cwd: Path) -> CheckResult:
     config: Config = load_config(target.root)
     selector = Selector.build(options.select, options.ignore, config.ignore)
     engine = Engine(config, selector)
-    handbook = load_handbook(target.root, config, paths=target.paths)
+    notes: list[str] = []
+    if is_outside_handbook(target.root, config):
+        # Most likely a code repository: its READMEs are not plans, and it is not ours to
+        # write a cache into.
+        paths = target.paths
+        if paths is None:
+            paths = [p for p in find_plan_files(target.root) if not is_repository_file(p)]
+        handbook = load_handbook(target.root, config, paths=paths, use_cache=False)
+        notes.append(
+            f"no secplan.toml (and no catalog index.md) at or above {target.root}: checked as "
+            "a folder of plans, README-like files skipped, nothing cached"
+        )
+    else:
+        handbook = load_handbook(target.root, config, paths=target.paths)
     plan_ids: set[str] | None = None
     if not target.whole:
         plan_ids = {
             plan_id(p.relative_to(target.root).as_posix()) for p in find_plan_files(target.root)
         }
-    threads = load_open_threads(target.root, options.database_url or config.database_url)
+    database_url = options.database_url or config.database_url
+    threads = load_open_threads(target.root, database_url)
+    epics = load_known_epics(target.root, database_url) if engine.runs("SP404") else None
+    if epics is None and options.require_ready and any(p.epic for p in handbook.plans):
+        notes.append(
+            "epics were not checked against the tracker (SP404): no tracker database to read "
+            "(run `secplan apply` first, or pass --database-url)"
+        )
     result = engine.check(
         handbook,
         require_ready=options.require_ready,
         open_threads=threads,
+        known_epics=epics,
         plan_ids=plan_ids,
         whole_handbook=target.whole,
         cwd=cwd,
     )
     if options.fix:
         apply_fixes(handbook, result)
+    result.notes[:0] = notes
     return result
 
 

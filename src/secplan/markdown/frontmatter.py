@@ -140,10 +140,10 @@ def read_front_matter(yaml_text: str, first_line: int = 2) -> FrontMatter:
             return fm
         data = construct(loader, node)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + first_line if mark else first_line
-        what = exc.problem or exc.context or "invalid YAML"
-        fm.diagnostics.append(Diagnostic("SP106", f"invalid YAML in front matter: {what}", line))
+        line, column, what = yaml_error_text(exc, first_line)
+        fm.diagnostics.append(
+            Diagnostic("SP106", f"invalid YAML in front matter: {what}", line, column)
+        )
         return fm
     except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
         # Bad timestamps and unhashable keys surface as ValueError / TypeError.
@@ -158,6 +158,31 @@ def read_front_matter(yaml_text: str, first_line: int = 2) -> FrontMatter:
     fm.data = {str(k): v for k, v in data.items()}
     fm.diagnostics.extend(_duplicate_keys(node, first_line))
     return fm
+
+
+def yaml_error_text(exc: yaml.MarkedYAMLError, first_line: int) -> tuple[int, int, str]:
+    """(file line, column, message) of a YAML error, told the way PyYAML tells it.
+
+    The error is placed where the broken construct starts (PyYAML's *context*, e.g. the
+    opening quote of ``title: "Broken``), not where the parser gave up (often the end of the
+    block), and the message keeps both: ``while scanning a quoted scalar (line 2, column 8):
+    found unexpected end of stream (line 4, column 1)``. Lines are file lines.
+    """
+
+    def where(mark: Any) -> str:
+        return f"line {mark.line + first_line}, column {mark.column + 1}"
+
+    context, problem = exc.context_mark, exc.problem_mark
+    anchor = context or problem
+    parts = []
+    if exc.context:
+        parts.append(f"{exc.context} ({where(context)})" if context else exc.context)
+    if exc.problem:
+        parts.append(f"{exc.problem} ({where(problem)})" if problem else exc.problem)
+    text = ": ".join(parts) or "invalid YAML"
+    if anchor is None:
+        return first_line, 1, text
+    return anchor.line + first_line, anchor.column + 1, text
 
 
 _STR_TAG = "tag:yaml.org,2002:str"

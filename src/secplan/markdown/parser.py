@@ -26,6 +26,7 @@ from secplan.markdown.assemble import (
     resolve_item_ref,
 )
 from secplan.markdown.frontmatter import apply_front_matter, read_front_matter, split_front_matter
+from secplan.markdown.inline_diff import atx_heading_text, has_inline_diff
 from secplan.markdown.kramdown import (
     Attributes,
     extension_blocks,
@@ -38,6 +39,7 @@ from secplan.markdown.kramdown import (
 )
 from secplan.markdown.lines import LineTable
 from secplan.markdown.requirements import generate_items, requirement_id, strongest_keyword
+from secplan.markdown.template_text import template_diagnostics
 from secplan.model import (
     Anchor,
     LinkUse,
@@ -48,7 +50,7 @@ from secplan.model import (
 )
 
 #: Bump whenever parsing results change, so cached results from older code are not reused.
-PARSER_VERSION = "10"
+PARSER_VERSION = "12"
 
 OPTIONS = (
     pyromark.Options.ENABLE_TASKLISTS
@@ -185,6 +187,8 @@ def parse_plan(
     plan.body_line = body_line
     project = plan.tracker or default_project
     _BodyWalker(plan, body, body_line, flavour, project).run()
+    marker_lines = {m.line for m in plan.markers}
+    plan.diagnostics.extend(template_diagnostics(body, body_line, marker_lines))
     return plan
 
 
@@ -413,9 +417,15 @@ class _BodyWalker:
         attrs = heading_attrs(tuple(raw_attrs)) if raw_attrs else _NO_ATTRS
         classes = set(data.get("classes") or ()) | set(attrs.classes)
         line, column = self.lines.position(start)
+        title = " ".join(strip_ials(text).split())
+        source_line = self.lines.line_text(line)
+        if has_inline_diff(source_line) and source_line.lstrip().startswith("#"):
+            # `# {+ Title +}`: the attribute extension took the braces; GitLab shows the words.
+            title, attrs, classes = atx_heading_text(source_line), _NO_ATTRS, set()
+            data = {**data, "id": None}
         self.headings.append(
             Heading(
-                title=" ".join(strip_ials(text).split()),
+                title=title,
                 level=int(str(data["level"])[1:]),
                 line=line,
                 column=column,
@@ -502,6 +512,9 @@ class _BodyWalker:
     def _finish(self) -> None:
         plan = self.plan
         plan.sections, anchors = build_sections(self.headings, self.flavour, self.lines.last_line)
+        if plan.title is None and "title" not in plan.front_matter:
+            # Pages without `title:` are still titled: by their first top-level heading.
+            plan.title = next((s.title for s in plan.sections if s.level == 1 and s.title), None)
 
         def section_anchor(index: int) -> str | None:
             return plan.sections[index].anchor if index >= 0 else None

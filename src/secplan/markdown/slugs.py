@@ -1,4 +1,4 @@
-"""Heading anchors in the two flavours handbooks are published with: GitLab and kramdown."""
+"""Heading anchors in the flavours handbooks are published with: GitLab, kramdown and GitHub."""
 
 from __future__ import annotations
 
@@ -37,6 +37,19 @@ def gitlab_slug(text: str) -> str:
     return f"anchor-{slug}" if _DIGITS_ONLY.match(slug) else slug
 
 
+def github_slug(text: str) -> str:
+    """GitHub's rule: GitLab's, except that runs of '-' are kept and digits need no prefix.
+
+    ``## A -- B`` is ``a----b`` on GitHub and ``a-b`` on GitLab.
+    """
+    lowered = text.strip().lower()
+    if lowered.isascii():
+        kept = _ASCII_DROP.sub("", lowered)
+    else:
+        kept = "".join(c for c in lowered if _keep_word(c))
+    return kept.replace(" ", "-")
+
+
 def kramdown_slug(text: str) -> str:
     """kramdown's auto_ids: strip leading non-letters, keep [a-zA-Z0-9 -], spaces to '-'."""
     slug = _KRAMDOWN_LEADING.sub("", text)
@@ -46,7 +59,9 @@ def kramdown_slug(text: str) -> str:
 
 def slugify(text: str, flavour: str = "gitlab") -> str:
     """The anchor a heading with this text gets in ``flavour`` (before de-duplication)."""
-    return kramdown_slug(text) if flavour == "kramdown" else gitlab_slug(text)
+    if flavour == "kramdown":
+        return kramdown_slug(text)
+    return github_slug(text) if flavour == "github" else gitlab_slug(text)
 
 
 class SlugRegistry:

@@ -1,0 +1,38 @@
+"""Epics a hand-written catalog table links, by plan id (for SP401's hint about ``adopt``).
+
+Read-only: the same table reading ``secplan adopt`` does, without its edits.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from secplan.handbook.adopt import find_hand_table, match_plan
+from secplan.handbook.catalog import read_page
+from secplan.handbook.files import CATALOG_NAMES
+from secplan.model import Plan
+from secplan.refs import parse_epic_ref
+
+
+def catalog_epics(root: Path, plans: dict[str, Plan]) -> dict[str, str]:
+    """Plan id -> the first epic its catalog row links; {} without a hand-written table."""
+    page_path = next((root / n for n in CATALOG_NAMES if (root / n).is_file()), None)
+    if page_path is None:
+        return {}
+    try:
+        table = find_hand_table(read_page(page_path))
+    except (OSError, UnicodeDecodeError):
+        return {}
+    if table is None:
+        return {}
+    found: dict[str, str] = {}
+    for row in table.rows:
+        plan, plan_link = match_plan(row, plans)
+        if plan is None or plan.id in found:
+            continue
+        for link in row.links:
+            ref = parse_epic_ref(link.url.strip()) if link is not plan_link else None
+            if ref is not None:
+                found[plan.id] = str(ref)
+                break
+    return found
