@@ -296,15 +296,17 @@ def load_handbook(
     gc.disable()
     try:
         seen = _load_files(handbook, files, catalog, cache, jobs)
+        handbook.plans.sort(key=lambda p: p.rel_path)
+        if big:
+            # Millions of long-lived, acyclic plan objects: every full collection afterwards
+            # would walk them all (about a third of a warm check of 10,000 plans). Frozen, the
+            # collector skips them; they are still freed by reference counting when dropped.
+            # Frozen *before* the collector is enabled again: enabled first, the next
+            # allocation could start a full collection over all of them.
+            gc.freeze()
     finally:
         if gc_was_enabled:
             gc.enable()
-    handbook.plans.sort(key=lambda p: p.rel_path)
-    if big:
-        # Millions of long-lived, acyclic plan objects: every full collection afterwards would
-        # walk them all (about a third of a warm check of 10,000 plans). Frozen, the collector
-        # skips them; they are still freed by reference counting when dropped.
-        gc.freeze()
     # Only a whole-handbook load knows which entries are stale.
     cache.commit(present=seen if paths is None else None)
     return handbook

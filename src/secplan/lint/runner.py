@@ -7,7 +7,7 @@ once, with only the named files parsed when PATHs name part of it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,11 +17,7 @@ from secplan.handbook import find_plan_files, load_handbook, plan_id, resolve_pl
 from secplan.handbook.loader import CATALOG_NAMES
 from secplan.lint.engine import CheckResult, Engine, Selector
 from secplan.lint.fix import apply_fixes
-
-#: ``secplan.store.engine.default_database_path`` relative to the root, known without
-#: importing the store (tests/lint/test_engine.py keeps the two in step).
-DEFAULT_DATABASE = Path(".secplan", "secplan.db")
-
+from secplan.lint.threads import load_open_threads
 
 @dataclass
 class Target:
@@ -111,42 +107,6 @@ def resolve_targets(args: Iterable[str], root: Path | None, cwd: Path) -> list[T
                 )
             add(base, plan.resolve())
     return [Target(hb, parts[hb]) for hb in order]
-
-
-def load_open_threads(root: Path, database_url: str | None) -> Mapping[str, int]:
-    """Unresolved review threads per plan, read from an existing store; {} when there is none.
-
-    Never creates or migrates a database: a check is read-only. Without ``database_url`` only
-    ``<root>/.secplan/secplan.db`` is read, and only if it exists.
-    """
-    if not database_url and not (root / DEFAULT_DATABASE).is_file():
-        # Decided before importing SQLAlchemy (a third of a small check's run time).
-        return {}
-    try:
-        import sqlalchemy as sa
-        from sqlalchemy.orm import Session
-
-        from secplan.store.engine import create_engine_for, default_database_path
-        from secplan.store.reviews import open_thread_counts
-    except ImportError:
-        return {}
-    if database_url:
-        url = database_url
-        backend = sa.engine.make_url(url).get_backend_name() if "://" in url else ""
-        if backend == "sqlite":
-            db = sa.engine.make_url(url).database
-            if not db or db == ":memory:" or not Path(db).is_file():
-                return {}
-    else:
-        url = f"sqlite:///{default_database_path(root)}"
-    engine = create_engine_for(url)
-    try:
-        with Session(engine) as session:
-            return open_thread_counts(session)
-    except sa.exc.SQLAlchemyError:
-        return {}  # no review tables yet (or an older schema): nothing to report
-    finally:
-        engine.dispose()
 
 
 def _check_target(target: Target, options: CheckOptions, cwd: Path) -> CheckResult:
