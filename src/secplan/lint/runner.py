@@ -19,6 +19,7 @@ from secplan.lint.engine import CheckResult, Engine, Selector
 from secplan.lint.fix import apply_fixes
 from secplan.lint.threads import load_open_threads
 
+
 @dataclass
 class Target:
     """One handbook root and, when only part of it is checked, the files/folders to check."""

@@ -18,9 +18,7 @@ from urllib.parse import unquote
 DEFAULT_DATABASE = Path(".secplan", "secplan.db")
 
 #: The query of ``secplan.store.reviews.open_thread_counts``, in SQL.
-_OPEN_COUNTS = (
-    "SELECT plan_id, COUNT(*) FROM review_threads WHERE resolved = 0 GROUP BY plan_id"
-)
+_OPEN_COUNTS = "SELECT plan_id, COUNT(*) FROM review_threads WHERE resolved = 0 GROUP BY plan_id"
 
 
 def is_sqlite_url(database_url: str) -> bool:
