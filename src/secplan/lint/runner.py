@@ -17,6 +17,7 @@ from secplan.handbook import find_plan_files, load_handbook, plan_id, resolve_pl
 from secplan.handbook.loader import CATALOG_NAMES
 from secplan.lint.engine import CheckResult, Engine, Selector
 from secplan.lint.fix import apply_fixes
+from secplan.lint.incremental import check_handbook
 from secplan.lint.threads import load_open_threads
 
 
@@ -114,13 +115,23 @@ def _check_target(target: Target, options: CheckOptions, cwd: Path) -> CheckResu
     config: Config = load_config(target.root)
     selector = Selector.build(options.select, options.ignore, config.ignore)
     engine = Engine(config, selector)
+    threads = load_open_threads(target.root, options.database_url or config.database_url)
+    if target.whole and not options.fix:
+        # The usual run: unchanged plans' findings come from the findings cache.
+        return check_handbook(
+            target.root,
+            config,
+            engine,
+            require_ready=options.require_ready,
+            open_threads=threads,
+            cwd=cwd,
+        )
     handbook = load_handbook(target.root, config, paths=target.paths)
     plan_ids: set[str] | None = None
     if not target.whole:
         plan_ids = {
             plan_id(p.relative_to(target.root).as_posix()) for p in find_plan_files(target.root)
         }
-    threads = load_open_threads(target.root, options.database_url or config.database_url)
     result = engine.check(
         handbook,
         require_ready=options.require_ready,
