@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import secplan.handbook.listing as listing
 import secplan.lint.incremental as incremental
 from secplan.config import load_config
 from secplan.handbook import load_handbook
@@ -118,11 +119,13 @@ class Counter:
 def test_a_warm_check_rebuilds_and_relints_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(listing, "RACY_NS", 0)  # trust the fresh directories' listings at once
     root = _handbook(tmp_path / "hb")
     counter = Counter(monkeypatch)
     first = _same_as_cold(root)
     assert sorted(counter.linted) == ["a.md", "b.md", "c.md"]
     assert (root / FINDINGS_FILE).is_file()
+    _run(root)  # the first run made .secplan/, a change to the root's listing
     counter.reset()
     stamp = (root / FINDINGS_FILE).stat().st_mtime_ns
     assert _same_as_cold(root) == first
@@ -160,6 +163,28 @@ def test_a_new_or_deleted_link_target_changes_its_linkers(tmp_path: Path) -> Non
     assert "SP203" in _codes(_same_as_cold(root), "c.md")
     (root / "site").mkdir()
     assert "SP203" not in _codes(_same_as_cold(root), "c.md")
+
+
+def test_a_reused_file_listing_still_sees_new_and_deleted_plans(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(listing, "RACY_NS", 0)
+    walks: list[Path] = []
+    real_discover = listing.discover
+    monkeypatch.setattr(
+        listing, "discover", lambda root, **kw: walks.append(root) or real_discover(root, **kw)
+    )
+    root = _handbook(tmp_path / "hb")
+    (root / "sub").mkdir()
+    _same_as_cold(root)  # makes .secplan/: the root's listing changed
+    _same_as_cold(root)
+    _same_as_cold(root)
+    assert len(walks) == 2  # the third run reused the listing
+    (root / "sub" / "d.md").write_text(_plan("d", link="../a.md#goal"), "utf-8")
+    assert "sub/d.md" in {rel for _, rel in _same_as_cold(root)[:-2]}
+    (root / "sub" / "d.md").unlink()
+    assert "sub/d.md" not in {rel for _, rel in _same_as_cold(root)[:-2]}
+    assert len(walks) == 4
 
 
 def test_the_catalog_page_and_catalog_rows_are_inputs(tmp_path: Path) -> None:

@@ -163,6 +163,15 @@ def _parse_options(config: Config) -> tuple[str, str | None, str | None]:
     return (config.anchor_flavour, config.tracker, config.group)
 
 
+def _file_id(path: Path) -> tuple[int, int] | None:
+    """The file's device and inode (symbolic links followed): the same file, however named."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 def scan_files(
     handbook: Handbook, files: list[Path], catalog: Path | None, cache: PlanCache
 ) -> list[PlanFile]:
@@ -172,16 +181,12 @@ def scan_files(
     :class:`FileError` as their outcome.
     """
     root, options = handbook.root, _parse_options(handbook.config)
-    catalog_real = real_path(catalog) if catalog is not None else None
+    catalog_id = _file_id(catalog) if catalog is not None else None
     seen: dict[str, str] = {}
     slots: list[PlanFile] = []
     for path in files:
-        if (
-            catalog_real is not None
-            and path.name in CATALOG_NAMES
-            and real_path(path) == catalog_real
-        ):
-            continue
+        if catalog_id is not None and path.name in CATALOG_NAMES and _file_id(path) == catalog_id:
+            continue  # the catalog page, named some other way
         rel_path = rel_path_of(root, path)
         pid = plan_id(rel_path)
         if pid in seen:

@@ -15,8 +15,9 @@ One row per plan file (root-relative path) holds what the last check found in it
   directory and is added when they are shown).
 
 A second table holds the handbook-level findings (the catalog) with the fingerprint of
-their inputs. Like the parse cache it is JSON, never pickle, only a speed-up (a corrupt file is
-a miss and replaced, an unwritable one is not written) and never used through a symbolic link.
+their inputs, a third the last file listing (:mod:`secplan.handbook.listing`). Like the parse
+cache it is JSON, never pickle, only a speed-up (a corrupt file is a miss and replaced, an
+unwritable one is not written) and never used through a symbolic link.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ _SCHEMA = (
     " findings TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS handbook (id INTEGER PRIMARY KEY CHECK (id = 1),"
     " fingerprint TEXT NOT NULL, findings TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS listing (id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " data TEXT NOT NULL)",
 )
 
 
@@ -66,20 +69,53 @@ class FindingsCache:
         self._stored_handbook: str | None = None
         self._new: dict[str, PlanRecord] = {}
         self._new_handbook: tuple[str, str] | None = None
+        self._new_listing: str | None = None
+        self._db: sqlite3.Connection | None = None
+        self._opened = False
+
+    def _reader(self) -> sqlite3.Connection | None:
+        if not self._opened:
+            self._opened = True
+            if self.enabled and self.file.is_file():
+                try:
+                    self._db = connect(self.file, read_only=True)
+                    if self._db.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_VERSION:
+                        self._corrupt = True
+                        self._close()
+                except sqlite3.Error:
+                    self._corrupt = True
+                    self._close()
+        return self._db
+
+    def _close(self) -> None:
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+        self._db = None
+
+    def listing(self) -> str | None:
+        """The file listing stored by the last check, if any."""
+        db = self._reader()
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT data FROM listing WHERE id = 1").fetchone()
+        except sqlite3.Error:
+            self._corrupt = True
+            return None
+        return row[0] if row and isinstance(row[0], str) else None
+
+    def put_listing(self, listing: str) -> None:
+        """Queue a new file listing for :meth:`commit`."""
+        if self.enabled:
+            self._new_listing = listing
 
     def load(self) -> tuple[dict[str, PlanRecord], tuple[str, str] | None]:
         """Every stored plan row by path, and the handbook row (fingerprint, findings)."""
-        if not (self.enabled and self.file.is_file()):
+        db = self._reader()
+        if db is None:
             return {}, None
         try:
-            db = connect(self.file, read_only=True)
-        except sqlite3.Error:
-            self._corrupt = True
-            return {}, None
-        try:
-            if db.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_VERSION:
-                self._corrupt = True
-                return {}, None
             plans = {}
             for rel_path, *values in db.execute("SELECT * FROM plans"):
                 self._stored.add(str(rel_path))
@@ -98,8 +134,7 @@ class FindingsCache:
             self._stored.clear()
             return {}, None
         finally:
-            with contextlib.suppress(sqlite3.Error):
-                db.close()
+            self._close()
 
     def put(self, rel_path: str, record: PlanRecord) -> None:
         """Queue a plan's new row for :meth:`commit`."""
@@ -116,10 +151,11 @@ class FindingsCache:
 
         Writes nothing at all when nothing changed (a warm check of an unchanged handbook).
         """
+        self._close()
         if not self.enabled:
             return
         gone = self._stored.difference(present)
-        if not (self._new or self._new_handbook or gone):
+        if not (self._new or self._new_handbook or self._new_listing or gone):
             return
         try:
             self._write(gone)
@@ -127,7 +163,7 @@ class FindingsCache:
             pass  # only a speed-up: the next check simply finds less
         finally:
             self._new.clear()
-            self._new_handbook = None
+            self._new_handbook = self._new_listing = None
 
     def _write(self, gone: set[str]) -> None:
         folder = self.file.parent
@@ -159,5 +195,7 @@ class FindingsCache:
                     db.execute(
                         "INSERT OR REPLACE INTO handbook VALUES (1, ?, ?)", self._new_handbook
                     )
+                if self._new_listing is not None:
+                    db.execute("INSERT OR REPLACE INTO listing VALUES (1, ?)", (self._new_listing,))
         finally:
             db.close()

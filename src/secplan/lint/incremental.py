@@ -27,17 +27,13 @@ from typing import Any
 
 import secplan
 from secplan.config import Config
+from secplan.errors import NotFoundError
 from secplan.handbook import plan_id
 from secplan.handbook.cache import PlanCache
 from secplan.handbook.catalog import catalog_row, config_gitlab_url
 from secplan.handbook.files import FileError
-from secplan.handbook.loader import (
-    PlanFile,
-    build_plans,
-    collector_paused,
-    discover_handbook,
-    scan_files,
-)
+from secplan.handbook.listing import discover_listed
+from secplan.handbook.loader import Handbook, PlanFile, build_plans, collector_paused, scan_files
 from secplan.lint.context import LintContext
 from secplan.lint.engine import CheckResult, Engine, _shown, root_prefix, shown_path, sort_key
 from secplan.lint.findings_cache import FindingsCache, PlanRecord
@@ -308,10 +304,15 @@ def check_handbook(
     """Check the whole handbook at ``root``: the same result as loading it and running
     :meth:`Engine.check`, with unchanged plans taken from the findings cache."""
     threads = dict(open_threads or {})
-    handbook, files = discover_handbook(root, config)
-    root = handbook.root
+    root = root.absolute()
+    if not root.is_dir():
+        raise NotFoundError(f"handbook directory not found: {root}")
     cache = PlanCache(root)
     store = FindingsCache(root, enabled=cache.enabled)
+    files, errors, catalog, listing = discover_listed(root, store.listing())
+    if listing is not None:
+        store.put_listing(listing)
+    handbook = Handbook(root=root, config=config, catalog_path=catalog, errors=errors)
     slots = scan_files(handbook, files, handbook.catalog_path, cache)
     records, stored_handbook = store.load()
     key = run_key(root, config, engine, require_ready)
