@@ -5,18 +5,39 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from secplan.config import find_config_root
 from secplan.errors import UsageError
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class _LazyConsole:
+    """A rich Console made on first use: most runs (``check``, ``--version``) never print
+    through one, and importing rich is a good part of their start-up."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
 #: Normal output (tables, refs). JSON output is written with :func:`print_json` instead.
-console = Console(highlight=False, soft_wrap=True)
+console: Console = _LazyConsole(highlight=False, soft_wrap=True)  # type: ignore[assignment]
 #: Errors, warnings and progress: never mixed into stdout, so scripts can parse stdout.
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+err_console: Console = _LazyConsole(  # type: ignore[assignment]
+    stderr=True, highlight=False, soft_wrap=True
+)
 
 
 class Format(StrEnum):

@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -282,7 +281,7 @@ def _parse(slots: list[PlanFile], cache: PlanCache, jobs: int | None) -> None:
                     rel_path=slot.rel_path,
                 )
                 done += 1
-        except (OSError, RuntimeError, BrokenProcessPool):
+        except (OSError, RuntimeError):  # BrokenProcessPool is a RuntimeError
             pass  # no (more) processes to be had: parse the rest here
     for slot in slots[done:]:
         assert isinstance(slot.outcome, ParseJob)
