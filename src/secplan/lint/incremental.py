@@ -142,6 +142,8 @@ class _World:
             return self.threads.get(key)
         if kind == "path":
             return (self.root / key).exists()
+        if kind == "any":
+            return bool(self.plan_ids)
         if kind == "ids":
             if self._ids_digest is None:
                 self._ids_digest = _digest(*sorted(self.plan_ids))
@@ -180,6 +182,11 @@ class _TracedIds(AbstractSet[str]):
     def __len__(self) -> int:
         self._trace.append(("ids", ""))
         return len(self._ids)
+
+    def __bool__(self) -> bool:
+        # ``ctx.plan_ids and ...`` asks only whether there are any, not which.
+        self._trace.append(("any", ""))
+        return bool(self._ids)
 
 
 class _TracedPlans(Mapping[str, Plan]):
@@ -268,8 +275,10 @@ def _decode_handbook_findings(data: str, root: Path, cwd: Path | None) -> list[F
 
 
 def _handbook_fingerprint(
-    key: str, catalog: Path | None, rows: list[tuple[str, str]], world: _World, errors: list[str]
+    key: str, catalog: Path | None, rows: list[tuple[str, str]], errors: list[str]
 ) -> str:
+    """The inputs of the handbook-level rules: the catalog page, every plan's id and catalog
+    row, the files that are no plans. A handbook rule reading more must add it here."""
     page = ""
     if catalog is not None:
         try:
@@ -277,14 +286,7 @@ def _handbook_fingerprint(
         except OSError:
             page = "unreadable"
     return _digest(
-        key,
-        str(catalog),
-        page,
-        *(f"{pid}\t{row}" for pid, row in rows),
-        "\0ids",
-        *sorted(world.plan_ids),
-        "\0errors",
-        *errors,
+        key, str(catalog), page, *(f"{pid}\t{row}" for pid, row in rows), "\0errors", *errors
     )
 
 
@@ -415,9 +417,8 @@ def check_handbook(
         fingerprint = _handbook_fingerprint(
             key,
             handbook.catalog_path,
-            sorted(rows.items()),
-            world,
-            sorted(f"{e.rel_path}:{e.code}" for e in handbook.errors),
+            list(rows.items()),  # in path order, which the file list fixes
+            [f"{e.rel_path}:{e.code}" for e in handbook.errors],
         )
         handbook_findings = None
         if stored_handbook is not None and stored_handbook[0] == fingerprint:
