@@ -1,4 +1,4 @@
-from secplan.cli.main import main
+from secplan.cli.fast import main
 
 if __name__ == "__main__":
     main()

@@ -31,7 +31,7 @@ RequirementsMode = Literal["none", "checklist", "issues"]
 RequirementLevel = Literal["must", "should", "may"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Diagnostic:
     """A problem the parser found (front matter, anchors...). Lint rules add their own."""
 
@@ -42,7 +42,7 @@ class Diagnostic:
     fixable: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Link:
     """A ``{title, url}`` pair from front matter (``resources``, ``ssot``)."""
 
@@ -50,7 +50,7 @@ class Link:
     url: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Milestone:
     """A milestone declared in front matter."""
 
@@ -61,7 +61,7 @@ class Milestone:
     line: int = 1
 
 
-@dataclass
+@dataclass(slots=True)
 class Section:
     """A heading and the text below it up to the next heading of the same or higher level."""
 
@@ -74,7 +74,7 @@ class Section:
     end_line: int = 0  # last line of the section (inclusive)
 
 
-@dataclass
+@dataclass(slots=True)
 class Anchor:
     """A referenceable anchor: a heading id, an explicit id or a manual anchor."""
 
@@ -85,7 +85,7 @@ class Anchor:
     section: str | None = None  # anchor of the enclosing section
 
 
-@dataclass
+@dataclass(slots=True)
 class WorkItem:
     """A GFM task-list item: one issue in the tracker."""
 
@@ -109,7 +109,7 @@ class WorkItem:
     raw_title: str = ""  # first line as written, tokens included
 
 
-@dataclass
+@dataclass(slots=True)
 class Requirement:
     """A list item holding an upper-case RFC 2119 keyword."""
 
@@ -121,7 +121,7 @@ class Requirement:
     keyword: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Marker:
     """An unresolved marker (TODO, TBD, FIXME, XXX) outside code."""
 
@@ -131,7 +131,7 @@ class Marker:
     context: str = ""  # the line it is on, stripped
 
 
-@dataclass
+@dataclass(slots=True)
 class LinkUse:
     """A link written in the plan body (for anchor / plan link checks)."""
 
@@ -140,7 +140,7 @@ class LinkUse:
     column: int = 1
 
 
-@dataclass
+@dataclass(slots=True)
 class Plan:
     """One plan file, parsed."""
 

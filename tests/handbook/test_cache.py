@@ -389,13 +389,13 @@ def test_an_unchanged_big_handbook_is_not_written_again(
 
     load_handbook(tmp_path)
     opened: list[bool] = []
-    real_connect = cache_module._connect
+    real_connect = cache_module.connect
 
     def connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
         opened.append(read_only)
         return real_connect(path, read_only=read_only)
 
-    monkeypatch.setattr(cache_module, "_connect", connect)
+    monkeypatch.setattr(cache_module, "connect", connect)
     assert len(load_handbook(tmp_path).plans) == count
     assert opened == [True]  # read, never opened for writing
     (tmp_path / "p0.md").unlink()

@@ -153,7 +153,7 @@ def test_registry_codes_and_names_are_unique_and_well_formed() -> None:
 
 
 def test_runner_knows_where_the_store_keeps_its_database(tmp_path: Path) -> None:
-    from secplan.lint.runner import DEFAULT_DATABASE, load_open_threads
+    from secplan.lint.threads import DEFAULT_DATABASE, load_open_threads
     from secplan.store.engine import default_database_path
 
     assert tmp_path / DEFAULT_DATABASE == default_database_path(tmp_path)

@@ -11,6 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from secplan.lint.engine import CheckResult
 from secplan.lint.formats import text
@@ -162,3 +164,15 @@ def test_text_lines_are_plain_off_a_terminal_and_batched(monkeypatch: pytest.Mon
     monkeypatch.setenv("NO_COLOR", "1")
     text.write(result, terminal := _Terminal())
     assert terminal.getvalue() == plain.getvalue()
+
+
+_json_values = st.one_of(
+    st.text(), st.integers(), st.booleans(), st.none(), st.floats(allow_nan=False)
+)
+
+
+@given(st.lists(st.dictionaries(st.text(max_size=8), _json_values, max_size=6), max_size=5))
+def test_json_encoding_is_exactly_json_dumps_with_indent(data: list[dict[str, object]]) -> None:
+    from secplan.lint.formats.json_format import encode
+
+    assert encode(data) == json.dumps(data, indent=2, ensure_ascii=False)

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from secplan.cli.common import DatabaseUrlOption, RootOption, err_console
-from secplan.config import find_config_root
+from secplan.cli import check_run
+from secplan.cli.common import DatabaseUrlOption, RootOption
 
 
 class OutputFormat(StrEnum):
@@ -76,33 +72,20 @@ def check(
     Warnings alone exit 0. A warning-level rule becomes an error once a plan is `ready` or
     later, or for every plan with --require ready.
     """
-    from secplan.lint.formats import FORMATS, text
-    from secplan.lint.runner import CheckOptions, resolve_targets, run_check
-
-    cwd = Path.cwd()
-    targets = resolve_targets(paths or [], root or find_config_root(cwd), cwd)
-    options = CheckOptions(
-        select=select or [],
-        ignore=ignore or [],
+    code = check_run.run(
+        paths or [],
+        root,
+        output_format.value,
         require_ready=require is Requirement.ready,
+        select=select,
+        ignore=ignore,
         fix=fix,
+        exit_zero=exit_zero,
+        statistics=statistics,
         database_url=database_url,
     )
-    result = run_check(targets, options, cwd)
-    try:
-        if output_format is OutputFormat.text:
-            text.write(result, sys.stdout, statistics=statistics)
-        else:
-            FORMATS[output_format.value](result, sys.stdout)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # `secplan check | head`: the reader left; say nothing more, exit as a failed write.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise typer.Exit(1) from None
-    for note in result.notes:
-        err_console.print(f"[bold yellow]Warning:[/] {escape(note)}")
-    if result.has_errors and not exit_zero:
-        raise typer.Exit(1)
+    if code:
+        raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:

@@ -3,39 +3,42 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.segment import Segment
 
 from secplan.config import find_config_root
 from secplan.errors import UsageError
-from secplan.termsafe import json_safe, termsafe
+from secplan.termsafe import json_safe
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
-class SafeConsole(Console):
-    """A console that shows control characters in printed text instead of sending them.
+class _LazyConsole:
+    """A rich Console made on first use: most runs (``check``, ``--version``) never print
+    through one, and importing rich is a good part of their start-up."""
 
-    Plan text reaches the terminal through many ``print`` calls and tables; escaping the text of
-    every rendered segment (never rich's own styling, added later) covers them all at once.
-    """
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
 
-    def render(self, renderable: Any, options: Any = None) -> Iterator[Segment]:
-        for segment in super().render(renderable, options):
-            if segment.control:
-                yield segment
-            else:
-                yield Segment(termsafe(segment.text), segment.style)
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from secplan.cli.safe_console import SafeConsole
+
+            self._console = SafeConsole(**self._options)
+        return getattr(self._console, name)
 
 
 #: Normal output (tables, refs). JSON output is written with :func:`print_json` instead.
-console = SafeConsole(highlight=False, soft_wrap=True)
+console: Console = _LazyConsole(highlight=False, soft_wrap=True)  # type: ignore[assignment]
 #: Errors, warnings and progress: never mixed into stdout, so scripts can parse stdout.
-err_console = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
+err_console: Console = _LazyConsole(  # type: ignore[assignment]
+    stderr=True, highlight=False, soft_wrap=True
+)
 
 
 class Format(StrEnum):

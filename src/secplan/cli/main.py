@@ -2,28 +2,51 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from secplan import __version__
-from secplan.cli import (
-    breakdown,
-    catalog,
-    check,
-    handbook_cmds,
-    serve,
-    show,
-    sync,
-    tracker_cmds,
-)
-from secplan.cli.common import err_console
+from secplan.cli.fast import report_error
 from secplan.cli.help_text import install as install_help_text
 from secplan.errors import SecplanError
 
 install_help_text()
+
+#: The command modules, each with a ``register(app)``, in the order ``--help`` lists them.
+COMMAND_MODULES = (
+    "check",
+    "show",
+    "breakdown",
+    "catalog",
+    "handbook_cmds",
+    "tracker_cmds",
+    "sync",
+    "serve",
+)
+#: Which module registers each top-level command. A run imports only the module of the command
+#: it runs (start-up is most of a small check); ``--help`` and unknown words import them all.
+COMMANDS = {
+    "check": "check",
+    "show": "show",
+    "breakdown": "breakdown",
+    "catalog": "catalog",
+    "new": "handbook_cmds",
+    "adopt": "handbook_cmds",
+    "issue": "tracker_cmds",
+    "epic": "tracker_cmds",
+    "milestone": "tracker_cmds",
+    "promote": "tracker_cmds",
+    "plan": "sync",
+    "apply": "sync",
+    "coverage": "sync",
+    "status": "sync",
+    "serve": "serve",
+}
+
 app = typer.Typer(
     name="secplan",
     help="Security planning as code: check plans, keep the catalog, sync to a tracker, serve.",
@@ -50,16 +73,32 @@ def _root(
     """Security planning as code."""
 
 
-for module in (check, show, breakdown, catalog, handbook_cmds, tracker_cmds, sync, serve):
-    module.register(app)
+_registered: set[str] = set()
+
+
+def register_commands(args: Sequence[str] | None = None) -> typer.Typer:
+    """Register the commands ``args`` (the command line, program name excluded) can run.
+
+    ``None`` registers every command.
+    """
+    if args is not None and list(args) == ["--version"]:
+        modules: tuple[str, ...] = ()
+    elif args and args[0] in COMMANDS:
+        modules = (COMMANDS[args[0]],)
+    else:
+        modules = COMMAND_MODULES
+    for name in modules:
+        if name not in _registered:
+            _registered.add(name)
+            importlib.import_module(f"secplan.cli.{name}").register(app)
+    return app
 
 
 def main() -> None:
     """Run the CLI; user-facing errors become ``Error:``/``Hint:`` lines, never tracebacks."""
     try:
+        register_commands(sys.argv[1:])
         app()  # standalone: usage errors exit 2, typer.Exit carries its own code
     except SecplanError as exc:
-        err_console.print(f"[bold red]Error:[/] {escape(str(exc))}")
-        if exc.hint:
-            err_console.print(f"[bold]Hint:[/] {escape(exc.hint)}")
+        report_error(exc)
         sys.exit(exc.exit_code)

@@ -15,6 +15,7 @@ already has markers is already adopted: a second run changes nothing.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -185,7 +186,7 @@ def _candidate_paths(url: str) -> list[str]:
     return ["/".join(segments[i:]) for i in range(len(segments))]
 
 
-def match_plan(row: TableRow, plans: dict[str, Plan]) -> tuple[Plan | None, RowLink | None]:
+def match_plan(row: TableRow, plans: Mapping[str, Plan]) -> tuple[Plan | None, RowLink | None]:
     """The plan a row names (by the first matching link in its first cell, else by title)."""
     for link in row.links:
         if link.cell != 0:

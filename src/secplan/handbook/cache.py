@@ -86,18 +86,19 @@ def cache_key(content_hash: str, *options: str | None) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-def _safe_location(root: Path) -> bool:
-    """False when part of the cache path is a symbolic link or of the wrong kind.
+def safe_location(root: Path, file: Path = CACHE_FILE) -> bool:
+    """False when part of a cache file's path (relative to ``root``) is a symbolic link or of
+    the wrong kind.
 
     A cloned repository could ship ``.secplan/cache`` as a link to somewhere else; writing
     there would touch files that are not the cache's.
     """
     path = root
-    for part in CACHE_FILE.parts:
+    for part in file.parts:
         path = path / part
         if path.is_symlink():
             return False
-        if path.exists() and (path.is_dir() != (part != CACHE_FILE.name)):
+        if path.exists() and (path.is_dir() != (part != file.name)):
             return False
     return True
 
@@ -109,7 +110,7 @@ class PlanCache:
         self.root = root
         self.dir = root / CACHE_DIR
         self.file = root / CACHE_FILE
-        self.enabled = enabled and not os.environ.get(DISABLE_ENV) and _safe_location(root)
+        self.enabled = enabled and not os.environ.get(DISABLE_ENV) and safe_location(root)
         self.writable = True
         self.hits = 0
         self.misses = 0
@@ -130,7 +131,7 @@ class PlanCache:
             return None
         if self._db is None:
             try:
-                self._db = _connect(self.file, read_only=True)
+                self._db = connect(self.file, read_only=True)
                 if self._db.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_VERSION:
                     self._fail_read(corrupt=True)
             except sqlite3.Error:
@@ -266,11 +267,11 @@ class PlanCache:
         ignore = self.dir / ".gitignore"
         if not ignore.exists():
             ignore.write_text("*\n", encoding="utf-8")
-        if not _safe_location(self.root):
+        if not safe_location(self.root):
             raise OSError("unsafe cache location")
         if self._corrupt and self.file.is_file():
             self.file.unlink()  # not ours or damaged: start again
-        db = _connect(self.file, read_only=False)
+        db = connect(self.file, read_only=False)
         try:
             with db:
                 db.execute("BEGIN IMMEDIATE")
@@ -309,7 +310,8 @@ def _prune(db: sqlite3.Connection, table: str, column: str, keep: Iterable[str])
     db.execute(f"DELETE FROM {table} WHERE {column} NOT IN (SELECT value FROM temp.keep)")
 
 
-def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
+def connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
+    """A connection to a cache file (autocommit; read-only unless asked), schema untrusted."""
     mode = "ro" if read_only else "rwc"
     db = sqlite3.connect(
         f"{path.absolute().as_uri()}?mode={mode}", uri=True, timeout=5, isolation_level=None

@@ -130,7 +130,12 @@ def epic_url(plan: Plan, gitlab_url: str | None) -> str | None:
 
 
 def _gitlab_url(handbook: Handbook) -> str | None:
-    value = getattr(handbook.config, "gitlab_url", None)
+    return config_gitlab_url(handbook.config)
+
+
+def config_gitlab_url(config: object) -> str | None:
+    """The configured GitLab address the Epic column links to, if any."""
+    value = getattr(config, "gitlab_url", None)
     return value if isinstance(value, str) and value else None
 
 
@@ -162,15 +167,19 @@ def render_catalog_table(handbook: Handbook) -> str:
         "| " + " | ".join(HEADER) + " |",
         "| " + " | ".join("---" for _ in HEADER) + " |",
     ]
-    for plan in _sorted_plans(handbook):
-        cells = (
-            _md_link(plan.title or plan.id, f"./{plan.id}"),
-            _escape_ref(plan.status) if plan.status in STATUSES else _escape_cell(plan.status),
-            _epic_cell(plan, gitlab_url),
-            _resources_cell(plan.resources),
-        )
-        lines.append("| " + " | ".join(cells) + " |")
+    lines.extend(catalog_row(plan, gitlab_url) for plan in _sorted_plans(handbook))
     return "\n".join(lines) + "\n"
+
+
+def catalog_row(plan: Plan, gitlab_url: str | None) -> str:
+    """The plan's row of the catalog table (what the catalog needs to know of a plan)."""
+    cells = (
+        _md_link(plan.title or plan.id, f"./{plan.id}"),
+        _escape_ref(plan.status) if plan.status in STATUSES else _escape_cell(plan.status),
+        _epic_cell(plan, gitlab_url),
+        _resources_cell(plan.resources),
+    )
+    return "| " + " | ".join(cells) + " |"
 
 
 def catalog_json(handbook: Handbook) -> list[dict[str, Any]]:

@@ -76,10 +76,22 @@ def resolve_plan_path(root: Path, ref: str) -> Path | None:
     return None
 
 
+@dataclass
+class Walk:
+    """What a :func:`discover` walk read: the directories listed, in order, and whether the
+    result follows from their listings alone (no symbolic link met, no directory unreadable)."""
+
+    dirs: list[Path]
+    exact: bool = True
+
+
 def discover(
-    root: Path, start: Path | None = None
+    root: Path, start: Path | None = None, walk: Walk | None = None
 ) -> tuple[list[Path], list[FileError], Path | None]:
-    """Plan files under ``start`` (default: root), refusals, and the root's catalog page."""
+    """Plan files under ``start`` (default: root), refusals, and the root's catalog page.
+
+    ``walk``, when given, is told which directories were listed (see :class:`Walk`).
+    """
     root_real = real_path(root)
     files: list[Path] = []
     errors: list[FileError] = []
@@ -93,7 +105,11 @@ def discover(
             with os.scandir(base) as scan:
                 entries = sorted(scan, key=lambda e: e.name)
         except OSError:
+            if walk is not None:
+                walk.exact = False
             continue
+        if walk is not None:
+            walk.dirs.append(base)
         subdirs: list[Path] = []
         for entry in entries:
             name = entry.name
@@ -106,6 +122,8 @@ def discover(
                     continue
                 sub = base / name
                 if entry.is_symlink():
+                    if walk is not None:
+                        walk.exact = False
                     if not inside(real_path(sub), root_real):
                         errors.append(_escape_error(root, sub))
                     continue  # symlinked directories inside the root would list plans twice
@@ -116,6 +134,8 @@ def discover(
             if catalog is not None and name == catalog.name and base == root:
                 continue
             path = base / name
+            if entry.is_symlink() and walk is not None:
+                walk.exact = False  # what it points to may change without any listing changing
             if entry.is_symlink() and not inside(real_path(path), root_real):
                 errors.append(_escape_error(root, path))
                 continue

@@ -6,8 +6,8 @@ import gc
 import hashlib
 import json
 import os
-from collections.abc import Iterable
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,19 +118,19 @@ class Handbook:
 
 
 @dataclass
-class _Slot:
-    """One plan file on its way through the load."""
+class PlanFile:
+    """One plan file on its way through a load: where it is, its content key, its outcome."""
 
     path: Path
     rel_path: str
     plan_id: str
     digest: str = ""
-    key: str = ""
+    key: str = ""  # the parse cache's entry key (content hash, parser version, options)
     data: bytes | None = None  # the bytes, when they had to be read
     outcome: Plan | FileError | ParseJob | None = None
 
 
-def _hash_files(slots: list[_Slot], cache: PlanCache) -> None:
+def _hash_files(slots: list[PlanFile], cache: PlanCache) -> None:
     """Content hashes: from the index when ``stat`` proves a file unchanged, else from its bytes."""
     index = cache.index([s.rel_path for s in slots])
     for slot in slots:
@@ -159,45 +159,65 @@ def _hash_files(slots: list[_Slot], cache: PlanCache) -> None:
             cache.record(slot.rel_path, stamp, slot.digest, checked)
 
 
-def _load_files(
-    handbook: Handbook,
-    files: list[Path],
-    catalog: Path | None,
-    cache: PlanCache,
-    jobs: int | None,
-) -> list[str]:
-    """Load ``files`` into ``handbook``; returns the relative paths of the plan files seen."""
-    root, config = handbook.root, handbook.config
-    options = (config.anchor_flavour, config.tracker, config.group)
-    catalog_real = real_path(catalog) if catalog is not None else None
+def _parse_options(config: Config) -> tuple[str, str | None, str | None]:
+    return (config.anchor_flavour, config.tracker, config.group)
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    """The file's device and inode (symbolic links followed): the same file, however named."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def scan_files(
+    handbook: Handbook, files: list[Path], catalog: Path | None, cache: PlanCache
+) -> list[PlanFile]:
+    """One :class:`PlanFile` per file with its content key, nothing parsed or rebuilt yet.
+
+    Files that cannot be plans (unreadable, too large, a duplicate plan id) get a
+    :class:`FileError` as their outcome.
+    """
+    root, options = handbook.root, _parse_options(handbook.config)
+    catalog_id = _file_id(catalog) if catalog is not None else None
     seen: dict[str, str] = {}
-    slots: list[_Slot] = []
+    slots: list[PlanFile] = []
     for path in files:
-        if (
-            catalog_real is not None
-            and path.name in CATALOG_NAMES
-            and real_path(path) == catalog_real
-        ):
-            continue
+        if catalog_id is not None and path.name in CATALOG_NAMES and _file_id(path) == catalog_id:
+            continue  # the catalog page, named some other way
         rel_path = rel_path_of(root, path)
         pid = plan_id(rel_path)
         if pid in seen:
             if seen[pid] != rel_path:
                 message = f"plan id '{pid}' is already taken by {seen[pid]}; rename one of them"
                 slots.append(
-                    _Slot(path, rel_path, pid, outcome=FileError(path, rel_path, "SP100", message))
+                    PlanFile(
+                        path, rel_path, pid, outcome=FileError(path, rel_path, "SP100", message)
+                    )
                 )
             continue
         seen[pid] = rel_path
-        slots.append(_Slot(path, rel_path, pid))
+        slots.append(PlanFile(path, rel_path, pid))
     todo = [s for s in slots if s.outcome is None]
     _hash_files(todo, cache)
-    todo = [s for s in todo if s.outcome is None]
     for slot in todo:
-        slot.key = cache_key(slot.digest, *options)
+        if slot.outcome is None:
+            slot.key = cache_key(slot.digest, *options)
+    return slots
+
+
+def build_plans(
+    config: Config, slots: list[PlanFile], cache: PlanCache, jobs: int | None = None
+) -> None:
+    """Give every scanned slot without an outcome its plan: from the cache, else parsed."""
+    options = _parse_options(config)
+    todo = [s for s in slots if s.outcome is None]
+    for slot in todo:
         cache.used.add(slot.key)
     stored = cache.entries([s.key for s in todo])
-    jobs_todo: list[_Slot] = []
+    jobs_todo: list[PlanFile] = []
     for slot in todo:
         plan = cache.plan(
             stored.get(slot.key), plan_id=slot.plan_id, path=slot.path, rel_path=slot.rel_path
@@ -225,6 +245,18 @@ def _load_files(
         )
         jobs_todo.append(slot)
     _parse(jobs_todo, cache, jobs)
+
+
+def _load_files(
+    handbook: Handbook,
+    files: list[Path],
+    catalog: Path | None,
+    cache: PlanCache,
+    jobs: int | None,
+) -> list[str]:
+    """Load ``files`` into ``handbook``; returns the relative paths of the plan files seen."""
+    slots = scan_files(handbook, files, catalog, cache)
+    build_plans(handbook.config, slots, cache, jobs)
     for slot in slots:
         if isinstance(slot.outcome, FileError):
             handbook.errors.append(slot.outcome)
@@ -233,7 +265,7 @@ def _load_files(
     return [slot.rel_path for slot in slots]
 
 
-def _parse(slots: list[_Slot], cache: PlanCache, jobs: int | None) -> None:
+def _parse(slots: list[PlanFile], cache: PlanCache, jobs: int | None) -> None:
     """Replace every slot's ParseJob by its plan, in worker processes when there are many."""
     parse_jobs = [s.outcome for s in slots if isinstance(s.outcome, ParseJob)]
     workers = worker_count(len(parse_jobs), jobs)
@@ -250,7 +282,7 @@ def _parse(slots: list[_Slot], cache: PlanCache, jobs: int | None) -> None:
                     rel_path=slot.rel_path,
                 )
                 done += 1
-        except (OSError, RuntimeError, BrokenProcessPool):
+        except (OSError, RuntimeError):  # BrokenProcessPool is a RuntimeError
             pass  # no (more) processes to be had: parse the rest here
     for slot in slots[done:]:
         assert isinstance(slot.outcome, ParseJob)
@@ -258,6 +290,48 @@ def _parse(slots: list[_Slot], cache: PlanCache, jobs: int | None) -> None:
         if cache.enabled and cache.writable:
             cache.put(slot.key, plan_json(plan))
         slot.outcome = plan
+
+
+def discover_handbook(
+    root: Path, config: Config | None = None, paths: Iterable[Path] | None = None
+) -> tuple[Handbook, list[Path]]:
+    """An empty :class:`Handbook` for ``root`` (refusals filled in) and its plan files."""
+    root = root.absolute()
+    if not root.is_dir():
+        raise NotFoundError(f"handbook directory not found: {root}")
+    config = config or load_config(root)
+    if paths is None:
+        files, errors, catalog = discover(root)
+    else:
+        files, errors = selected(root, paths)
+        catalog = next((root / n for n in CATALOG_NAMES if (root / n).is_file()), None)
+    return Handbook(root=root, config=config, catalog_path=catalog, errors=errors), files
+
+
+@contextmanager
+def collector_paused(files: int) -> Iterator[None]:
+    """Pause the cyclic GC while plans are built; freeze them afterwards on big loads.
+
+    Parsing allocates many small objects and creates no cycles: pausing the collector saves a
+    third of the time on big handbooks without holding on to any garbage.
+    """
+    big = files >= FREEZE_MIN_FILES
+    if big:
+        gc.collect()  # so that no one else's cyclic garbage is frozen below
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+        if big:
+            # Millions of long-lived, acyclic plan objects: every full collection afterwards
+            # would walk them all (about a third of a warm check of 10,000 plans). Frozen, the
+            # collector skips them; they are still freed by reference counting when dropped.
+            # Frozen *before* the collector is enabled again: enabled first, the next
+            # allocation could start a full collection over all of them.
+            gc.freeze()
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def load_handbook(
@@ -277,36 +351,12 @@ def load_handbook(
     there are hundreds of files, else this one; ``SECPLAN_JOBS`` overrides); the result is
     the same either way.
     """
-    root = root.absolute()
-    if not root.is_dir():
-        raise NotFoundError(f"handbook directory not found: {root}")
-    config = config or load_config(root)
-    if paths is None:
-        files, errors, catalog = discover(root)
-    else:
-        files, errors = selected(root, paths)
-        catalog = next((root / n for n in CATALOG_NAMES if (root / n).is_file()), None)
-    handbook = Handbook(root=root, config=config, catalog_path=catalog, errors=errors)
-    cache = PlanCache(root, enabled=use_cache)
-    big = len(files) >= FREEZE_MIN_FILES
-    if big:
-        gc.collect()  # so that no one else's cyclic garbage is frozen below
-    # Parsing allocates many small objects and creates no cycles: pausing the cyclic GC saves
-    # a third of the time on big handbooks without holding on to any garbage.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        seen = _load_files(handbook, files, catalog, cache, jobs)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    handbook.plans.sort(key=lambda p: p.rel_path)
-    apply_conventions(handbook.plans, config)
-    if big:
-        # Millions of long-lived, acyclic plan objects: every full collection afterwards would
-        # walk them all (about a third of a warm check of 10,000 plans). Frozen, the collector
-        # skips them; they are still freed by reference counting when dropped.
-        gc.freeze()
+    handbook, files = discover_handbook(root, config, paths)
+    cache = PlanCache(handbook.root, enabled=use_cache)
+    with collector_paused(len(files)):
+        seen = _load_files(handbook, files, handbook.catalog_path, cache, jobs)
+        handbook.plans.sort(key=lambda p: p.rel_path)
+        apply_conventions(handbook.plans, handbook.config)
     # Only a whole-handbook load knows which entries are stale.
     cache.commit(present=seen if paths is None else None)
     return handbook

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import gc
 import json
-import multiprocessing
 import os
 import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
@@ -104,6 +102,10 @@ def worker_count(files: int, jobs: int | None) -> int:
 
 def parse_parallel(jobs: Sequence[ParseJob], workers: int) -> Iterator[str]:
     """The cache JSON of every job, in order, parsed by ``workers`` processes."""
+    # Imported here: a check that parses nothing (a warm one) should not pay for them.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     chunks = [list(jobs[i : i + _CHUNK]) for i in range(0, len(jobs), _CHUNK)]
     # fork is cheap (nothing to import again) but unsafe once other threads run (a web
     # server); then a fresh interpreter per worker is the safe choice.

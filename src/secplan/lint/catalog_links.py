@@ -5,6 +5,7 @@ Read-only: the same table reading ``secplan adopt`` does, without its edits.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from secplan.handbook.adopt import find_hand_table, match_plan
@@ -14,7 +15,7 @@ from secplan.model import Plan
 from secplan.refs import parse_epic_ref
 
 
-def catalog_epics(root: Path, plans: dict[str, Plan]) -> dict[str, str]:
+def catalog_epics(root: Path, plans: Mapping[str, Plan]) -> dict[str, str]:
     """Plan id -> the first epic its catalog row links; {} without a hand-written table."""
     page_path = next((root / n for n in CATALOG_NAMES if (root / n).is_file()), None)
     if page_path is None:

@@ -1,8 +1,14 @@
-"""What a rule may know beyond its plan: the handbook's plan ids, config, review threads."""
+"""What a rule may know beyond its plan: the handbook's plan ids, config, review threads.
+
+A rule reads other plans, review threads and files only through this context (its fields and
+methods): the findings cache (:mod:`secplan.lint.incremental`) writes those reads down per
+plan and re-checks a plan whenever one of them would now answer differently.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,13 +43,17 @@ class LintContext:
     #: plan id -> number of unresolved review threads (filled by the CLI from the tracker store).
     open_threads: Mapping[str, int] = field(default_factory=dict)
     #: Every plan id of the handbook, including plans not parsed in this run.
-    plan_ids: set[str] = field(default_factory=set)
+    plan_ids: AbstractSet[str] = field(default_factory=set)
     #: The plans parsed in this run, by id.
-    plans_by_id: dict[str, Plan] = field(default_factory=dict)
+    plans_by_id: Mapping[str, Plan] = field(default_factory=dict)
     #: False when only some paths were checked: handbook-wide rules (the catalog) then stay quiet.
     whole_handbook: bool = True
     #: Every epic of the tracker (``group/sub&iid``), or None when no tracker could be read.
     known_epics: frozenset[str] | None = None
+    #: Another plan's anchor ids by plan id, when they are known without its Plan object.
+    anchor_lookup: Callable[[str], AbstractSet[str] | None] | None = None
+    #: Cross-plan reads of the plan being checked, as (kind, key), for the findings cache.
+    trace: list[tuple[str, str]] | None = None
 
     _anchor_cache: dict[str, set[str]] = field(default_factory=dict, repr=False)
     _catalog_epics: dict[str, str] | None = field(default=None, repr=False)
@@ -60,6 +70,21 @@ class LintContext:
 
             self._catalog_epics = catalog_epics(self.root, self.plans_by_id)
         return self._catalog_epics.get(plan.id)
+
+    def plan_anchor_ids(self, plan_id: str) -> AbstractSet[str] | None:
+        """The anchor ids of plan ``plan_id``; None when it was not parsed in this run."""
+        if self.trace is not None:
+            self.trace.append(("anchors", plan_id))
+        if self.anchor_lookup is not None:
+            return self.anchor_lookup(plan_id)
+        plan = self.plans_by_id.get(plan_id)
+        return None if plan is None else self.anchor_ids(plan)
+
+    def path_exists(self, rel_path: str) -> bool:
+        """Whether a file or folder exists at this root-relative path."""
+        if self.trace is not None:
+            self.trace.append(("path", rel_path))
+        return (self.root / rel_path).exists()
 
     def anchor_ids(self, plan: Plan) -> set[str]:
         """``plan.anchor_ids()``, computed once per plan per run (links to a plan are many)."""

@@ -311,17 +311,33 @@ class Engine:
             handbook, require_ready, open_threads, plan_ids, whole_handbook, known_epics
         )
         result = CheckResult(plans_checked=len(handbook.plans))
-        prefix = display_path(handbook.root, cwd)
-        prefix = "" if prefix == "." else prefix
+        prefix = root_prefix(handbook.root, cwd)
         for plan in handbook.plans:
             result.findings.extend(self.check_plan(plan, ctx, cwd, prefix))
+        result.files_unreadable = len(handbook.errors)
+        result.findings.extend(self.error_findings(handbook, cwd, prefix))
+        result.findings.extend(self.handbook_findings(handbook, ctx, cwd))
+        result.findings.sort(key=sort_key)
+        return result
+
+    def error_findings(
+        self, handbook: Handbook, cwd: Path | None = None, prefix: str | None = None
+    ) -> list[Finding]:
+        """Findings for the files the loader could not read as plans (``handbook.errors``)."""
+        out = []
         for error in handbook.errors:
-            result.files_unreadable += 1
             finding = Finding(error.code or "SP100", error.message, error.line, error.column)
             shown = _shown(prefix, error.rel_path, error.path, cwd)
             done = self._finish(finding, None, None, shown, error.rel_path)
             if done is not None:
-                result.findings.append(done)
+                out.append(done)
+        return out
+
+    def handbook_findings(
+        self, handbook: Handbook, ctx: LintContext, cwd: Path | None = None
+    ) -> list[Finding]:
+        """Findings of the handbook-level rules (the catalog)."""
+        out = []
         for info in self.handbook_rules:
             try:
                 found = list(info.func(handbook, ctx))  # type: ignore[misc]
@@ -329,12 +345,22 @@ class Engine:
                 found = [_internal_error(info.code, exc)]
                 found[0].rel_path = handbook.catalog_path.name if handbook.catalog_path else ""
             for finding in found:
-                where = handbook.root / finding.rel_path if finding.rel_path else handbook.root
-                done = self._finish(finding, None, None, display_path(where, cwd), finding.rel_path)
+                done = self._finish(finding, None, None, "", finding.rel_path)
                 if done is not None:
-                    result.findings.append(done)
-        result.findings.sort(key=sort_key)
-        return result
+                    done.path = done.path or shown_path(handbook.root, done.rel_path, cwd)
+                    out.append(done)
+        return out
+
+
+def root_prefix(root: Path, cwd: Path | None) -> str:
+    """The handbook root as shown to the user, the prefix of every plan's displayed path."""
+    prefix = display_path(root, cwd)
+    return "" if prefix == "." else prefix
+
+
+def shown_path(root: Path, rel_path: str, cwd: Path | None) -> str:
+    """The displayed path of a handbook-level finding (the root itself when ``rel_path`` is '')."""
+    return display_path(root / rel_path if rel_path else root, cwd)
 
 
 def lint_plans(

@@ -20,7 +20,7 @@ Scope = Literal["plan", "handbook", "parser"]
 SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
 
 
-@dataclass
+@dataclass(slots=True)
 class Finding:
     """One problem. Rules set code, message, line and column; the engine sets the rest."""
 

@@ -159,19 +159,13 @@ def _judge(plan: Plan, ctx: LintContext, candidates: list[str], fragment: str) -
         if target_id == "":
             return None  # the catalog page
         if target_id in ctx.plan_ids:
-            target_plan = ctx.plans_by_id.get(target_id)
-            if target_plan is plan or target_id == plan.id:
-                target_plan = plan
-            if (
-                not fragment
-                or fragment in _IMPLICIT_ANCHORS
-                or target_plan is None  # not parsed in this run: cannot judge its anchors
-                or fragment in ctx.anchor_ids(target_plan)
-            ):
+            if not fragment or fragment in _IMPLICIT_ANCHORS:
+                return None
+            ids = ctx.anchor_ids(plan) if target_id == plan.id else ctx.plan_anchor_ids(target_id)
+            if ids is None or fragment in ids:  # None: not parsed in this run, cannot judge
                 return None
             missing_anchor = f"plan `{target_id}` has no anchor `#{fragment}`"
             continue
-        on_disk = ctx.root / target
-        if on_disk.exists():
+        if ctx.path_exists(target):
             return None  # a folder or file that is not a plan (assets, a sub-site)
     return missing_anchor or "no plan of this handbook has this path"

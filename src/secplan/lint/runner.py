@@ -7,7 +7,7 @@ once, with only the named files parsed when PATHs name part of it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,10 +18,8 @@ from secplan.handbook.conventions import is_repository_file
 from secplan.handbook.loader import CATALOG_NAMES
 from secplan.lint.engine import CheckResult, Engine, Selector
 from secplan.lint.fix import apply_fixes
-
-#: ``secplan.store.engine.default_database_path`` relative to the root, known without
-#: importing the store (tests/lint/test_engine.py keeps the two in step).
-DEFAULT_DATABASE = Path(".secplan", "secplan.db")
+from secplan.lint.incremental import check_handbook
+from secplan.lint.threads import DEFAULT_DATABASE, load_open_threads
 
 
 @dataclass
@@ -139,32 +137,6 @@ def _store_url(root: Path, database_url: str | None) -> str | None:
     return database_url
 
 
-def load_open_threads(root: Path, database_url: str | None) -> Mapping[str, int]:
-    """Unresolved review threads per plan, read from an existing store; {} when there is none."""
-    if not database_url and not (root / DEFAULT_DATABASE).is_file():
-        # Decided before importing SQLAlchemy (a third of a small check's run time).
-        return {}
-    try:
-        import sqlalchemy as sa
-        from sqlalchemy.orm import Session
-
-        from secplan.store.engine import create_engine_for
-        from secplan.store.reviews import open_thread_counts
-    except ImportError:
-        return {}
-    url = _store_url(root, database_url)
-    if url is None:
-        return {}
-    engine = create_engine_for(url)
-    try:
-        with Session(engine) as session:
-            return open_thread_counts(session)
-    except sa.exc.SQLAlchemyError:
-        return {}  # no review tables yet (or an older schema): nothing to report
-    finally:
-        engine.dispose()
-
-
 def load_known_epics(root: Path, database_url: str | None) -> frozenset[str] | None:
     """Every epic of the tracker's store (``group/sub&iid``); None when no store can be read.
 
@@ -202,8 +174,30 @@ def _check_target(target: Target, options: CheckOptions, cwd: Path) -> CheckResu
     config: Config = load_config(target.root)
     selector = Selector.build(options.select, options.ignore, config.ignore)
     engine = Engine(config, selector)
+    database_url = options.database_url or config.database_url
+    threads = load_open_threads(target.root, database_url)
+    epics = load_known_epics(target.root, database_url) if engine.runs("SP404") else None
     notes: list[str] = []
-    if is_outside_handbook(target.root, config):
+    if epics is None and options.require_ready and engine.runs("SP404"):
+        notes.append(
+            "epics were not checked against the tracker (SP404): no tracker database to read "
+            "(run `secplan apply` first, or pass --database-url)"
+        )
+    outside = is_outside_handbook(target.root, config)
+    if target.whole and not options.fix and not outside:
+        # The usual run: unchanged plans' findings come from the findings cache.
+        cached = check_handbook(
+            target.root,
+            config,
+            engine,
+            require_ready=options.require_ready,
+            open_threads=threads,
+            cwd=cwd,
+            known_epics=epics,
+        )
+        cached.notes[:0] = notes
+        return cached
+    if outside:
         # Most likely a code repository: its READMEs are not plans, and it is not ours to
         # write a cache into.
         paths = target.paths
@@ -221,14 +215,6 @@ def _check_target(target: Target, options: CheckOptions, cwd: Path) -> CheckResu
         plan_ids = {
             plan_id(p.relative_to(target.root).as_posix()) for p in find_plan_files(target.root)
         }
-    database_url = options.database_url or config.database_url
-    threads = load_open_threads(target.root, database_url)
-    epics = load_known_epics(target.root, database_url) if engine.runs("SP404") else None
-    if epics is None and options.require_ready and any(p.epic for p in handbook.plans):
-        notes.append(
-            "epics were not checked against the tracker (SP404): no tracker database to read "
-            "(run `secplan apply` first, or pass --database-url)"
-        )
     result = engine.check(
         handbook,
         require_ready=options.require_ready,

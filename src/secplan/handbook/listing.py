@@ -1,0 +1,75 @@
+"""Discovery that reuses the last file list while no directory of the handbook has changed.
+
+Adding, removing or renaming an entry changes its directory's modification time, so the plan
+files found by :func:`secplan.handbook.files.discover` follow from the listed directories'
+times alone — unless a symbolic link was met (what it points to can change without any
+listing changing) or a directory could not be listed; such walks are never reused. A listing
+is trusted under the parse cache's racy-clean rule: only for directories that had not changed
+for :data:`~secplan.handbook.cache.RACY_NS` when the walk began.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from secplan.handbook.cache import RACY_NS, now_ns
+from secplan.handbook.files import CATALOG_NAMES, FileError, Walk, discover, rel_path_of
+
+_VERSION = 1
+
+
+def _times(path: Path) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_mtime_ns, st.st_ctime_ns
+
+
+def _reuse(root: Path, stored: str) -> list[Path] | None:
+    try:
+        data = json.loads(stored)
+        if data.get("version") != _VERSION:
+            return None
+        checked = int(data["checked_ns"])
+        for rel, mtime, ctime in data["dirs"]:
+            if (mtime, ctime) != _times(root / rel if rel else root):
+                return None
+            if checked - max(mtime, ctime) < RACY_NS:
+                return None  # changed too close to the walk: list it again
+        return [root.joinpath(rel) for rel in data["files"]]
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def discover_listed(
+    root: Path, stored: str | None
+) -> tuple[list[Path], list[FileError], Path | None, str | None]:
+    """``discover(root)``, reusing the ``stored`` listing while it holds.
+
+    Returns files, refusals, the catalog page and the listing to store (None: keep the stored
+    one, or there is none worth storing).
+    """
+    if stored:
+        files = _reuse(root, stored)
+        if files is not None:
+            catalog = next((root / n for n in CATALOG_NAMES if (root / n).is_file()), None)
+            return files, [], catalog, None
+    walk = Walk([])
+    checked = now_ns()
+    files, errors, catalog = discover(root, walk=walk)
+    listing = None
+    if walk.exact and not errors:
+        try:
+            dirs = [[rel_path_of(root, d) if d != root else "", *_times(d)] for d in walk.dirs]
+        except OSError:
+            return files, errors, catalog, None
+        listing = json.dumps(
+            {
+                "version": _VERSION,
+                "checked_ns": checked,
+                "dirs": dirs,
+                "files": [rel_path_of(root, f) for f in files],
+            },
+            ensure_ascii=False,
+        )
+    return files, errors, catalog, listing

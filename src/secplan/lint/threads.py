@@ -1,0 +1,93 @@
+"""Open review threads per plan, as ``secplan check`` reads them (SP501).
+
+A check is read-only and must start fast: a SQLite store is read with the standard library's
+``sqlite3`` module, opened read-only (``file:...?mode=ro``), and SQLAlchemy is imported only for
+a PostgreSQL URL. Nothing here creates, migrates or writes a database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import unquote
+
+#: ``secplan.store.engine.default_database_path`` relative to the root, known without
+#: importing the store (tests/lint/test_threads.py keeps the two in step).
+DEFAULT_DATABASE = Path(".secplan", "secplan.db")
+
+#: The query of ``secplan.store.reviews.open_thread_counts``, in SQL.
+_OPEN_COUNTS = "SELECT plan_id, COUNT(*) FROM review_threads WHERE resolved = 0 GROUP BY plan_id"
+
+
+def is_sqlite_url(database_url: str) -> bool:
+    """Whether a database URL names SQLite (``sqlite://``, ``sqlite+driver://``)."""
+    scheme, sep, _ = database_url.partition("://")
+    return bool(sep) and scheme.split("+", 1)[0].lower() == "sqlite"
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The file a ``sqlite://`` URL names; None for an in-memory database.
+
+    Follows SQLAlchemy's reading: ``sqlite:///rel/path.db`` is relative to the working
+    directory, ``sqlite:////abs/path.db`` absolute; a query string is ignored.
+    """
+    rest = database_url.partition("://")[2]
+    if not rest.startswith("/"):
+        return None  # sqlite://host/... names no file SQLAlchemy would open either
+    database = unquote(rest[1:].split("?", 1)[0])
+    if not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
+def read_sqlite_counts(path: Path) -> dict[str, int]:
+    """plan id -> unresolved threads in the SQLite store at ``path``; {} when unreadable."""
+    if not path.is_file():
+        return {}
+    try:
+        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return {}
+    try:
+        db.execute("PRAGMA trusted_schema = OFF")
+        return {str(plan): int(count) for plan, count in db.execute(_OPEN_COUNTS)}
+    except sqlite3.Error:
+        return {}  # no review tables yet (or an older schema): nothing to report
+    finally:
+        with contextlib.suppress(sqlite3.Error):
+            db.close()
+
+
+def _read_server_counts(database_url: str) -> dict[str, int]:
+    """The same counts from a database server (PostgreSQL), through the store's engine."""
+    try:
+        import sqlalchemy as sa
+        from sqlalchemy.orm import Session
+
+        from secplan.store.engine import create_engine_for
+        from secplan.store.reviews import open_thread_counts
+    except ImportError:
+        return {}
+    engine = create_engine_for(database_url)
+    try:
+        with Session(engine) as session:
+            return open_thread_counts(session)
+    except sa.exc.SQLAlchemyError:
+        return {}
+    finally:
+        engine.dispose()
+
+
+def load_open_threads(root: Path, database_url: str | None) -> Mapping[str, int]:
+    """Unresolved review threads per plan, read from an existing store; {} when there is none.
+
+    Without ``database_url`` only ``<root>/.secplan/secplan.db`` is read, and only if it exists.
+    """
+    if not database_url:
+        return read_sqlite_counts(root / DEFAULT_DATABASE)
+    if is_sqlite_url(database_url):
+        path = sqlite_path(database_url)
+        return {} if path is None else read_sqlite_counts(path)
+    return _read_server_counts(database_url)
