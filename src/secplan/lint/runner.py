@@ -19,7 +19,7 @@ from secplan.handbook.loader import CATALOG_NAMES
 from secplan.lint.engine import CheckResult, Engine, Selector
 from secplan.lint.fix import apply_fixes
 from secplan.lint.incremental import check_handbook
-from secplan.lint.threads import DEFAULT_DATABASE, load_open_threads
+from secplan.lint.threads import load_known_epics, load_open_threads
 
 
 @dataclass
@@ -115,59 +115,6 @@ def resolve_targets(args: Iterable[str], root: Path | None, cwd: Path) -> list[T
                 )
             add(base, plan.resolve())
     return [Target(hb, parts[hb]) for hb in order]
-
-
-def _store_url(root: Path, database_url: str | None) -> str | None:
-    """The URL of an existing store to read, or None when there is none to read.
-
-    Never points at a database that would have to be created: a check is read-only. Without
-    ``database_url`` only ``<root>/.secplan/secplan.db`` is read, and only if it exists.
-    """
-    if not database_url:
-        path = root / DEFAULT_DATABASE
-        return f"sqlite:///{path}" if path.is_file() else None
-    if "://" in database_url:
-        import sqlalchemy as sa
-
-        url = sa.engine.make_url(database_url)
-        if url.get_backend_name() == "sqlite":
-            db = url.database
-            if not db or db == ":memory:" or not Path(db).is_file():
-                return None
-    return database_url
-
-
-def load_known_epics(root: Path, database_url: str | None) -> frozenset[str] | None:
-    """Every epic of the tracker's store (``group/sub&iid``); None when no store can be read.
-
-    One read-only query on the epics and their groups; SP404 uses it and is skipped on None.
-    """
-    if not database_url and not (root / DEFAULT_DATABASE).is_file():
-        return None
-    try:
-        import sqlalchemy as sa
-
-        from secplan.store.engine import create_engine_for
-    except ImportError:
-        return None
-    url = _store_url(root, database_url)
-    if url is None:
-        return None
-    try:
-        engine = create_engine_for(url)
-    except sa.exc.SQLAlchemyError:
-        return None
-    query = sa.text(
-        "SELECT namespaces.full_path, epics.iid FROM epics "
-        "JOIN namespaces ON namespaces.id = epics.group_id"
-    )
-    try:
-        with engine.connect() as connection:
-            return frozenset(f"{path}&{iid}" for path, iid in connection.execute(query))
-    except sa.exc.SQLAlchemyError:
-        return None  # unreachable, or not a secplan store (yet)
-    finally:
-        engine.dispose()
 
 
 def _check_target(target: Target, options: CheckOptions, cwd: Path) -> CheckResult:

@@ -1,4 +1,5 @@
-"""Open review threads per plan, as ``secplan check`` reads them (SP501).
+"""What ``secplan check`` reads from secplan's store: open review threads per plan (SP501) and
+the embedded tracker's epics (SP404).
 
 A check is read-only and must start fast: a SQLite store is read with the standard library's
 ``sqlite3`` module, opened read-only (``file:...?mode=ro``), and SQLAlchemy is imported only for
@@ -42,22 +43,36 @@ def sqlite_path(database_url: str) -> Path | None:
     return Path(database)
 
 
-def read_sqlite_counts(path: Path) -> dict[str, int]:
-    """plan id -> unresolved threads in the SQLite store at ``path``; {} when unreadable."""
+#: Every epic of the embedded tracker as ``group/sub&iid``.
+_EPICS = (
+    "SELECT namespaces.full_path, epics.iid FROM epics "
+    "JOIN namespaces ON namespaces.id = epics.group_id"
+)
+
+
+def _read_sqlite(path: Path, sql: str) -> list[tuple[object, object]] | None:
+    """The rows of ``sql`` in the SQLite store at ``path``, opened read-only; None when the
+    file or its tables are not there (nothing is created)."""
     if not path.is_file():
-        return {}
+        return None
     try:
         db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=5)
     except sqlite3.Error:
-        return {}
+        return None
     try:
         db.execute("PRAGMA trusted_schema = OFF")
-        return {str(plan): int(count) for plan, count in db.execute(_OPEN_COUNTS)}
+        return list(db.execute(sql))
     except sqlite3.Error:
-        return {}  # no review tables yet (or an older schema): nothing to report
+        return None  # no such tables yet (or an older schema): nothing to report
     finally:
         with contextlib.suppress(sqlite3.Error):
             db.close()
+
+
+def read_sqlite_counts(path: Path) -> dict[str, int]:
+    """plan id -> unresolved threads in the SQLite store at ``path``; {} when unreadable."""
+    rows = _read_sqlite(path, _OPEN_COUNTS) or []
+    return {str(plan): int(str(count)) for plan, count in rows}
 
 
 def _read_server_counts(database_url: str) -> dict[str, int]:
@@ -91,3 +106,29 @@ def load_open_threads(root: Path, database_url: str | None) -> Mapping[str, int]
         path = sqlite_path(database_url)
         return {} if path is None else read_sqlite_counts(path)
     return _read_server_counts(database_url)
+
+
+def load_known_epics(root: Path, database_url: str | None) -> frozenset[str] | None:
+    """Every epic of the embedded tracker (``group/sub&iid``); None when no store can be read
+    (SP404 is then skipped). SQLite is read with ``sqlite3``; a server through SQLAlchemy."""
+    if not database_url or is_sqlite_url(database_url):
+        path = sqlite_path(database_url) if database_url else root / DEFAULT_DATABASE
+        rows = _read_sqlite(path, _EPICS) if path is not None else None
+        return None if rows is None else frozenset(f"{p}&{iid}" for p, iid in rows)
+    try:
+        import sqlalchemy as sa
+
+        from secplan.store.engine import create_engine_for
+    except ImportError:
+        return None
+    try:
+        engine = create_engine_for(database_url)
+    except sa.exc.SQLAlchemyError:
+        return None
+    try:
+        with engine.connect() as connection:
+            return frozenset(f"{p}&{iid}" for p, iid in connection.execute(sa.text(_EPICS)))
+    except sa.exc.SQLAlchemyError:
+        return None  # unreachable, or not a secplan store (yet)
+    finally:
+        engine.dispose()
