@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from secplan import __version__
-from secplan.cli import catalog, check, handbook_cmds, serve, show, sync, tracker_cmds
+from secplan.cli import catalog, check, handbook_cmds, serve, show, site, sync, tracker_cmds
 from secplan.cli.common import err_console
 from secplan.errors import SecplanError
 
@@ -39,7 +39,7 @@ def _root(
     """Security planning as code."""
 
 
-for module in (check, show, catalog, handbook_cmds, tracker_cmds, sync, serve):
+for module in (check, show, catalog, handbook_cmds, tracker_cmds, sync, serve, site):
     module.register(app)
 
 

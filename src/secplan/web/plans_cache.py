@@ -220,7 +220,7 @@ class PlansCache:
             body,
             plan.sections,
             line_offset=offset,
-            resolve_link=self._link_resolver(plan),
+            resolve_link=self.link_resolver(plan),
             flavour=self.config.anchor_flavour,
         )
         if len(self._rendered) > 2048:
@@ -228,7 +228,7 @@ class PlansCache:
         self._rendered[key] = result
         return result
 
-    def _link_resolver(self, plan: Plan) -> Callable[[str], str | None]:
+    def link_resolver(self, plan: Plan) -> Callable[[str], str | None]:
         """Relative links to other plans' files become links to their pages."""
         folder = posixpath.dirname(plan.rel_path)
 
