@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+import secplan
 from secplan import __version__
 from secplan.config import Config, load_config
 from secplan.errors import UsageError
@@ -47,7 +48,7 @@ from secplan.site.pages import SITE_CSP, render_page
 from secplan.web.app import HERE as WEB_DIR
 from secplan.web.app import WebContext, lint_readiness
 from secplan.web.assets import handbook_asset, is_active_svg
-from secplan.web.links import SiteLinks, epic_site_file, plan_site_file
+from secplan.web.links import SiteLinks, epic_site_file, plan_site_file, plan_site_url
 from secplan.web.plans_cache import PlansCache, Readiness
 from secplan.web.security import Auth
 
@@ -175,10 +176,8 @@ class _Builder:
         )
 
     def _plan_href(self, target: Plan, source: Plan) -> str:
-        page = plan_site_file(target).removesuffix("index.html")
-        return SiteLinks(plan_site_file(source), self.ctx.plans.known, base_url=self.base_url).to(
-            page
-        )
+        links = SiteLinks(plan_site_file(source), self.ctx.plans.known, base_url=self.base_url)
+        return links.to(plan_site_url(target))
 
     def _readiness(
         self, plans: list[Plan], handbook: Handbook, threads: Any
@@ -249,7 +248,7 @@ class _Builder:
         )
         self.new.global_key = digest(
             __version__,
-            files_digest([WEB_DIR / "templates", WEB_DIR / "static"]),
+            files_digest(Path(secplan.__file__).parent),
             SITE_CSP,
             self.base_url,
             self.search,
@@ -419,10 +418,7 @@ class _Builder:
 
         pages = sorted(p for p in self.records if p not in ("404.html", "search.html"))
         prefix = (self.base_url or "").rstrip("/") + "/" if self.base_url else ""
-        rows = [
-            f"  <url><loc>{escape(prefix + p.removesuffix('index.html'))}</loc></url>"
-            for p in pages
-        ]
+        rows = [f"  <url><loc>{escape(prefix + _page_url(p))}</loc></url>" for p in pages]
         return (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
@@ -493,6 +489,15 @@ class _Builder:
         for path in bundle.rglob("*"):
             if path.is_file():
                 self.produced.add(path.relative_to(self.out).as_posix())
+
+
+def _page_url(page: str) -> str:
+    """A page's address: folders for ``index.html`` pages (``plans/a/``, the home page ``""``)."""
+    if page == "index.html":
+        return "./"
+    if page.endswith("/index.html"):
+        return page.removesuffix("index.html")
+    return page
 
 
 def build(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,13 +26,18 @@ def digest(*parts: object) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def files_digest(folders: Iterable[Path]) -> str:
-    """A hash of every file's name and bytes in these folders (templates, static assets)."""
+#: What of secplan's own files a page can depend on (code, templates, static assets).
+_CODE_SUFFIXES = (".py", ".html", ".js", ".css", ".svg")
+
+
+def files_digest(folder: Path) -> str:
+    """A hash of secplan's code, templates and assets below ``folder``: a new version of any
+    of them rebuilds every page."""
     h = hashlib.sha256()
-    for folder in folders:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(folder.rglob("*")):
+        if path.suffix in _CODE_SUFFIXES and path.is_file():
+            h.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            h.update(path.read_bytes() + b"\0")
     return h.hexdigest()
 
 

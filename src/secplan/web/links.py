@@ -37,6 +37,15 @@ def plan_site_file(plan: Plan) -> str:
     return f"plans/{plan.id}.html"
 
 
+def plan_site_url(plan: Plan) -> str:
+    """The plan page's address in the static site: its file, or its folder for folder plans."""
+    return (
+        plan_site_file(plan).removesuffix("index.html")
+        if is_folder_plan(plan)
+        else (plan_site_file(plan))
+    )
+
+
 def epic_site_file(ref: str, ext: str = "html") -> str:
     """An epic's page (or JSON twin) in the static site: ``epics/group/sub&16.html``."""
     return f"epics/{ref}.{ext}"
@@ -152,8 +161,7 @@ class SiteLinks:
         plan = self._lookup(plan_id)
         if plan is None:
             return self.to(f"plans/{plan_id}.html")
-        target = plan_site_file(plan)
-        return self.to(target.removesuffix("index.html"))
+        return self.to(plan_site_url(plan))
 
     def plan_json(self, plan_id: str) -> str:
         """A plan's JSON twin."""
