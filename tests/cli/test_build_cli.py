@@ -57,4 +57,4 @@ def test_an_output_folder_that_is_a_file_is_a_clear_error(tmp_path: Path) -> Non
     (tmp_path / "taken").write_text("x")
     result = run_cli("build", "--root", str(root), "--out", str(tmp_path / "taken"))
     assert result.returncode != 0
-    assert "Error:" in result.stderr and "Traceback" not in result.stderr
+    assert "is a file" in result.stderr and "Traceback" not in result.stderr
