@@ -231,7 +231,8 @@ class _Builder:
         self.new.pages[rel] = self.records[rel].to_json()
 
     def emit_json(self, rel: str, data: Any) -> None:
-        self.emit(rel, json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
+        # Compact, as the server sends it: an indent makes json use its slow pure-Python encoder.
+        self.emit(rel, json.dumps(data, default=str, ensure_ascii=False))
 
     # -- the build -------------------------------------------------------------------------
 
