@@ -106,7 +106,8 @@ def tracker_database_exists(root: Path, database_url: str | None) -> bool:
     except ArgumentError:
         return False
     if url.get_backend_name() == "sqlite":
-        return bool(url.database) and url.database != ":memory:" and Path(url.database).is_file()
+        name = url.database or ""
+        return bool(name) and name != ":memory:" and Path(name).is_file()
     return True  # a database server: reading it creates nothing
 
 

@@ -19,6 +19,7 @@ from secplan.store.reviews import MAX_BODY
 from secplan.web import security
 from secplan.web.app import WebContext, get_ctx
 from secplan.web.data import section_anchors, thread_dict
+from secplan.web.links import ServerLinks
 from secplan.web.routes_plans import lookup
 
 router = APIRouter()
@@ -61,7 +62,8 @@ def _store(ctx: WebContext) -> Any:
 
 def _done(request: Request, plan_id: str, anchor: str, payload: dict[str, Any]) -> Response:
     if "text/html" in request.headers.get("accept", ""):
-        return RedirectResponse(f"/plans/{plan_id}#{anchor}", status_code=303)
+        page = ServerLinks(get_ctx(request).plans.known).plan(plan_id)
+        return RedirectResponse(f"{page}#{anchor}", status_code=303)
     return JSONResponse(payload)
 
 
