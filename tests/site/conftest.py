@@ -22,7 +22,3 @@ def site_handbook(tmp_path: Path) -> Path:
     """Plans in both layouts (Middleman ``name/index.html.md``, Hugo ``name.md`` and
     ``name/_index.md``) with images, an attachment and links between them."""
     return copy_fixture("site-handbook", tmp_path)
-
-
-# The browser fixtures of the web tests (Debian's chromium through Playwright).
-from tests.web.conftest import chromium, page  # noqa: E402, F401

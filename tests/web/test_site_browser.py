@@ -1,4 +1,4 @@
-"""The built site in Debian's chromium, served by a plain static server (``http.server``).
+"""``secplan build``'s site in Debian's chromium, served by a plain static server (``http.server``).
 
 No server-side headers here: the pages must work under the CSP they carry in a meta element.
 """
@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from secplan.site.builder import build
+from tests.site.conftest import copy_fixture
 from tests.web.conftest import XSS_PLAN, free_port, shot
 
 pytestmark = pytest.mark.browser
@@ -54,7 +55,9 @@ class StaticServer:
 
 
 @pytest.fixture
-def site(site_handbook: Path, tmp_path: Path) -> Iterator[tuple[Path, str]]:
+def site(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """The site-handbook fixture plus the XSS probe, built and served by ``http.server``."""
+    site_handbook = copy_fixture("site-handbook", tmp_path)
     (site_handbook / "xss-probe.md").write_text(XSS_PLAN, encoding="utf-8")
     out = tmp_path / "public"
     report = build(site_handbook, out)
