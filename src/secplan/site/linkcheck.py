@@ -95,12 +95,15 @@ def page_links(
     -> source lines) are attributed to ``plan_source``; the others to the page itself."""
     record = PageLinks(ids=sorted({htmllib.unescape(m.group(1)) for m in _ID.finditer(html)}))
     known = lines_by_url or {}
+    line, counted = 1, 0  # lines counted as the matches advance: linear on a big catalog
     for m in _ATTR.finditer(html):
         url = htmllib.unescape(m.group(2))
         if plan_source is not None and url in known:
             record.links.append(Link(url, plan_source, known[url]))
-        else:
-            record.links.append(Link(url, page, html.count("\n", 0, m.start()) + 1))
+            continue
+        line += html.count("\n", counted, m.start())
+        counted = m.start()
+        record.links.append(Link(url, page, line))
     return record
 
 
