@@ -42,7 +42,7 @@ def test_demo_fills_catalog_epics_issues_progress_and_threads(demo_root: Path) -
         assert cards["security/planning#5"] == "ci-runner-secrets-rotation"
         assert cards["security/planning#1"] is None
         assert (
-            'class="plan-ref" href="/plans/admin-mfa">Phishing-resistant MFA for administrators<'
+            'class="plan-ref" href="/plans/admin-mfa/">Phishing-resistant MFA for administrators<'
             in c.get("/board").text
         )
         threads = [t for pid in plans for t in c.get(f"/plans/{pid}.json").json()["threads"]]

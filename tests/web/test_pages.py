@@ -92,7 +92,7 @@ def test_links_between_plans_point_at_plan_pages(client: TestClient) -> None:
     html = client.get("/plans/network/segmentation").text
     assert 'href="/plans/ci-runner-secrets-rotation#design"' in html
     r = client.get("/plans/admin-mfa/index.md", follow_redirects=False)
-    assert r.status_code == 307 and r.headers["location"] == "/plans/admin-mfa"
+    assert r.status_code == 307 and r.headers["location"] == "/plans/admin-mfa/"
 
 
 def test_live_reload_edit_add_delete(client: TestClient, handbook: Path) -> None:
@@ -255,7 +255,7 @@ def test_a_superseded_plan_points_to_its_successor(client: TestClient) -> None:
     html = client.get("/plans/bastion-host-hardening").text
     notice = re.search(r'<p class="notice">(.*?)</p>', html, re.S)
     assert notice is not None
-    assert 'href="/plans/admin-mfa">Phishing-resistant MFA for administrators</a>' in notice[1]
+    assert 'href="/plans/admin-mfa/">Phishing-resistant MFA for administrators</a>' in notice[1]
     assert '<p class="notice">' not in client.get("/plans/admin-mfa").text
     # Nothing to count: no empty coverage table, and the item list says so.
     assert '<section class="coverage">' not in html

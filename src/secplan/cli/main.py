@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "tracker_cmds",
     "sync",
     "serve",
+    "site",
 )
 #: Which module registers each top-level command. A run imports only the module of the command
 #: it runs (start-up is most of a small check); ``--help`` and unknown words import them all.
@@ -45,6 +46,7 @@ COMMANDS = {
     "coverage": "sync",
     "status": "sync",
     "serve": "serve",
+    "build": "site",
 }
 
 app = typer.Typer(

@@ -37,6 +37,7 @@ from secplan.sync.state import StoreState
 from secplan.tracker import Backend, open_backend
 from secplan.tracker.base import Tracker
 from secplan.web import security
+from secplan.web.links import ServerLinks, SiteLinks
 from secplan.web.plans_cache import PlansCache, Readiness
 from secplan.web.security import Auth
 
@@ -101,12 +102,14 @@ class WebContext:
         database_url: str | None,
         auth: Auth,
         scan_interval: float,
+        plans: PlansCache | None = None,
     ) -> None:
         self.root = root
         self.config = config
         self.database_url = database_url
         self.auth = auth
-        self.plans = PlansCache(
+        # ``secplan build`` brings its own cache (static-site links, remembered readiness).
+        self.plans = plans or PlansCache(
             root,
             config,
             scan_interval=scan_interval,
@@ -190,18 +193,32 @@ def get_ctx(request: Request) -> WebContext:
     return ctx
 
 
+def page_globals(ctx: WebContext, links: ServerLinks | SiteLinks) -> dict[str, Any]:
+    """What every template gets besides its page's context: links, version, handbook name.
+
+    ``links.static_site`` tells the templates to leave out forms and live-only parts.
+    """
+    return {
+        "title": "secplan",
+        "links": links,
+        "static_site": links.static_site,
+        "version": __version__,
+        "root_name": ctx.root.name,
+        "csrf_token": "",
+        "user": None,
+    }
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
     """Render a page with the CSRF token and the common context filled in."""
     ctx = get_ctx(request)
-    context.setdefault("title", "secplan")
     response = TEMPLATES.TemplateResponse(
         request,
         template,
         {
+            **page_globals(ctx, ServerLinks(ctx.plans.known)),
             "csrf_token": security.csrf_token_for(request),
             "user": getattr(request.state, "user", None),
-            "version": __version__,
-            "root_name": ctx.root.name,
             **context,
         },
         status_code=status_code,

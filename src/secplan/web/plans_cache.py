@@ -28,11 +28,19 @@ from secplan.handbook.files import SKIP_DIRS
 from secplan.handbook.loader import FileError, Handbook
 from secplan.markdown.render import RenderedPlan, render_markdown, split_front_matter
 from secplan.model import Plan
+from secplan.web.links import plan_page_path
 
 #: (errors, warnings) for one plan, judged as if it were ready.
 Readiness = tuple[int, int]
 #: Lints some plans at ``--require ready``: (plans, handbook, open threads) -> id -> Readiness.
 ReadinessFn = Callable[[list[Plan], Handbook, Mapping[str, int]], dict[str, Readiness]]
+#: The href of a link from one plan's page to another's: (target, source) -> URL.
+PlanHref = Callable[[Plan, Plan], str]
+
+
+def server_plan_href(target: Plan, source: Plan) -> str:
+    """The live server's address of ``target``'s page (absolute, so any page may use it)."""
+    return "/plans/" + quote(plan_page_path(target))
 
 
 @dataclass
@@ -75,8 +83,10 @@ class PlansCache:
         *,
         scan_interval: float = 1.0,
         readiness: ReadinessFn | None = None,
+        plan_href: PlanHref = server_plan_href,
     ) -> None:
         self.root = root.resolve()
+        self._plan_href = plan_href
         self.config = config or load_config(self.root)
         self.scan_interval = scan_interval
         self._readiness_fn = readiness
@@ -187,6 +197,10 @@ class PlansCache:
                 return self._plans.get(plan_id)
             return self._refresh_one(plan)
 
+    def known(self, plan_id: str) -> Plan | None:
+        """A plan by id as last loaded, without looking at the disk (for building links)."""
+        return self._plans.get(plan_id)
+
     def rendered(self, plan: Plan) -> RenderedPlan:
         """The plan's sanitised HTML, cached by content hash."""
         key = _plan_key(plan)
@@ -206,7 +220,7 @@ class PlansCache:
             body,
             plan.sections,
             line_offset=offset,
-            resolve_link=self._link_resolver(plan),
+            resolve_link=self.link_resolver(plan),
             flavour=self.config.anchor_flavour,
         )
         if len(self._rendered) > 2048:
@@ -214,7 +228,7 @@ class PlansCache:
         self._rendered[key] = result
         return result
 
-    def _link_resolver(self, plan: Plan) -> Callable[[str], str | None]:
+    def link_resolver(self, plan: Plan) -> Callable[[str], str | None]:
         """Relative links to other plans' files become links to their pages."""
         folder = posixpath.dirname(plan.rel_path)
 
@@ -226,7 +240,7 @@ class PlansCache:
             target = self.plan_id_for(posixpath.join(folder, path))
             if target is None:
                 return None
-            return f"/plans/{quote(target)}" + (f"#{fragment}" if sep else "")
+            return self._plan_href(self._plans[target], plan) + (f"#{fragment}" if sep else "")
 
         return resolve
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -93,6 +94,52 @@ def catalog_rows(
     return CatalogPage(rows, len(matched), plans, offset, limit)
 
 
+def catalog_context(
+    ctx: WebContext,
+    page: CatalogPage,
+    filters: dict[str, str],
+    link: Callable[[int], str] | None = None,
+) -> dict[str, Any]:
+    """The catalog template's context for one page of rows (``link(offset)`` pages through)."""
+    offset, limit = page.offset, page.limit
+    # The department's planning at a glance: how many plans in each status (links filter).
+    counts = Counter(p.status for p in page.plans)
+    by_status = [(s, counts[s]) for s in STATUSES if counts[s]]
+    by_status += sorted((s, n) for s, n in counts.items() if s not in STATUSES)
+    return {
+        "title": "Catalog",
+        "rows": page.rows,
+        "total": len(page.plans),
+        "matched": page.matched,
+        "first": offset + 1 if page.rows else 0,
+        "last": offset + len(page.rows),
+        "prev_link": link(max(0, offset - limit)) if link and offset > 0 else None,
+        "next_link": link(offset + limit) if link and offset + limit < page.matched else None,
+        "statuses": STATUSES,
+        "by_status": by_status,
+        "labels": sorted({label for p in page.plans for label in p.labels}),
+        "owners": sorted({o for p in page.plans for o in p.owners}),
+        "filters": filters,
+        "errors": ctx.plans.errors(),
+        "lint": ctx.plans.lints,
+    }
+
+
+def catalog_document(ctx: WebContext, page: CatalogPage) -> dict[str, Any]:
+    """``/plans.json``: the rows of one page, the counts and the files that could not be read."""
+    return {
+        "plans": page.rows,
+        "total": len(page.plans),
+        "matched": page.matched,
+        "offset": page.offset,
+        "limit": page.limit,
+        "errors": [
+            {"path": e.rel_path, "code": e.code, "message": e.message, "line": e.line}
+            for e in ctx.plans.errors()
+        ],
+    }
+
+
 @router.get("/", summary="Catalog page", response_class=Response)
 def catalog_page(
     request: Request,
@@ -109,33 +156,10 @@ def catalog_page(
     filters = {"status": status or "", "label": label or "", "owner": owner or "", "q": q or ""}
     kept = {k: v for k, v in filters.items() if v}
 
-    # The department's planning at a glance: how many plans in each status (links filter).
-    counts = Counter(p.status for p in page.plans)
-    by_status = [(s, counts[s]) for s in STATUSES if counts[s]]
-    by_status += sorted((s, n) for s, n in counts.items() if s not in STATUSES)
-
     def link(new_offset: int) -> str:
         return "/?" + urlencode({**kept, "offset": new_offset, "limit": limit})
 
-    return render(
-        request,
-        "catalog.html",
-        title="Catalog",
-        rows=page.rows,
-        total=len(page.plans),
-        matched=page.matched,
-        first=offset + 1 if page.rows else 0,
-        last=offset + len(page.rows),
-        prev_link=link(max(0, offset - limit)) if offset > 0 else None,
-        next_link=link(offset + limit) if offset + limit < page.matched else None,
-        statuses=STATUSES,
-        by_status=by_status,
-        labels=sorted({label for p in page.plans for label in p.labels}),
-        owners=sorted({o for p in page.plans for o in p.owners}),
-        filters=filters,
-        errors=ctx.plans.errors(),
-        lint=ctx.plans.lints,
-    )
+    return render(request, "catalog.html", **catalog_context(ctx, page, filters, link))
 
 
 @router.get("/plans.json", summary="Catalog as JSON")
@@ -149,15 +173,4 @@ def catalog_json(
     limit: LimitQ = PAGE_SIZE,
 ) -> dict[str, Any]:
     """The catalog rows as JSON (same filters and paging as the page)."""
-    page = catalog_rows(ctx, status, label, owner, q, offset, limit)
-    return {
-        "plans": page.rows,
-        "total": len(page.plans),
-        "matched": page.matched,
-        "offset": offset,
-        "limit": limit,
-        "errors": [
-            {"path": e.rel_path, "code": e.code, "message": e.message, "line": e.line}
-            for e in ctx.plans.errors()
-        ],
-    }
+    return catalog_document(ctx, catalog_rows(ctx, status, label, owner, q, offset, limit))

@@ -18,7 +18,9 @@ from secplan.sync.coverage import section_at
 from secplan.tracker.base import TrackedIssue
 from secplan.web.annotate import annotate_items
 from secplan.web.app import WebContext, get_ctx, render
+from secplan.web.assets import asset_response, handbook_asset
 from secplan.web.data import feedback_flags, issue_dict, issue_index, threads_for
+from secplan.web.links import ServerLinks, plan_page_path
 
 router = APIRouter()
 
@@ -155,13 +157,27 @@ def plan_view(ctx: WebContext, plan: Plan) -> dict[str, Any]:
     }
 
 
+def plan_document(ctx: WebContext, plan: Plan, view: dict[str, Any]) -> dict[str, Any]:
+    """``/plans/{id}.json``: the plan view with the rendered body (no issue badges)."""
+    return {**view, "html": ctx.plans.rendered(plan).html}
+
+
 @router.get("/plans/{plan_id:path}.json", summary="Plan as JSON")
 def plan_json(plan_id: str, ctx: Annotated[WebContext, Depends(get_ctx)]) -> dict[str, Any]:
     """The parsed plan with its issues, coverage, diagnostics and review threads."""
     plan = lookup(ctx, plan_id)
-    view = plan_view(ctx, plan)
-    view["html"] = ctx.plans.rendered(plan).html
-    return view
+    return plan_document(ctx, plan, plan_view(ctx, plan))
+
+
+def progress_svg(ctx: WebContext, plan: Plan) -> str:
+    """The plan's burn-up chart (SVG) from the tracker's state events."""
+    from secplan.web.charts import burnup_svg
+
+    found = issue_index(ctx).plan_issues(plan)
+    refs = sorted(found)
+    events = ctx.tracker.state_events(refs) if ctx.tracker is not None and refs else []
+    issues = [found[r] for r in refs]
+    return burnup_svg(plan.title or plan.id, issues, events)
 
 
 @router.get(
@@ -172,16 +188,8 @@ def plan_json(plan_id: str, ctx: Annotated[WebContext, Depends(get_ctx)]) -> dic
 )
 def plan_progress(plan_id: str, ctx: Annotated[WebContext, Depends(get_ctx)]) -> Response:
     """A burn-up chart of the plan's issues from the tracker's state events."""
-    from secplan.web.charts import burnup_svg
-
-    plan = lookup(ctx, plan_id)
-    found = issue_index(ctx).plan_issues(plan)
-    refs = sorted(found)
-    events = ctx.tracker.state_events(refs) if ctx.tracker is not None and refs else []
-    issues = [found[r] for r in refs]
-    svg = burnup_svg(plan.title or plan.id, issues, events)
     return Response(
-        svg,
+        progress_svg(ctx, lookup(ctx, plan_id)),
         media_type="image/svg+xml",
         headers={
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
@@ -195,29 +203,47 @@ def _title_of(ctx: WebContext, plan_id: str | None) -> str | None:
     return (other.title or other.id) if other is not None else None
 
 
+def plan_page_context(ctx: WebContext, plan: Plan, view: dict[str, Any]) -> dict[str, Any]:
+    """The plan template's context: the view, the body with issue badges, the TOC, threads."""
+    rendered = ctx.plans.rendered(plan)
+    threads_by_section: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for t in view["threads"]:
+        threads_by_section[t["section"]].append(t)
+    return {
+        "title": view["title"],
+        "plan": view,
+        "html": annotate_items(rendered.html, view["items"]),
+        "toc": rendered.toc,
+        "threads_by_section": threads_by_section,
+        "superseded_title": _title_of(ctx, plan.superseded_by),
+    }
+
+
 @router.get("/plans/{plan_id:path}", summary="Plan page", response_class=Response)
 def plan_page(
     plan_id: str, request: Request, ctx: Annotated[WebContext, Depends(get_ctx)]
 ) -> Response:
-    """The rendered plan with its table of contents and side panel."""
-    if plan_id.endswith((".md", ".html")) and ctx.plans.get(plan_id) is None:
-        # A link written to a plan's file (`other.md`) that nothing rewrote: follow it.
-        target = ctx.plans.plan_id_for(plan_id)
-        if target is not None:
-            return RedirectResponse(f"/plans/{quote(target)}", status_code=307)
-    plan = lookup(ctx, plan_id)
-    rendered = ctx.plans.rendered(plan)
+    """The rendered plan with its table of contents and side panel.
+
+    A folder plan (``name/index.md``) lives at ``/plans/name/`` and a file plan at
+    ``/plans/name``, so the plan's relative links and images resolve against the plan file's
+    folder, as on GitLab; other files of the handbook below that URL are its assets.
+    """
+    wanted = plan_id.removesuffix("/")
+    plan = ctx.plans.get(wanted)
+    if plan is None:
+        asset = handbook_asset(ctx.root, plan_id)
+        if asset is not None:
+            return asset_response(asset)
+        if plan_id.endswith((".md", ".html")):
+            # A link written to a plan's file (`other.md`) that nothing rewrote: follow it.
+            target = ctx.plans.plan_id_for(plan_id)
+            if target is not None:
+                return RedirectResponse(ServerLinks(ctx.plans.known).plan(target), 307)
+    plan = lookup(ctx, wanted)
+    canonical = plan_page_path(plan)
+    if plan_id != canonical:  # the slash decides which folder relative links resolve against
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse("/plans/" + quote(canonical) + query, status_code=308)
     view = plan_view(ctx, plan)
-    threads_by_section: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for t in view["threads"]:
-        threads_by_section[t["section"]].append(t)
-    return render(
-        request,
-        "plan.html",
-        title=view["title"],
-        plan=view,
-        html=annotate_items(rendered.html, view["items"]),
-        toc=rendered.toc,
-        threads_by_section=threads_by_section,
-        superseded_title=_title_of(ctx, plan.superseded_by),
-    )
+    return render(request, "plan.html", **plan_page_context(ctx, plan, view))

@@ -20,6 +20,7 @@ from secplan.store.reviews import MAX_BODY
 from secplan.web import security
 from secplan.web.app import WebContext, get_ctx
 from secplan.web.data import section_anchors, thread_dict
+from secplan.web.links import ServerLinks
 from secplan.web.routes_plans import lookup
 
 router = APIRouter()
@@ -62,9 +63,10 @@ def _store(ctx: WebContext) -> Any:
 
 def _done(request: Request, plan_id: str, anchor: str, payload: dict[str, Any]) -> Response:
     if "text/html" in request.headers.get("accept", ""):
-        # Quoted: a plan id or anchor holding '?', '#' or spaces must not change the target.
-        target = f"/plans/{quote(plan_id, safe='/')}#{quote(anchor, safe='')}"
-        return RedirectResponse(target, status_code=303)
+        # The plan's own address (folder plans end in '/'), its anchor quoted: a plan id or
+        # anchor holding '?', '#' or spaces must not change the target.
+        page = ServerLinks(get_ctx(request).plans.known).plan(plan_id)
+        return RedirectResponse(f"{page}#{quote(anchor, safe='')}", status_code=303)
     return JSONResponse(payload)
 
 

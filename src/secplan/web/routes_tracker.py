@@ -82,8 +82,12 @@ def epic_json(ref: str, ctx: Annotated[WebContext, Depends(get_ctx)]) -> dict[st
 @router.get("/epics/{ref:path}", summary="Epic page", response_class=Response)
 def epic_page(ref: str, request: Request, ctx: Annotated[WebContext, Depends(get_ctx)]) -> Response:
     """The epic's child issues grouped by milestone."""
-    view = epic_view(ctx, ref)
-    return render(request, "epic.html", title=f"{view['title']} ({view['ref']})", epic=view)
+    return render(request, "epic.html", **epic_context(epic_view(ctx, ref)))
+
+
+def epic_context(view: dict[str, Any]) -> dict[str, Any]:
+    """The epic template's context."""
+    return {"title": f"{view['title']} ({view['ref']})", "epic": view}
 
 
 #: Cards per board column; the JSON and the page say how many there are in all.
@@ -155,9 +159,14 @@ def board_page(
 ) -> Response:
     """Issues in columns opened / closed, filtered by label and milestone."""
     view = board_view(ctx, label or None, milestone or None)
+    return render(request, "board.html", **board_context(ctx, view))
+
+
+def board_context(ctx: WebContext, view: dict[str, Any]) -> dict[str, Any]:
+    """The board template's context: the view and the titles of the plans its cards belong to."""
     titles: dict[str, str] = {}
     for card in (c for col in view["columns"] for c in col["issues"] if c["plan"]):
         plan = ctx.plans.get(card["plan"])
         if plan is not None:
             titles[plan.id] = plan.title or plan.id
-    return render(request, "board.html", title="Board", board=view, plan_titles=titles)
+    return {"title": "Board", "board": view, "plan_titles": titles}

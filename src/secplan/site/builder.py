@@ -1,0 +1,520 @@
+"""``secplan build``: every page of the web UI written as files, for GitLab Pages or any host.
+
+The pages come from the web UI's own context builders (``routes_*``) and templates, rendered
+with :class:`~secplan.web.links.SiteLinks` (relative links, or ``--base-url``) and without the
+live parts (forms). The tracker is only read, through ``web/data.py`` and the ``Tracker``
+protocol, and only when its database exists: a handbook that was never synced builds without
+tracker data, and no database is created.
+
+Layout of the output::
+
+    index.html, plans.json            catalog
+    plans/<id>.html | plans/<id>/     plan pages (folder plans get a folder, as in the handbook)
+    plans/<id>.json                   their JSON twins
+    plans/<handbook path>             assets the plans link (images, attachments)
+    progress/<id>.svg                 burn-up charts
+    epics/<ref>.html|.json, epics.json, board.html|.json   tracker snapshots
+    search.html, pagefind/            full-text search (Pagefind)
+    static/, 404.html, sitemap.xml
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import secplan
+from secplan import __version__
+from secplan.config import Config, load_config
+from secplan.errors import UsageError
+from secplan.handbook.loader import Handbook
+from secplan.model import Plan
+from secplan.site import linkcheck
+from secplan.site.linkcheck import Broken, Link, PageLinks
+from secplan.site.manifest import MANIFEST_NAME, Manifest, PlanEntry, digest, files_digest
+from secplan.site.pages import SITE_CSP, render_page
+from secplan.web.app import HERE as WEB_DIR
+from secplan.web.app import WebContext, lint_readiness
+from secplan.web.assets import handbook_asset, is_active_svg
+from secplan.web.links import SiteLinks, epic_site_file, plan_site_file, plan_site_url
+from secplan.web.plans_cache import PlansCache, Readiness
+from secplan.web.security import Auth
+
+_URL_ATTR = re.compile(r'\s(?:href|src)="([^"]*)"')
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+@dataclass
+class BuildReport:
+    """What a build did: pages written and kept, assets, link check, search."""
+
+    out: Path
+    written: list[str] = field(default_factory=list)
+    kept: int = 0
+    removed: list[str] = field(default_factory=list)
+    plans_rebuilt: int = 0
+    plans_total: int = 0
+    assets: int = 0
+    warnings: list[str] = field(default_factory=list)
+    broken: list[Broken] = field(default_factory=list)
+    external: list[Link] = field(default_factory=list)
+    tracker: bool = False
+    search: bool = False
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as ``secplan build --format json`` prints it."""
+        return {
+            "out": str(self.out),
+            "written": self.written,
+            "kept": self.kept,
+            "removed": self.removed,
+            "plans": {"total": self.plans_total, "rebuilt": self.plans_rebuilt},
+            "assets": self.assets,
+            "tracker": self.tracker,
+            "search": self.search,
+            "warnings": self.warnings,
+            "broken_links": [asdict(b) for b in self.broken],
+            "external_links": [asdict(x) for x in self.external],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def tracker_database_exists(root: Path, database_url: str | None) -> bool:
+    """Whether the tracker database is there to be read (a SQLite file is never created)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from secplan.store.engine import default_database_path
+
+    if not database_url:
+        return default_database_path(root).is_file()
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        return False
+    if url.get_backend_name() == "sqlite":
+        name = url.database or ""
+        return bool(name) and name != ":memory:" and Path(name).is_file()
+    return True  # a database server: reading it creates nothing
+
+
+def _check_out(root: Path, out: Path) -> None:
+    if out == root or out in root.parents:
+        raise UsageError(
+            f"the output folder {out} contains the handbook",
+            hint="Write the site to a folder of its own, e.g. --out public/.",
+        )
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out} exists and is not a folder", hint="Choose another --out.")
+
+
+class _Builder:
+    def __init__(
+        self,
+        root: Path,
+        out: Path,
+        base_url: str | None,
+        database_url: str | None,
+        config: Config,
+        search: bool,
+    ) -> None:
+        self.root = root
+        self.out = out
+        self.base_url = base_url
+        self.config = config
+        self.old = Manifest.load(out)
+        self.new = Manifest()
+        self.report = BuildReport(out=out)
+        self.produced: set[str] = set()
+        self.records: dict[str, PageLinks] = {}
+        self.search = search and find_spec("pagefind") is not None
+        if search and not self.search:
+            self.report.warnings.append(
+                "search index not built: the 'pagefind' package is not installed "
+                "(pip install 'pagefind[extended]')"
+            )
+        self._ready: dict[str, tuple[str, Readiness]] = {}
+        self.epics: list[str] = []
+        self.shape = ""
+        plans = PlansCache(
+            root,
+            config,
+            scan_interval=float("inf"),  # one build, one snapshot of the handbook
+            readiness=self._readiness,
+            plan_href=self._plan_href,
+        )
+        url = database_url or config.database_url
+        self.ctx = WebContext(root, config, url, Auth(), float("inf"), plans=plans)
+        if not tracker_database_exists(root, url):
+            self.ctx.store_error = "no tracker database"  # never open (and so create) one
+        self.report.tracker = self.ctx.tracker is not None
+        if self.ctx.tracker is None and self.ctx.store_error != "no tracker database":
+            self.report.warnings.append(f"{self.ctx.store_error}; built without tracker data")
+
+    # -- links -----------------------------------------------------------------------------
+
+    def links(self, page: str) -> SiteLinks:
+        return SiteLinks(
+            page,
+            self.ctx.plans.known,
+            base_url=self.base_url,
+            epics=self.epics,
+            board=self.report.tracker,
+            search=self.search,
+        )
+
+    def _plan_href(self, target: Plan, source: Plan) -> str:
+        links = SiteLinks(plan_site_file(source), self.ctx.plans.known, base_url=self.base_url)
+        return links.to(plan_site_url(target))
+
+    def _readiness(
+        self, plans: list[Plan], handbook: Handbook, threads: Any
+    ) -> dict[str, Readiness]:
+        """Lint at ``--require ready``, reusing the last build's answer for unchanged plans."""
+        out: dict[str, Readiness] = {}
+        missing: list[Plan] = []
+        for plan in plans:
+            key = digest(self.shape, plan.content_hash, threads.get(plan.id, 0))
+            entry = self.old.plans.get(plan.id)
+            if entry is not None and entry.ready_key == key:
+                out[plan.id] = entry.readiness
+            else:
+                missing.append(plan)
+            self._ready[plan.id] = (key, (0, 0))
+        if missing:
+            out.update(lint_readiness(missing, handbook, threads))
+        for plan in plans:
+            self._ready[plan.id] = (self._ready[plan.id][0], out.get(plan.id, (0, 0)))
+        return out
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _target(self, rel: str) -> Path:
+        path = self.out / rel
+        if ".." in rel.split("/") or rel.startswith("/"):
+            raise UsageError(f"refusing to write outside the site: {rel}")
+        return path
+
+    def emit(self, rel: str, data: str | bytes) -> bool:
+        """Write ``rel`` when its bytes changed; True when written."""
+        blob = data.encode("utf-8") if isinstance(data, str) else data
+        self.produced.add(rel)
+        path = self._target(rel)
+        try:
+            if path.stat().st_size == len(blob) and path.read_bytes() == blob:
+                self.report.kept += 1
+                return False
+        except OSError:
+            pass
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(blob)
+        os.replace(tmp, path)
+        self.report.written.append(rel)
+        return True
+
+    def emit_page(self, rel: str, html: str, record: PageLinks | None = None) -> None:
+        self.emit(rel, html)
+        self.records[rel] = record or linkcheck.page_links(rel, html)
+        self.new.pages[rel] = self.records[rel].to_json()
+
+    def emit_json(self, rel: str, data: Any) -> None:
+        # Compact, as the server sends it: an indent makes json use its slow pure-Python encoder.
+        self.emit(rel, json.dumps(data, default=str, ensure_ascii=False))
+
+    # -- the build -------------------------------------------------------------------------
+
+    def run(self) -> BuildReport:
+        started = time.perf_counter()
+        self.out.mkdir(parents=True, exist_ok=True)
+        ctx = self.ctx
+        plans = ctx.plans.plans()
+        self.report.plans_total = len(plans)
+        tracker = ctx.tracker
+        self.epics = [e.ref for e in tracker.list_epics()] if tracker else []
+        self.shape = digest(
+            [(p.id, p.rel_path, p.title, p.status, p.epic, sorted(p.anchor_ids())) for p in plans]
+        )
+        self.new.global_key = digest(
+            __version__,
+            files_digest(Path(secplan.__file__).parent),
+            SITE_CSP,
+            self.base_url,
+            self.search,
+            repr(self.config),
+            self.epics,
+            self.report.tracker,
+        )
+        fresh = self.new.global_key != self.old.global_key
+        from secplan.web.data import feedback_flags, issue_index, threads_for
+
+        index = issue_index(ctx)
+        for plan in plans:
+            tracked = (
+                sorted(repr(i) for i in index.plan_issues(plan).values()),
+                threads_for(ctx, plan) if tracker else [],
+                feedback_flags(ctx, plan) if tracker else {},
+            )
+            key = digest(self.new.global_key, self.shape, plan.content_hash, plan.rel_path, tracked)
+            entry = None if fresh else self.old.plans.get(plan.id)
+            if entry is not None and entry.key == key and self._still_there(entry.files):
+                self.produced.update(entry.files)
+                self.report.kept += len(entry.files)
+                for page, rec in entry.pages.items():
+                    self.records[page] = PageLinks.from_json(rec)
+                self.new.plans[plan.id] = entry
+            else:
+                self.new.plans[plan.id] = self._build_plan(plan, key)
+                self.report.plans_rebuilt += 1
+        self._build_catalog()
+        if tracker is not None:
+            self._build_tracker_pages()
+        self._build_common_pages()
+        self._copy_assets()
+        if self.search:
+            self._index_search()
+        self._remove_stale()
+        for plan in plans:  # readiness the catalog asked for, remembered for the next build
+            entry = self.new.plans[plan.id]
+            entry.ready_key, entry.readiness = self._ready.get(
+                plan.id, (entry.ready_key, entry.readiness)
+            )
+        self.new.files = sorted(self.produced)
+        self.report.broken, self.report.external = linkcheck.check(
+            self.records, self.produced, self.base_url
+        )
+        self.new.save(self.out)
+        ctx.close()
+        self.report.search = self.search
+        self.report.seconds = time.perf_counter() - started
+        return self.report
+
+    def _still_there(self, files: Iterable[str]) -> bool:
+        return all((self.out / f).is_file() for f in files)
+
+    def _build_plan(self, plan: Plan, key: str) -> PlanEntry:
+        from secplan.web.routes_plans import (
+            plan_document,
+            plan_page_context,
+            plan_view,
+            progress_svg,
+        )
+
+        ctx = self.ctx
+        view = plan_view(ctx, plan)
+        page = plan_site_file(plan)
+        html = render_page(ctx, "plan.html", self.links(page), **plan_page_context(ctx, plan, view))
+        files = [page, f"plans/{plan.id}.json"]
+        self.emit(page, html)
+        self.emit_json(files[1], plan_document(ctx, plan, view))
+        if view["progress"]["total"]:
+            files.append(f"progress/{plan.id}.svg")
+            self.emit(files[2], progress_svg(ctx, plan))
+        record = linkcheck.page_links(page, html, plan.rel_path, self._source_lines(plan))
+        self.records[page] = record
+        return PlanEntry(
+            key=key,
+            files=files,
+            assets=self._linked_assets(plan),
+            pages={page: record.to_json()},
+        )
+
+    def _source_lines(self, plan: Plan) -> dict[str, int]:
+        """Rendered URL -> line of the plan file that wrote it (for link-check findings)."""
+        try:
+            text = plan.path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return {}
+        resolve = self.ctx.plans.link_resolver(plan)
+        out: dict[str, int] = {}
+        for url, line in linkcheck.source_links(text):
+            out.setdefault(url, line)
+            if not url.startswith(("#", "/")) and not _SCHEME.match(url):
+                rendered = resolve(url)
+                if rendered is not None:
+                    out.setdefault(rendered, line)
+        return out
+
+    def _linked_assets(self, plan: Plan) -> list[str]:
+        """Handbook files (root-relative) the plan's text links or shows."""
+        folder = posixpath.dirname(plan.rel_path)
+        found: set[str] = set()
+        for m in _URL_ATTR.finditer(self.ctx.plans.rendered(plan).html):
+            url = m.group(1).replace("&amp;", "&")
+            if not url or url.startswith(("#", "/")) or _SCHEME.match(url):
+                continue
+            path = unquote(url.split("#", 1)[0].split("?", 1)[0])
+            rel = posixpath.normpath(posixpath.join(folder, path))
+            if handbook_asset(self.root, rel) is not None:
+                found.add(rel)
+        return sorted(found)
+
+    def _build_catalog(self) -> None:
+        from secplan.web.routes_catalog import catalog_context, catalog_document, catalog_rows
+
+        ctx = self.ctx
+        page = catalog_rows(ctx, limit=max(1, self.report.plans_total))
+        filters = {"status": "", "label": "", "owner": "", "q": ""}
+        context = catalog_context(ctx, page, filters)
+        self.emit_page("index.html", render_page(ctx, "catalog.html", self.links(""), **context))
+        self.emit_json("plans.json", catalog_document(ctx, page))
+
+    def _build_tracker_pages(self) -> None:
+        from secplan.web.routes_tracker import (
+            board_context,
+            board_view,
+            epic_context,
+            epic_view,
+            epics_json,
+        )
+
+        ctx = self.ctx
+        for ref in self.epics:
+            view = epic_view(ctx, ref)
+            rel = epic_site_file(ref)
+            html = render_page(ctx, "epic.html", self.links(rel), **epic_context(view))
+            self.emit_page(rel, html)
+            self.emit_json(epic_site_file(ref, "json"), view)
+        self.emit_json("epics.json", epics_json(ctx))
+        view = board_view(ctx, None, None)
+        context = board_context(ctx, view)
+        self.emit_page("board.html", render_page(ctx, "board.html", self.links(""), **context))
+        self.emit_json("board.json", view)
+
+    def _build_common_pages(self) -> None:
+        ctx = self.ctx
+        for path in sorted((WEB_DIR / "static").iterdir()):
+            self.emit(f"static/{path.name}", path.read_bytes())
+        # GitLab Pages serves 404.html for a missing path at any depth: absolute links only.
+        absolute = SiteLinks("404.html", ctx.plans.known, base_url=self.base_url or "")
+        error = render_page(
+            ctx,
+            "error.html",
+            absolute,
+            title="404",
+            status=404,
+            detail="There is no page at this address.",
+        )
+        self.emit_page("404.html", error)
+        if self.search:
+            self.emit_page(
+                "search.html", render_page(ctx, "search.html", self.links(""), title="Search")
+            )
+        self.emit("sitemap.xml", self._sitemap())
+
+    def _sitemap(self) -> str:
+        from xml.sax.saxutils import escape
+
+        pages = sorted(p for p in self.records if p not in ("404.html", "search.html"))
+        prefix = (self.base_url or "").rstrip("/") + "/" if self.base_url else ""
+        rows = [f"  <url><loc>{escape(prefix + _page_url(p))}</loc></url>" for p in pages]
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+            + "\n".join(rows)
+            + "\n</urlset>\n"
+        )
+
+    def _copy_assets(self) -> None:
+        wanted = sorted({a for e in self.new.plans.values() for a in e.assets})
+        for rel in wanted:
+            site = f"plans/{rel}"
+            if site in self.produced:
+                self.report.warnings.append(f"{rel}: not copied, a page of the site has its name")
+                continue
+            src = handbook_asset(self.root, rel)
+            if src is None:
+                continue
+            if is_active_svg(src):
+                self.report.warnings.append(f"{rel}: not copied, the SVG carries script")
+                continue
+            st = src.stat()
+            stamp = [st.st_size, st.st_mtime_ns]
+            self.produced.add(site)
+            self.new.assets[rel] = stamp
+            dest = self._target(site)
+            if self.old.assets.get(rel) == stamp and dest.is_file():
+                self.report.kept += 1
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dest)
+            self.report.written.append(site)
+        self.report.assets = len(self.new.assets)
+
+    def _remove_stale(self) -> None:
+        """Files the last build wrote that this one did not (deleted plans, renamed epics)."""
+        for rel in sorted(set(self.old.files) - self.produced):
+            norm = posixpath.normpath(rel)
+            if norm.startswith(("..", "/")) or norm == MANIFEST_NAME:
+                continue
+            path = self.out / norm
+            try:
+                path.unlink()
+            except OSError:
+                continue
+            self.report.removed.append(norm)
+            parent = path.parent
+            while parent != self.out and not any(parent.iterdir()):
+                parent.rmdir()
+                parent = parent.parent
+
+    def _index_search(self) -> None:
+        """Pagefind indexes the plan pages (``data-pagefind-body``) when any page changed."""
+        bundle = self.out / "pagefind"
+        changed = any(w.endswith(".html") for w in self.report.written)
+        if changed or not (bundle / "pagefind.js").is_file():
+            result = subprocess.run(
+                [sys.executable, "-m", "pagefind", "--site", str(self.out), "--quiet"],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if result.returncode != 0:
+                self.search = False
+                tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+                self.report.warnings.append("search index failed: " + " / ".join(tail))
+                return
+            self.report.written.append("pagefind/")
+        for path in bundle.rglob("*"):
+            if path.is_file():
+                self.produced.add(path.relative_to(self.out).as_posix())
+
+
+def _page_url(page: str) -> str:
+    """A page's address: folders for ``index.html`` pages (``plans/a/``, the home page ``""``)."""
+    if page == "index.html":
+        return "./"
+    if page.endswith("/index.html"):
+        return page.removesuffix("index.html")
+    return page
+
+
+def build(
+    root: Path,
+    out: Path,
+    *,
+    base_url: str | None = None,
+    database_url: str | None = None,
+    search: bool = True,
+) -> BuildReport:
+    """Build the static site of the handbook at ``root`` into ``out`` (incrementally)."""
+    root = root.resolve()
+    out = out.resolve()
+    _check_out(root, out)
+    if base_url is not None and not base_url.strip():
+        base_url = None
+    config = load_config(root)
+    return _Builder(root, out, base_url, database_url, config, search).run()

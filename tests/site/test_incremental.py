@@ -1,0 +1,67 @@
+"""A second build rewrites only the pages that depend on what changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from secplan.site.builder import build
+from secplan.site.manifest import MANIFEST_NAME
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_nothing_changed_nothing_written(site_handbook: Path, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    first = build(site_handbook, out)
+    assert first.plans_rebuilt == first.plans_total == 5
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.name != MANIFEST_NAME}
+    again = build(site_handbook, out)
+    assert again.written == [] and again.plans_rebuilt == 0 and again.removed == []
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.name != MANIFEST_NAME} == stamps
+
+
+def test_a_body_edit_rewrites_that_plan_and_the_search_index(
+    site_handbook: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "public"
+    build(site_handbook, out)
+    _edit(site_handbook / "patching.md", "within 48 hours", "within 24 hours")
+    report = build(site_handbook, out)
+    assert report.plans_rebuilt == 1
+    assert sorted(report.written) == ["pagefind/", "plans/patching.html", "plans/patching.json"]
+    assert "within 24 hours" in (out / "plans/patching.html").read_text()
+
+
+def test_a_title_edit_also_rewrites_the_catalog(site_handbook: Path, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    build(site_handbook, out)
+    _edit(site_handbook / "patching.md", "title: Patching cadence", "title: Patch cadence")
+    report = build(site_handbook, out)
+    assert {"index.html", "plans.json", "plans/patching.html"} <= set(report.written)
+    assert "Patch cadence" in (out / "index.html").read_text()
+
+
+def test_a_deleted_plan_loses_its_pages_and_assets(site_handbook: Path, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    build(site_handbook, out)
+    (site_handbook / "network" / "firewall.md").unlink()
+    _edit(site_handbook / "network" / "_index.md", "![Zone map](zones.png)", "")
+    report = build(site_handbook, out)
+    assert "plans/network/firewall.html" in report.removed
+    assert "plans/network/zones.png" in report.removed
+    assert not (out / "plans/network/firewall.html").exists()
+    assert (out / "plans/network/_index.html").is_file()
+
+
+def test_a_lost_output_file_is_written_again(site_handbook: Path, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    build(site_handbook, out)
+    (out / "plans/patching.html").unlink()
+    (out / "plans/network/zones.png").unlink()
+    report = build(site_handbook, out)
+    assert (out / "plans/patching.html").is_file() and (out / "plans/network/zones.png").is_file()
+    assert report.plans_rebuilt == 1
