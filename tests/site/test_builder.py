@@ -119,8 +119,11 @@ def test_json_twins_match_the_server(site_handbook: Path, tmp_path: Path) -> Non
     from secplan.web.app import create_app
     from secplan.web.security import Auth
 
+    from secplan.tracker import open_tracker
+
+    open_tracker(site_handbook).close()  # an empty tracker database (serving creates none)
     out = tmp_path / "public"
-    with TestClient(create_app(site_handbook, auth=Auth())) as client:  # makes the database
+    with TestClient(create_app(site_handbook, auth=Auth()), base_url="http://127.0.0.1") as client:
         served = client.get("/plans/patching.json").json()
     assert build(site_handbook, out).tracker
     site = json.loads((out / "plans/patching.json").read_text())

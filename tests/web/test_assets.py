@@ -24,7 +24,9 @@ def client(root: Path) -> Iterator[TestClient]:
     from secplan.web.app import create_app
     from secplan.web.security import Auth
 
-    with TestClient(create_app(root, auth=Auth(), scan_interval=0.0)) as c:
+    with TestClient(
+        create_app(root, auth=Auth(), scan_interval=0.0), base_url="http://127.0.0.1"
+    ) as c:
         yield c
 
 

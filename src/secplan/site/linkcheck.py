@@ -139,7 +139,8 @@ def check(
             if not url or url.startswith("data:"):
                 continue
             if base_url and url.startswith(base_url.rstrip("/") + "/"):
-                url = url[len(base_url.rstrip("/")) :]
+                # Keep the base URL's path: site paths are resolved below it.
+                url = (base_path or "/").rstrip("/") + url[len(base_url.rstrip("/")) :]
             elif _SCHEME.match(url):
                 external.append(link)
                 continue
