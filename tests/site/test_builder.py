@@ -116,10 +116,9 @@ def test_base_url_prefixes_every_link(site_handbook: Path, tmp_path: Path) -> No
 def test_json_twins_match_the_server(site_handbook: Path, tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
+    from secplan.tracker import open_tracker
     from secplan.web.app import create_app
     from secplan.web.security import Auth
-
-    from secplan.tracker import open_tracker
 
     open_tracker(site_handbook).close()  # an empty tracker database (serving creates none)
     out = tmp_path / "public"
