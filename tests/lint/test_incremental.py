@@ -313,3 +313,94 @@ def test_random_edits_warm_equals_cold(
     for edit, args in steps:
         edit(root, *args)
         _same_as_cold(root)
+
+
+# --- inputs from beside the plan and from the tracker --------------------------------------------
+
+KEP_README = "# KEP-1: Rotate things\n\n## Summary\n\nWhy.\n\n## Design Details\n\nHow.\n"
+KEP_YAML = """\
+title: Rotate things
+kep-number: 1
+authors:
+  - "@amara"
+owning-sig: sig-auth
+status: {status}
+"""
+
+
+def test_a_keps_metadata_file_is_an_input(tmp_path: Path) -> None:
+    root = _handbook(tmp_path / "hb")
+    kep = root / "keps" / "1-rotate"
+    kep.mkdir(parents=True)
+    (kep / "README.md").write_text(KEP_README, "utf-8")
+    (kep / "kep.yaml").write_text(KEP_YAML.format(status="provisional"), "utf-8")
+    first = _same_as_cold(root, require_ready=True)
+    # Only kep.yaml changes: the README's bytes (and so its parse cache key) stay the same.
+    (kep / "kep.yaml").write_text(KEP_YAML.format(status="no-such-status"), "utf-8")
+    second = _same_as_cold(root, require_ready=True)
+    assert _codes(second, "keps/1-rotate/README.md") != _codes(first, "keps/1-rotate/README.md")
+
+
+def test_status_words_of_the_configuration_are_inputs(tmp_path: Path) -> None:
+    root = _handbook(tmp_path / "hb")
+    (root / "a.md").write_text(_plan("a", status="triaged"), "utf-8")
+    unmapped = _codes(_same_as_cold(root), "a.md")
+    assert "SP102" in unmapped
+    (root / "secplan.toml").write_text('statuses = {triaged = "review"}\n', "utf-8")
+    assert "SP102" not in _codes(_same_as_cold(root), "a.md")
+    (root / "secplan.toml").write_text('statuses = {triaged = "nonsense"}\n', "utf-8")
+    # A bad mapping is a configuration error, the same warm and cold.
+    with pytest.raises(Exception) as warm_error:
+        _run(root)
+    with pytest.raises(Exception) as cold_error:
+        _cold(root)
+    assert str(warm_error.value) == str(cold_error.value)
+
+
+def test_the_trackers_epics_are_inputs(tmp_path: Path) -> None:
+    from secplan.lint.threads import load_known_epics, load_open_threads
+    from tests.conftest import run_cli
+
+    root = _handbook(tmp_path / "hb")
+    text = _plan("a", status="review").replace("status: review", "status: review\nepic: sec&1")
+    (root / "a.md").write_text(text, "utf-8")
+    created = run_cli("epic", "create", "sec", "Other epic", "--root", str(root))
+    assert created.returncode == 0, created.stderr  # the tracker now has sec&1 ...
+
+    def cold() -> list[Any]:
+        config = load_config(root)
+        return _shape(
+            Engine(config, Selector.build([], [], config.ignore)).check(
+                load_handbook(root, config, use_cache=False),
+                open_threads=load_open_threads(root, None),
+                known_epics=load_known_epics(root, None),
+                cwd=root,
+            )
+        )
+
+    warm = _shape(_run(root))
+    assert warm == cold() and "SP404" not in _codes(warm, "a.md")
+    text = text.replace("epic: sec&1", "epic: sec&2")
+    (root / "a.md").write_text(text, "utf-8")
+    warm = _shape(_run(root))
+    assert warm == cold() and "SP404" in _codes(warm, "a.md")
+    created = run_cli("epic", "create", "sec", "Second epic", "--root", str(root))
+    assert created.returncode == 0, created.stderr  # ... and now sec&2: only the tracker changed
+    warm = _shape(_run(root))
+    assert warm == cold() and "SP404" not in _codes(warm, "a.md")
+
+
+def test_a_hand_written_catalog_table_is_an_input(tmp_path: Path) -> None:
+    root = _handbook(tmp_path / "hb")
+    (root / "a.md").write_text(_plan("a", status="review"), "utf-8")
+    table = "# Plans\n\n| Plan | Epic |\n| --- | --- |\n| [A](a.md) | [{0}]({1}) |\n"
+    url = "https://gitlab.com/groups/sec/-/epics/{}"
+    (root / "index.md").write_text(table.format("sec&5", url.format(5)), "utf-8")
+
+    def hint(result: list[Any]) -> list[str]:
+        return [f["message"] for f, rel in result[:-2] if rel == "a.md" and f["code"] == "SP401"]
+
+    assert "epic sec&5: `secplan adopt`" in hint(_same_as_cold(root))[0]
+    # Only the catalog page's table changes (the plan does not): SP401's hint follows it.
+    (root / "index.md").write_text(table.format("sec&6", url.format(6)), "utf-8")
+    assert "epic sec&6: `secplan adopt`" in hint(_same_as_cold(root))[0]
