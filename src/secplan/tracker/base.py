@@ -233,6 +233,31 @@ class MilestoneUpdate:
         return bool(self.changed())
 
 
+class ListIssuesFromIter:
+    """``list_issues`` for a backend that streams with ``iter_issues`` (every backend does)."""
+
+    def iter_issues(
+        self,
+        project: str | None = None,
+        state: str = "opened",
+        epic: str | None = None,
+        labels: list[str] | None = None,
+        milestone: str | None = None,
+    ) -> Iterator[TrackedIssue]:
+        raise NotImplementedError
+
+    def list_issues(
+        self,
+        project: str | None = None,
+        state: str = "opened",
+        epic: str | None = None,
+        labels: list[str] | None = None,
+        milestone: str | None = None,
+    ) -> list[TrackedIssue]:
+        """:meth:`iter_issues` as a list."""
+        return list(self.iter_issues(project, state, epic, labels, milestone))
+
+
 class Tracker(Protocol):
     """What sync, the CLI and the web need from a tracker. All refs are GitLab-style strings."""
 

@@ -34,6 +34,7 @@ from secplan.tracker.base import (
     Capabilities,
     EpicUpdate,
     IssueUpdate,
+    ListIssuesFromIter,
     MilestoneUpdate,
     StateEvent,
     TrackedEpic,
@@ -68,7 +69,7 @@ _INSERT_ISSUE = sa.insert(Base.metadata.tables["issues"]).returning(
 _INSERT_EVENT = sa.insert(Base.metadata.tables["state_events"])
 
 
-class LocalTracker(StoreAccess):
+class LocalTracker(StoreAccess, ListIssuesFromIter):
     """The :class:`~secplan.tracker.base.Tracker` protocol on the embedded store.
 
     Beyond the protocol: :meth:`transaction` (several calls, one commit), :meth:`lock` (a named
@@ -434,17 +435,6 @@ class LocalTracker(StoreAccess):
             for r in rows:
                 if not wanted_labels or wanted_labels <= set(r[4]):
                     yield row_to_issue(r)
-
-    def list_issues(
-        self,
-        project: str | None = None,
-        state: str = "opened",
-        epic: str | None = None,
-        labels: list[str] | None = None,
-        milestone: str | None = None,
-    ) -> list[TrackedIssue]:
-        """:meth:`iter_issues` as a list."""
-        return list(self.iter_issues(project, state, epic, labels, milestone))
 
     def add_note(self, ref: str, body: str, author: str | None = None) -> TrackedNote:
         """Comment on an issue (``group/project#iid``) or an epic (``group&iid``)."""

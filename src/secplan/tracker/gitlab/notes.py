@@ -9,14 +9,20 @@ from typing import TYPE_CHECKING, Any
 
 from secplan.errors import ConflictError, UsageError
 from secplan.refs import parse_epic_ref
-from secplan.tracker.base import Capabilities, StateEvent, TrackedIssue, TrackedNote
+from secplan.tracker.base import (
+    Capabilities,
+    ListIssuesFromIter,
+    StateEvent,
+    TrackedIssue,
+    TrackedNote,
+)
 from secplan.tracker.gitlab.client import GitLabClient, encode_path
 from secplan.tracker.gitlab.convert import note_from_rest, when
 from secplan.tracker.gitlab.paths import issue_parts, issue_path
 
 
-class NoteAndLinkMethods:
-    """Note, state-event and link calls."""
+class NoteAndLinkMethods(ListIssuesFromIter):
+    """Note, state-event and link calls (links read issue lists)."""
 
     client: GitLabClient
     tracking_children: dict[str, set[str]]
@@ -27,9 +33,6 @@ class NoteAndLinkMethods:
         @property
         def capabilities(self) -> Capabilities: ...
         def get_issues(self, refs: Any) -> dict[str, TrackedIssue]: ...
-        def list_issues(
-            self, project: str | None = None, state: str = "opened"
-        ) -> list[TrackedIssue]: ...
 
     def _notes_path(self, ref: str) -> str:
         epic = parse_epic_ref(ref)

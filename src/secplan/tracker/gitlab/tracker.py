@@ -527,17 +527,6 @@ class GitLabTracker(MilestoneMethods, NoteAndLinkMethods):
             if epic is None or (issue.epic or "").lower() == epic.lower():
                 yield issue
 
-    def list_issues(
-        self,
-        project: str | None = None,
-        state: str = "opened",
-        epic: str | None = None,
-        labels: list[str] | None = None,
-        milestone: str | None = None,
-    ) -> list[TrackedIssue]:
-        """:meth:`iter_issues` as a list."""
-        return list(self.iter_issues(project, state, epic, labels, milestone))
-
     # -- promotion -----------------------------------------------------------------------------
 
     def promote_issue(self, ref: str) -> TrackedEpic:
