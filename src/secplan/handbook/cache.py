@@ -259,26 +259,13 @@ class PlanCache:
             self._new_rows.clear()
 
     def _write(self, present: Iterable[str] | None) -> None:
-        if not self.dir.is_dir():
-            if present is not None and not (self._new_entries or self._new_rows):
-                return  # nothing cached and nothing to cache
-            self.dir.mkdir(parents=True, exist_ok=True)
-        # Keep the cache out of version control without touching the user's .gitignore.
-        ignore = self.dir / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("*\n", encoding="utf-8")
-        if not safe_location(self.root):
-            raise OSError("unsafe cache location")
-        if self._corrupt and self.file.is_file():
-            self.file.unlink()  # not ours or damaged: start again
-        db = connect(self.file, read_only=False)
+        nothing_new = not (self._new_entries or self._new_rows)
+        if not self.dir.is_dir() and present is not None and nothing_new:
+            return  # nothing cached and nothing to cache
+        db = open_for_writing(self.root, CACHE_FILE, corrupt=self._corrupt)
         try:
             with db:
-                db.execute("BEGIN IMMEDIATE")
-                if db.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_VERSION:
-                    for statement in _SCHEMA:
-                        db.execute(statement)
-                    db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+                begin_with_schema(db, _SCHEMA, _SCHEMA_VERSION)
                 db.executemany(
                     "INSERT OR REPLACE INTO plans (key, data) VALUES (?, ?)",
                     self._new_entries.items(),
@@ -308,6 +295,32 @@ def _prune(db: sqlite3.Connection, table: str, column: str, keep: Iterable[str])
     db.execute("DELETE FROM temp.keep")
     db.executemany("INSERT OR IGNORE INTO temp.keep VALUES (?)", ((v,) for v in keep))
     db.execute(f"DELETE FROM {table} WHERE {column} NOT IN (SELECT value FROM temp.keep)")
+
+
+def open_for_writing(root: Path, file: Path, *, corrupt: bool) -> sqlite3.Connection:
+    """A writable connection to the cache file ``root / file``: its folder made (and kept out
+    of version control without touching the user's .gitignore), its path checked for links,
+    a damaged or foreign file removed first. Raises OSError on an unsafe location."""
+    path = root / file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ignore = path.parent / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n", encoding="utf-8")
+    if not safe_location(root, file):
+        raise OSError("unsafe cache location")
+    if corrupt and path.is_file():
+        path.unlink()  # not ours or damaged: start again
+    return connect(path, read_only=False)
+
+
+def begin_with_schema(db: sqlite3.Connection, schema: Iterable[str], version: int) -> None:
+    """Start a write transaction, creating the tables first when the file's schema is not
+    ``version`` (a new file, or one from another secplan)."""
+    db.execute("BEGIN IMMEDIATE")
+    if db.execute("PRAGMA user_version").fetchone()[0] != version:
+        for statement in schema:
+            db.execute(statement)
+        db.execute(f"PRAGMA user_version = {version}")
 
 
 def connect(path: Path, *, read_only: bool) -> sqlite3.Connection:

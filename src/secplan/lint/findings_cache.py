@@ -28,7 +28,13 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import NamedTuple
 
-from secplan.handbook.cache import CACHE_DIR, connect, safe_location
+from secplan.handbook.cache import (
+    CACHE_DIR,
+    begin_with_schema,
+    connect,
+    open_for_writing,
+    safe_location,
+)
 
 FINDINGS_FILE = CACHE_DIR / "findings.sqlite3"
 _SCHEMA_VERSION = 1
@@ -166,24 +172,10 @@ class FindingsCache:
             self._new_handbook = self._new_listing = None
 
     def _write(self, gone: set[str]) -> None:
-        folder = self.file.parent
-        if not folder.is_dir():
-            folder.mkdir(parents=True, exist_ok=True)
-        ignore = folder / ".gitignore"  # out of version control, the user's .gitignore untouched
-        if not ignore.exists():
-            ignore.write_text("*\n", encoding="utf-8")
-        if not safe_location(self.root, FINDINGS_FILE):
-            raise OSError("unsafe cache location")
-        if self._corrupt and self.file.is_file():
-            self.file.unlink()  # not ours or damaged: start again
-        db = connect(self.file, read_only=False)
+        db = open_for_writing(self.root, FINDINGS_FILE, corrupt=self._corrupt)
         try:
             with db:
-                db.execute("BEGIN IMMEDIATE")
-                if db.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_VERSION:
-                    for statement in _SCHEMA:
-                        db.execute(statement)
-                    db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+                begin_with_schema(db, _SCHEMA, _SCHEMA_VERSION)
                 db.executemany(
                     "DELETE FROM plans WHERE rel_path = ?", ((rel,) for rel in sorted(gone))
                 )
