@@ -130,6 +130,19 @@ class Proposal:
     due: dt.date | None = None  # milestones only
     ref: str | None = None  # related items: the existing issue
 
+    @classmethod
+    def task(
+        cls,
+        title: str,
+        section: str | None,
+        line: int,
+        confidence: float,
+        reason: str,
+        milestone: str | None = None,
+    ) -> Proposal:
+        """A proposed task item."""
+        return cls("item", title, section, line, confidence, reason, "task", milestone)
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``secplan breakdown --format json``."""
         data = asdict(self)
@@ -312,14 +325,12 @@ def propose(plan: Plan, text: str) -> Breakdown:
             phase = None
         if phase is not None:
             add(
-                Proposal(
-                    "item",
+                Proposal.task(
                     title,
                     chain[0].anchor,
                     bullet.line,
                     0.7,
                     f"step of '{phase[1]}'",
-                    item_kind="task",
                     milestone=phase[1],
                 )
             )
@@ -336,14 +347,12 @@ def propose(plan: Plan, text: str) -> Breakdown:
                 step = title_of(body[index])
                 if step:
                     add(
-                        Proposal(
-                            "item",
+                        Proposal.task(
                             step,
                             chain[0].anchor,
                             first + index,
                             0.6,
                             f"step of '{title}'",
-                            item_kind="task",
                             milestone=title,
                         )
                     )
@@ -368,52 +377,44 @@ def propose(plan: Plan, text: str) -> Breakdown:
         stage = next((s for s in chain if s.anchor in stage_anchors), None)
         if task is None and stage is not None:
             add(
-                Proposal(
-                    "item",
+                Proposal.task(
                     title,
                     chain[0].anchor,
                     bullet.line,
                     0.6,
                     f"bullet under milestone '{stage.title}'",
-                    item_kind="task",
                 )
             )
             continue
         goal = next((s for s in chain if _GOALS.search(s.title)), None)
         if task is None and goal is not None and not _NON_GOAL.search(goal.title):
             add(
-                Proposal(
-                    "item",
+                Proposal.task(
                     title,
                     chain[0].anchor,
                     bullet.line,
                     0.4,
                     f"goal under '{goal.title}' (work that makes it true)",
-                    item_kind="task",
                 )
             )
         elif task is not None:
             add(
-                Proposal(
-                    "item",
+                Proposal.task(
                     title,
                     chain[0].anchor,
                     bullet.line,
                     0.8,
                     f"bullet under '{task.title}' (a task-like section)",
-                    item_kind="task",
                 )
             )
         elif _first_word(title) in _IMPERATIVE:
             add(
-                Proposal(
-                    "item",
+                Proposal.task(
                     title,
                     chain[0].anchor,
                     bullet.line,
                     0.5,
                     f"imperative bullet ('{_first_word(title)} ...')",
-                    item_kind="task",
                 )
             )
 
