@@ -54,3 +54,21 @@ def test_a_database_url_naming_no_file_is_not_created(tmp_path: Path) -> None:
     )
     assert result.returncode == 0 and "SP404" not in result.stdout
     assert not missing.exists()
+
+
+def test_with_the_gitlab_backend_the_local_store_is_not_taken_for_the_tracker(
+    tmp_path: Path,
+) -> None:
+    root = _handbook(tmp_path)
+    # secplan's own store exists (sync records, review threads) but holds no GitLab epics.
+    created = run_cli("epic", "create", "sec", "Local epic", "--root", str(root))
+    assert created.returncode == 0, created.stderr
+    (root / "secplan.toml").write_text(
+        'backend = "gitlab"\ngitlab_url = "https://gitlab.example.com"\n'
+        'group = "sec"\ntracker = "sec/plans"\n',
+        encoding="utf-8",
+    )
+    result = run_cli("check", "--select", "SP404", "--require", "ready", cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SP404" not in result.stdout
+    assert "check does not contact the gitlab tracker" in result.stderr

@@ -123,13 +123,19 @@ def _check_target(target: Target, options: CheckOptions, cwd: Path) -> CheckResu
     engine = Engine(config, selector)
     database_url = options.database_url or config.database_url
     threads = load_open_threads(target.root, database_url)
-    epics = load_known_epics(target.root, database_url) if engine.runs("SP404") else None
+    # Only the embedded tracker's epics are in the store; a remote tracker is never contacted
+    # by a check (offline and fast), so SP404 is left to `secplan plan` there.
+    local = config.backend == "local"
+    epics = load_known_epics(target.root, database_url) if local and engine.runs("SP404") else None
     notes: list[str] = []
     if epics is None and options.require_ready and engine.runs("SP404"):
-        notes.append(
-            "epics were not checked against the tracker (SP404): no tracker database to read "
-            "(run `secplan apply` first, or pass --database-url)"
+        why = (
+            "no tracker database to read (run `secplan apply` first, or pass --database-url)"
+            if local
+            else f"check does not contact the {config.backend} tracker; `secplan plan` warns "
+            "of epics it does not have"
         )
+        notes.append(f"epics were not checked against the tracker (SP404): {why}")
     outside = is_outside_handbook(target.root, config)
     if target.whole and not options.fix and not outside:
         # The usual run: unchanged plans' findings come from the findings cache.
