@@ -87,18 +87,10 @@ class GraphQLApi:
 
     def epic_node(self, epic: Epic) -> dict[str, Any]:
         path = epic.group.full_path
-        return {
-            "id": f"gid://gitlab/WorkItem/{epic.wi_id}",
-            "iid": str(epic.iid),
-            "title": epic.title,
-            "description": epic.description,
-            "state": "CLOSED" if epic.state == "closed" else "OPEN",
-            "confidential": epic.confidential,
-            "webUrl": f"{self.s.base_url}/groups/{path}/-/work_items/{epic.iid}",
-            "createdAt": epic.created_at,
-            "closedAt": epic.closed_at,
-            "workItemType": {"id": EPIC_TYPE_ID, "name": "Epic"},
-            "namespace": {"id": f"gid://gitlab/Group/{epic.group.id}", "fullPath": path},
+        node = _work_item(epic, epic.wi_id, f"{self.s.base_url}/groups/{path}/-/work_items")
+        node["workItemType"] = {"id": EPIC_TYPE_ID, "name": "Epic"}
+        node["namespace"] = {"id": f"gid://gitlab/Group/{epic.group.id}", "fullPath": path}
+        return node | {
             "widgets": [
                 {
                     "__typename": "WorkItemWidgetDescription",
@@ -124,18 +116,10 @@ class GraphQLApi:
     def issue_node(self, issue: Issue) -> dict[str, Any]:
         epic = self.s.epic_by_wi(issue.epic_wi)
         path = issue.project.full_path
-        return {
-            "id": f"gid://gitlab/WorkItem/{issue.id}",
-            "iid": str(issue.iid),
-            "title": issue.title,
-            "description": issue.description,
-            "state": "CLOSED" if issue.state == "closed" else "OPEN",
-            "confidential": issue.confidential,
-            "webUrl": f"{self.s.base_url}/{path}/-/issues/{issue.iid}",
-            "createdAt": issue.created_at,
-            "closedAt": issue.closed_at,
-            "workItemType": {"id": ISSUE_TYPE_ID, "name": "Issue"},
-            "namespace": {"id": f"gid://gitlab/Project/{issue.project.id}", "fullPath": path},
+        node = _work_item(issue, issue.id, f"{self.s.base_url}/{path}/-/issues")
+        node["workItemType"] = {"id": ISSUE_TYPE_ID, "name": "Issue"}
+        node["namespace"] = {"id": f"gid://gitlab/Project/{issue.project.id}", "fullPath": path}
+        return node | {
             "widgets": [
                 {
                     "__typename": "WorkItemWidgetHierarchy",
@@ -311,6 +295,22 @@ class GraphQLApi:
             if name and name not in epic.labels:
                 epic.labels.append(name)
         return {"errors": [], "workItem": self.epic_node(epic)}
+
+
+def _work_item(obj: Epic | Issue, wi_id: int, url_prefix: str) -> dict[str, Any]:
+    """The fields a WorkItem node has whatever its type (docs.gitlab.com/api/graphql/reference,
+    "WorkItem")."""
+    return {
+        "id": f"gid://gitlab/WorkItem/{wi_id}",
+        "iid": str(obj.iid),
+        "title": obj.title,
+        "description": obj.description,
+        "state": "CLOSED" if obj.state == "closed" else "OPEN",
+        "confidential": obj.confidential,
+        "webUrl": f"{url_prefix}/{obj.iid}",
+        "createdAt": obj.created_at,
+        "closedAt": obj.closed_at,
+    }
 
 
 def _page(more: bool, cursor: str | None = None) -> dict[str, Any]:
