@@ -139,3 +139,14 @@ def test_broken_anchor_hints_index_the_anchors_once(monkeypatch: pytest.MonkeyPa
     assert len(findings) == 2_000
     assert "did you mean `#part-7`?" in findings[7].message
     assert loosened <= 2 * 2_000 + 10  # each anchor and each link once, not anchors x links
+
+
+def test_a_long_hand_written_catalog_table():
+    from secplan.handbook.adopt import find_hand_table
+
+    def page(n: int) -> str:
+        rows = "".join(f"| [Plan {i}](p{i}.md) | g&{i} |\n" for i in range(n // 24))
+        return "# Plans\n\n| Plan | Epic |\n| --- | --- |\n" + rows
+
+    assert find_hand_table(page(4_000)) is not None
+    assert growth(page, find_hand_table, scale=4) < 8  # the row lines were counted from the top

@@ -151,6 +151,30 @@ def test_editing_one_plan_relints_it_and_only_its_dependents(
     assert "SP203" in _codes(result, "b.md")
 
 
+def test_plans_without_an_epic_do_not_depend_on_every_other_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SP401's hint reads the catalog page's hand-written table; a generated catalog has none,
+    and matching a table's rows by link needs the plan ids, not every plan rebuilt."""
+    root = _handbook(tmp_path / "hb")
+    for name in ("a", "b", "c"):
+        (root / f"{name}.md").write_text(_plan(name, status="review"), "utf-8")
+    _catalog(root)
+    _run(root)
+    counter = Counter(monkeypatch)
+    (root / "c.md").write_text(_plan("c", status="review") + "\nMore text.\n", "utf-8")
+    assert "SP401" in _codes(_same_as_cold(root), "c.md")
+    assert counter.linted == ["c.md"] and counter.built == ["c.md"]
+    # The same with a hand-written table that links every plan (before `secplan adopt`).
+    rows = "".join(f"| [{n.upper()}]({n}.md) | |\n" for n in ("a", "b", "c"))
+    (root / "index.md").write_text(f"# Plans\n\n| Plan | Epic |\n| --- | --- |\n{rows}", "utf-8")
+    _run(root)
+    counter.reset()
+    (root / "b.md").write_text(_plan("b", status="review") + "\nMore text.\n", "utf-8")
+    _same_as_cold(root)
+    assert counter.linted == ["b.md"] and counter.built == ["b.md"]
+
+
 def test_a_new_or_deleted_link_target_changes_its_linkers(tmp_path: Path) -> None:
     root = _handbook(tmp_path / "hb")
     assert "SP203" in _codes(_same_as_cold(root), "c.md")

@@ -15,7 +15,7 @@ already has markers is already adopted: a second run changes nothing.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,8 +94,19 @@ class AdoptReport:
     suggested_gitlab_url: str | None = None
 
 
-def _line_of(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
+class _Lines:
+    """Line numbers of byte offsets that only move forward (pyromark's events come in order):
+    each call counts only the newlines since the last, so a table of n rows costs O(page)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.offset, self.line = data, 0, 1
+
+    def of(self, offset: int) -> int:
+        if offset < self.offset:  # not expected; still correct
+            return self.data.count(b"\n", 0, offset) + 1
+        self.line += self.data.count(b"\n", self.offset, offset)
+        self.offset = offset
+        return self.line
 
 
 def find_hand_table(text: str) -> HandTable | None:
@@ -103,7 +114,7 @@ def find_hand_table(text: str) -> HandTable | None:
     body_at = body_offset(text)
     prefix_bytes = len(text[:body_at].encode("utf-8"))
     body = text[body_at:]
-    data = text.encode("utf-8")
+    lines = _Lines(text.encode("utf-8"))
     depth = 0
     table: HandTable | None = None
     in_head = False
@@ -121,11 +132,11 @@ def find_hand_table(text: str) -> HandTable | None:
             if name in _CONTAINERS:
                 depth += 1
             elif name == "Table" and depth == 0 and table is None:
-                table = HandTable(start, end, _line_of(data, start), [], [])
+                table = HandTable(start, end, lines.of(start), [], [])
             elif table is not None and name == "TableHead":
                 in_head, cell = True, -1
             elif table is not None and name == "TableRow" and start < table.end:
-                row, cell = TableRow(_line_of(data, start), ""), -1
+                row, cell = TableRow(lines.of(start), ""), -1
             elif table is not None and name == "TableCell":
                 cell += 1
                 cell_text = []
@@ -186,14 +197,22 @@ def _candidate_paths(url: str) -> list[str]:
     return ["/".join(segments[i:]) for i in range(len(segments))]
 
 
-def match_plan(row: TableRow, plans: Mapping[str, Plan]) -> tuple[Plan | None, RowLink | None]:
-    """The plan a row names (by the first matching link in its first cell, else by title)."""
+def linked_plan_id(row: TableRow, ids: Container[str]) -> tuple[str | None, RowLink | None]:
+    """The plan id the first matching link of a row's first cell names, and that link."""
     for link in row.links:
         if link.cell != 0:
             continue
         for candidate in _candidate_paths(link.url):
-            if candidate in plans:
-                return plans[candidate], link
+            if candidate in ids:
+                return candidate, link
+    return None, None
+
+
+def match_plan(row: TableRow, plans: Mapping[str, Plan]) -> tuple[Plan | None, RowLink | None]:
+    """The plan a row names (by the first matching link in its first cell, else by title)."""
+    pid, link = linked_plan_id(row, plans)
+    if pid is not None:
+        return plans[pid], link
     wanted = row.text.strip().lower()
     if wanted:
         for plan in plans.values():
