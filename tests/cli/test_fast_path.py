@@ -109,3 +109,24 @@ def test_every_command_is_mapped_to_the_module_that_registers_it() -> None:
 
     group = typer.main.get_command(app)
     assert sorted(group.commands) == sorted(COMMANDS)  # type: ignore[attr-defined]
+
+
+def test_a_warm_check_does_not_load_the_markdown_parser(handbook: Path) -> None:
+    script = (
+        "import sys, atexit\n"
+        "atexit.register(lambda: print(sorted(m for m in ('pyromark', 'secplan.markdown.parser',"
+        " 'secplan.handbook.adopt') if m in sys.modules), file=sys.stderr))\n"
+        "from secplan.cli.fast import main\n"
+        "sys.argv = ['secplan', 'check', '--exit-zero']\n"
+        "main()\n"
+    )
+
+    def loaded() -> str:
+        run = subprocess.run(
+            [sys.executable, "-c", script], cwd=handbook, capture_output=True, text=True
+        )
+        assert run.returncode == 0, run.stderr
+        return run.stderr.strip().splitlines()[-1]
+
+    assert "secplan.markdown.parser" in loaded()  # cold: every plan is parsed
+    assert loaded() == "[]"  # warm: plans and findings come from the caches

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from secplan.handbook.serialize import FORMAT_VERSION, plan_from_data
-from secplan.markdown.parser import PARSER_VERSION
+from secplan.markdown.version import PARSER_VERSION
 from secplan.model import Plan
 
 CACHE_DIR = Path(".secplan") / "cache"

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from secplan.markdown.frontmatter import FrontMatter, apply_front_matter, read_front_matter
 from secplan.model import Diagnostic, Plan
 
 KEP_METADATA = "kep.yaml"
@@ -68,6 +67,9 @@ def apply_kep_metadata(plan: Plan, default_group: str | None = None) -> bool:
     if len(data) > MAX_KEP_BYTES:
         plan.diagnostics.append(Diagnostic("SP106", f"{KEP_METADATA} is too large", 1))
         return True
+    # YAML only for a KEP: most handbooks have none, and a warm check then parses nothing.
+    from secplan.markdown.frontmatter import FrontMatter, apply_front_matter, read_front_matter
+
     read = read_front_matter(text, first_line=1)
     for problem in read.diagnostics:
         # Reported on the plan, but the line is kep.yaml's: say so.

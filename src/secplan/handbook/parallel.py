@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 from secplan.handbook.serialize import plan_to_data
-from secplan.markdown.parser import parse_plan
 from secplan.model import Plan
 
 #: Below this many files to parse, parsing stays in this process.
@@ -43,6 +42,8 @@ class ParseJob(NamedTuple):
 
 def parse_job(job: ParseJob) -> Plan:
     """Parse one job's text into a plan."""
+    from secplan.markdown.parser import parse_plan  # only when something is parsed
+
     return parse_plan(
         job.text,
         plan_id=job.plan_id,

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from secplan.handbook.adopt import find_hand_table, linked_plan_id, match_plan
 from secplan.handbook.catalog import find_region, read_page
 from secplan.handbook.files import CATALOG_NAMES
 from secplan.model import Plan
@@ -26,6 +25,8 @@ def catalog_epics(root: Path, plans: Mapping[str, Plan]) -> dict[str, str]:
         return {}
     if find_region(page.splitlines()) is not None:
         return {}  # a generated catalog: its epics come from the plans, there is nothing to adopt
+    from secplan.handbook.adopt import find_hand_table, linked_plan_id, match_plan
+
     table = find_hand_table(page)
     if table is None:
         return {}

@@ -39,7 +39,7 @@ from secplan.lint.context import LintContext
 from secplan.lint.engine import CheckResult, Engine, _shown, root_prefix, shown_path, sort_key
 from secplan.lint.findings_cache import FindingsCache, PlanRecord
 from secplan.lint.registry import Finding, all_rules
-from secplan.markdown.parser import PARSER_VERSION
+from secplan.markdown.version import PARSER_VERSION
 from secplan.model import Plan
 
 #: Bump when what is stored, or how a read is observed, changes.

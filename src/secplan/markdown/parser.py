@@ -49,9 +49,6 @@ from secplan.model import (
     WorkItem,
 )
 
-#: Bump whenever parsing results change, so cached results from older code are not reused.
-PARSER_VERSION = "12"
-
 OPTIONS = (
     pyromark.Options.ENABLE_TASKLISTS
     | pyromark.Options.ENABLE_TABLES
