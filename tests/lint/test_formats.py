@@ -166,13 +166,28 @@ def test_text_lines_are_plain_off_a_terminal_and_batched(monkeypatch: pytest.Mon
     assert terminal.getvalue() == plain.getvalue()
 
 
-_json_values = st.one_of(
-    st.text(), st.integers(), st.booleans(), st.none(), st.floats(allow_nan=False)
+_texts = st.text(max_size=12)
+
+
+@given(
+    st.lists(
+        st.builds(
+            Finding,
+            code=_texts,
+            message=st.text(),
+            line=st.integers(min_value=0, max_value=2**40),
+            column=st.integers(min_value=0, max_value=2**40),
+            name=_texts,
+            severity=st.sampled_from(["error", "warning", "info"]),
+            path=_texts,
+            plan=st.none() | _texts,
+            fixable=st.booleans(),
+        ),
+        max_size=6,
+    )
 )
+def test_json_encoding_is_exactly_json_dumps_with_indent(findings: list[Finding]) -> None:
+    from secplan.lint.formats.json_format import encode_findings
 
-
-@given(st.lists(st.dictionaries(st.text(max_size=8), _json_values, max_size=6), max_size=5))
-def test_json_encoding_is_exactly_json_dumps_with_indent(data: list[dict[str, object]]) -> None:
-    from secplan.lint.formats.json_format import encode
-
-    assert encode(data) == json.dumps(data, indent=2, ensure_ascii=False)
+    expected = json.dumps([f.to_dict() for f in findings], indent=2, ensure_ascii=False)
+    assert encode_findings(findings) == expected

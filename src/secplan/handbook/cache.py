@@ -278,8 +278,8 @@ class PlanCache:
                     ],
                 )
                 if present is not None:
-                    _prune(db, "files", "rel_path", present)
-                    _prune(db, "plans", "key", self.used)
+                    self._prune(db, "files", "rel_path", set(present))
+                    self._prune(db, "plans", "key", self.used)
         finally:
             db.close()
         self._remove_legacy()
@@ -289,12 +289,14 @@ class PlanCache:
         if legacy.is_dir() and not legacy.is_symlink():
             shutil.rmtree(legacy, ignore_errors=True)
 
-
-def _prune(db: sqlite3.Connection, table: str, column: str, keep: Iterable[str]) -> None:
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (value TEXT PRIMARY KEY)")
-    db.execute("DELETE FROM temp.keep")
-    db.executemany("INSERT OR IGNORE INTO temp.keep VALUES (?)", ((v,) for v in keep))
-    db.execute(f"DELETE FROM {table} WHERE {column} NOT IN (SELECT value FROM temp.keep)")
+    def _prune(self, db: sqlite3.Connection, table: str, column: str, keep: set[str]) -> None:
+        """Remove the rows whose ``column`` is not in ``keep``, by name: after an edit only a
+        few are stale, and reading the names is cheaper than shipping ``keep`` to SQLite."""
+        stored = self._all_stored.get(table)
+        if stored is None:
+            stored = {row[0] for row in db.execute(f"SELECT {column} FROM {table}")}
+        stale = ((value,) for value in sorted(stored - keep))
+        db.executemany(f"DELETE FROM {table} WHERE {column} = ?", stale)
 
 
 def open_for_writing(root: Path, file: Path, *, corrupt: bool) -> sqlite3.Connection:

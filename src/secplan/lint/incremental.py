@@ -33,6 +33,7 @@ from secplan.handbook.cache import PlanCache
 from secplan.handbook.catalog import catalog_row, config_gitlab_url
 from secplan.handbook.conventions import apply_conventions
 from secplan.handbook.files import FileError
+from secplan.handbook.kep import KEP_METADATA
 from secplan.handbook.listing import discover_listed
 from secplan.handbook.loader import Handbook, PlanFile, build_plans, collector_paused, scan_files
 from secplan.lint.context import LintContext
@@ -347,7 +348,7 @@ def check_handbook(
         record = records.get(slot.rel_path)
         if record is None or slot.outcome is not None:
             return None
-        if (slot.path.parent / "kep.yaml").exists():
+        if slot.path.name.lower() == "readme.md" and (slot.path.parent / KEP_METADATA).exists():
             return None  # its front matter comes from a file the record does not cover
         if (record.plan_key, record.run_key, record.plan_id) != (slot.key, key, slot.plan_id):
             return None

@@ -1,55 +1,52 @@
 """``--format json``: one JSON list of finding objects (code, name, severity, message, ...).
 
 The text is exactly ``json.dumps(data, indent=2, ensure_ascii=False)``, but written without
-the pure-Python encoder that ``indent`` selects: the findings are flat objects of strings,
-integers, booleans and null, so each value goes through the C string encoder and the layout
-is joined here (several times faster on tens of thousands of findings).
+the pure-Python encoder that ``indent`` selects: a finding is a flat object of known fields,
+so each string goes through the C string encoder and the layout is one template (several
+times faster on tens of thousands of findings).
 """
 
 from __future__ import annotations
 
-import json
 from json.encoder import encode_basestring  # the C implementation when available
-from typing import Any, TextIO
+from typing import TextIO
 
 from secplan.lint.engine import CheckResult
+from secplan.lint.registry import Finding
 
 
-def _value(value: Any) -> str:
-    if isinstance(value, str):
-        return encode_basestring(value)
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if type(value) is int:
-        return int.__repr__(value)
-    return json.dumps(value, ensure_ascii=False)  # anything else, as json would
-
-
-def encode(data: list[dict[str, Any]]) -> str:
-    """``json.dumps(data, indent=2, ensure_ascii=False)`` for a list of flat objects."""
-    if not data:
+def encode_findings(findings: list[Finding]) -> str:
+    """``json.dumps([f.to_dict() for f in findings], indent=2, ensure_ascii=False)``, one
+    template per finding: codes, names, severities, paths and plan ids repeat, so each is
+    encoded once."""
+    if not findings:
         return "[]"
-    keys: dict[str, str] = {}
-    objects = []
-    for obj in data:
-        if not obj:
-            objects.append("  {}")
-            continue
-        fields = []
-        for key, value in obj.items():
-            shown = keys.get(key)
-            if shown is None:
-                shown = keys[key] = f"    {encode_basestring(key)}: "
-            fields.append(shown + _value(value))
-        objects.append("  {\n" + ",\n".join(fields) + "\n  }")
-    return "[\n" + ",\n".join(objects) + "\n]"
+    seen: dict[str | None, str] = {None: "null"}
+
+    def once(text: str | None) -> str:
+        shown = seen.get(text)
+        if shown is None:  # None itself is seeded above
+            shown = seen[text] = encode_basestring(str(text))
+        return shown
+
+    return (
+        "[\n"
+        + ",\n".join(
+            [
+                f'  {{\n    "code": {once(f.code)},\n    "name": {once(f.name)},\n'
+                f'    "severity": {once(f.severity)},\n'
+                f'    "message": {encode_basestring(f.message)},\n'
+                f'    "path": {once(f.path)},\n    "line": {f.line:d},\n'
+                f'    "column": {f.column:d},\n    "plan": {once(f.plan)},\n'
+                f'    "fixable": {"true" if f.fixable else "false"}\n  }}'
+                for f in findings
+            ]
+        )
+        + "\n]"
+    )
 
 
 def write(result: CheckResult, stream: TextIO) -> None:
     """Write the remaining findings as a JSON list."""
-    stream.write(encode([f.to_dict() for f in result.remaining()]))
+    stream.write(encode_findings(result.remaining()))
     stream.write("\n")
