@@ -51,7 +51,9 @@ def test_builds_every_page_of_both_layouts_without_a_database(
         "404.html",
         "sitemap.xml",
         "search.html",
-        "pagefind/pagefind.js",
+        "pagefind/shards.json",
+        "pagefind/pagefind-ui.js",
+        "pagefind/shard-00/pagefind.js",
         "static/style.css",
     ):
         assert (out / page).is_file(), page

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
+
+from secplan.site import search
 from secplan.site.builder import build
 from secplan.site.manifest import MANIFEST_NAME
 
@@ -32,7 +36,11 @@ def test_a_body_edit_rewrites_that_plan_and_the_search_index(
     _edit(site_handbook / "patching.md", "within 48 hours", "within 24 hours")
     report = build(site_handbook, out)
     assert report.plans_rebuilt == 1
-    assert sorted(report.written) == ["pagefind/", "plans/patching.html", "plans/patching.json"]
+    assert sorted(report.written) == [
+        "pagefind/shard-00/",
+        "plans/patching.html",
+        "plans/patching.json",
+    ]
     assert "within 24 hours" in (out / "plans/patching.html").read_text()
 
 
@@ -65,3 +73,24 @@ def test_a_lost_output_file_is_written_again(site_handbook: Path, tmp_path: Path
     report = build(site_handbook, out)
     assert (out / "plans/patching.html").is_file() and (out / "plans/network/zones.png").is_file()
     assert report.plans_rebuilt == 1
+
+
+def test_an_edit_re_indexes_only_the_search_shard_of_its_page(
+    site_handbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "PAGES_PER_SHARD", 1)  # a shard per page or so
+    out = tmp_path / "public"
+    first = build(site_handbook, out)
+    shards = sorted(w for w in first.written if w.startswith("pagefind/shard-"))
+    assert len(shards) > 1
+    state = json.loads((out / "pagefind/shards.json").read_text())
+    assert state["bundles"] == shards
+    _edit(site_handbook / "patching.md", "within 48 hours", "within 24 hours")
+    report = build(site_handbook, out)
+    count = search.shard_count(len([p for s in state["shards"].values() for p in s]))
+    expected = f"pagefind/shard-{search.shard_of('plans/patching.html', count):02d}/"
+    assert [w for w in report.written if w.startswith("pagefind/")] == [expected]
+    # Every shard is still there and listed: the browser merges them all.
+    assert json.loads((out / "pagefind/shards.json").read_text())["bundles"] == shards
+    for shard in shards:
+        assert (out / shard / "pagefind-entry.json").is_file()

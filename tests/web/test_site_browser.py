@@ -5,6 +5,7 @@ No server-side headers here: the pages must work under the CSP they carry in a m
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from secplan.site import search
 from secplan.site.builder import build
 from tests.site.conftest import copy_fixture
 from tests.web.conftest import XSS_PLAN, free_port, shot
@@ -55,13 +57,18 @@ class StaticServer:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    """The site-handbook fixture plus the XSS probe, built and served by ``http.server``."""
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, str]]:
+    """The site-handbook fixture plus the XSS probe, built and served by ``http.server``, its
+    search index in several shards (as a large handbook's is) that the browser merges."""
     site_handbook = copy_fixture("site-handbook", tmp_path)
     (site_handbook / "xss-probe.md").write_text(XSS_PLAN, encoding="utf-8")
     out = tmp_path / "public"
+    monkeypatch.setattr(search, "PAGES_PER_SHARD", 1)
     report = build(site_handbook, out)
     assert report.search
+    bundles = json.loads((out / "pagefind" / "shards.json").read_text())["bundles"]
+    edr = f"pagefind/shard-{search.shard_of('plans/edr-rollout/index.html', 8):02d}/"
+    assert len(bundles) > 1 and edr in bundles[1:]  # found only if the shards are merged
     server = StaticServer(out)
     try:
         yield out, server.url

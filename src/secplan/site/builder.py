@@ -25,8 +25,6 @@ import os
 import posixpath
 import re
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -45,6 +43,7 @@ from secplan.site import linkcheck
 from secplan.site.linkcheck import Broken, Link, PageLinks
 from secplan.site.manifest import MANIFEST_NAME, Manifest, PlanEntry, digest, files_digest
 from secplan.site.pages import SITE_CSP, render_page
+from secplan.site.search import BUNDLE, index_site
 from secplan.web.app import HERE as WEB_DIR
 from secplan.web.app import WebContext, lint_readiness
 from secplan.web.assets import handbook_asset, is_active_svg
@@ -472,23 +471,16 @@ class _Builder:
                 parent = parent.parent
 
     def _index_search(self) -> None:
-        """Pagefind indexes the plan pages (``data-pagefind-body``) when any page changed."""
-        bundle = self.out / "pagefind"
-        changed = any(w.endswith(".html") for w in self.report.written)
-        if changed or not (bundle / "pagefind.js").is_file():
-            result = subprocess.run(
-                [sys.executable, "-m", "pagefind", "--site", str(self.out), "--quiet"],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if result.returncode != 0:
-                self.search = False
-                tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
-                self.report.warnings.append("search index failed: " + " / ".join(tail))
-                return
-            self.report.written.append("pagefind/")
-        for path in bundle.rglob("*"):
+        """Pagefind indexes the plan pages (``data-pagefind-body``), the shards whose pages
+        changed (see :mod:`secplan.site.search`)."""
+        pages = [p for p in self.produced if p.endswith(".html")]
+        result = index_site(self.out, pages, [*self.report.written, *self.report.removed])
+        if not result.ok:
+            self.search = False
+            self.report.warnings.append("search index failed: " + result.error)
+            return
+        self.report.written.extend(f"{folder}/" for folder in result.indexed)
+        for path in (self.out / BUNDLE).rglob("*"):
             if path.is_file():
                 self.produced.add(path.relative_to(self.out).as_posix())
 
