@@ -4,7 +4,9 @@ fake GitLab (a real HTTP server) and a handbook inside a Git repository."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import run_cli
 from tests.review.conftest import Setup
@@ -13,7 +15,7 @@ from tests.snapshot import assert_snapshot
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 
-def comments(setup: Setup, *extra: str):  # noqa: ANN201
+def comments(setup: Setup, *extra: str) -> subprocess.CompletedProcess[str]:
     return run_cli("review", "comments", setup.ref, *extra, cwd=setup.root, env=setup.env)
 
 
@@ -97,11 +99,13 @@ def test_check_in_a_merge_request_pipeline_counts_only_that_merge_request(setup:
     assert "SP501" in run_cli("check", cwd=setup.root, env=env).stdout
 
 
-def request(setup: Setup, target: str, text: str = "Please review this section."):  # noqa: ANN201
+def request(
+    setup: Setup, target: str, text: str = "Please review this section."
+) -> subprocess.CompletedProcess[str]:
     return run_cli("review", "request", setup.ref, target, text, cwd=setup.root, env=setup.env)
 
 
-def _last_note(setup: Setup) -> dict:
+def _last_note(setup: Setup) -> dict[str, Any]:
     return setup.mr.discussions[-1]["notes"][0]
 
 
