@@ -97,3 +97,23 @@ def test_check_reads_the_cache_without_gitlab_or_sqlalchemy(
     assert "SP501" in run.stdout
     assert run.stderr.strip().splitlines()[-1] == "[]"
     assert len(setup.fake.requests) == requests_before
+
+
+def test_discussions_are_read_page_by_page(setup: Setup, api: MergeRequestApi) -> None:
+    for n in range(150):
+        setup.fake.merge_requests.add_thread(
+            setup.mr, f"Comment {n}", new_path="handbook/rotation.md", new_line=12
+        )
+    review = collect_threads(api, "sec/planning!1", prefix="handbook")
+    assert sum(1 for t in review.threads if t.body.startswith("Comment ")) == 150
+    assert setup.fake.count("GET", r"merge_requests/\d+/discussions$") == 2  # 100 + 59
+
+
+def test_marker_round_trips_odd_plan_ids() -> None:
+    from secplan.review.mr import _MARKER, marker
+
+    m = _MARKER.search(marker("team a/plan>x", "rollout"))
+    assert m is not None and m["anchor"] == "rollout"
+    from urllib.parse import unquote
+
+    assert unquote(m["plan"]) == "team a/plan>x"

@@ -128,8 +128,11 @@ def request(
     text: Annotated[str, typer.Argument(metavar="TEXT", help="What to ask the reviewers.")],
     root: RootOption = None,
 ) -> None:
-    """Start a thread on a section's heading in the merge request's diff (a plain note linking
-    the section when its heading is outside the diff). Prints the thread's URL."""
+    """Start a review thread on a section's heading in the merge request's diff.
+
+    When the heading is outside the diff, a plain note linking the section is posted instead.
+    Prints the thread's (or note's) URL.
+    """
     from secplan.config import load_config
     from secplan.errors import NotFoundError, UsageError
     from secplan.handbook import resolve_plan_path

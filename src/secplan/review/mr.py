@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
+from urllib.parse import quote, unquote
 
 from secplan.markdown import parse_plan
 from secplan.model import Plan
@@ -227,7 +228,7 @@ def _note_thread(
     m = _MARKER.search(common["body"])
     if m is None:
         return None
-    pid, anchor = m["plan"], m["anchor"] or None
+    pid, anchor = unquote(m["plan"]), unquote(m["anchor"]) or None
     path = _path_of(pid, prefix, texts, latest.head_sha)
     plan = texts.plan(path, latest.head_sha) if path else None
     section = plan.section(anchor) if plan is not None else None
@@ -269,6 +270,8 @@ class Requested:
 
 def marker(plan: str, anchor: str, nonce: str | None = None) -> str:
     """The hidden line of a requested review (see :data:`_MARKER`)."""
+    # quoted: a plan id is a file path and may hold spaces or ">"
+    plan, anchor = quote(plan, safe="/"), quote(anchor, safe="")
     return f"<!-- secplan:review plan={plan} anchor={anchor} id={nonce or uuid.uuid4().hex} -->"
 
 
