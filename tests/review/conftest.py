@@ -50,8 +50,10 @@ status: review
 ## Scope
 
 Personal access tokens.
+Project tokens.
 """
-OTHER_V = OTHER.replace("Personal access tokens.\n", "Personal access tokens.\nDeploy tokens.\n")
+#: renamed to new-name.md, "Project tokens." (old line 11) replaced by "Deploy tokens." (11)
+OTHER_V = OTHER.replace("Project tokens.\n", "Deploy tokens.\n")
 NEW_PLAN = """---
 title: Audit logging
 status: draft
@@ -122,6 +124,7 @@ def setup(gitlab_fake: FakeGitLab, tmp_path: Path) -> Iterator[Setup]:  # noqa: 
         mr, "Deploy tokens too?", author="bob", new_path="handbook/new-name.md",
         old_path="handbook/old-name.md", new_line=11,
     )  # fmt: skip
+    mrs.add_thread(mr, "Why not project tokens?", old_path="handbook/old-name.md", old_line=11)
     mrs.add_thread(mr, "Not a plan.", new_path="README.md", new_line=2)
     # on push 1 (outdated): one line still there, one removed since
     mrs.add_thread(mr, "Outages of what?", version=v1, new_path="handbook/rotation.md", new_line=21)

@@ -45,6 +45,11 @@ def test_comments_json_snapshot_and_mapping(setup: Setup) -> None:
     assert (renamed["plan"], renamed["file"], renamed["anchor"]) == (
         "new-name", "handbook/new-name.md", "scope"
     )  # fmt: skip
+    renamed_removed = by_body["Why not project tokens?"]
+    assert (renamed_removed["plan"], renamed_removed["file"], renamed_removed["side"]) == (
+        "new-name", "handbook/old-name.md", "old"
+    )  # fmt: skip
+    assert (renamed_removed["line"], renamed_removed["anchor"]) == (11, "scope")
     carried = by_body["Outages of what?"]
     assert (carried["line"], carried["outdated"], carried["anchor"]) == (21, False, "risks")
     assert carried["commit"] == setup.mr.versions[-1].head_sha
@@ -53,7 +58,7 @@ def test_comments_json_snapshot_and_mapping(setup: Setup) -> None:
     assert stale["commit"] == setup.mr.versions[0].head_sha
     assert "Not a plan." not in by_body and "Looks good overall." not in by_body
     assert data["skipped"] == 2  # README.md and the general comment; the system note is not one
-    assert data["open"] == 5
+    assert data["open"] == 6
 
 
 def test_comments_are_cached_for_check_and_sp501_counts_them(setup: Setup) -> None:
@@ -65,7 +70,7 @@ def test_comments_are_cached_for_check_and_sp501_counts_them(setup: Setup) -> No
     assert (
         "4 unresolved review threads" in check.stdout
     )  # rotation: 2 current, 1 carried, 1 outdated
-    assert "1 unresolved review thread " in check.stdout  # new-name
+    assert "2 unresolved review threads" in check.stdout  # new-name, one on its old name
     assert "secplan review comments" in check.stdout
     # Resolve every thread in GitLab: after the next `review comments` the check (findings
     # cache and all) no longer reports them.

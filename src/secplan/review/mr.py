@@ -187,23 +187,36 @@ def collect_threads(
         position = first.get("position")
         pos = DiffPosition.from_json(position) if isinstance(position, dict) else None
         if pos is not None:
+            if (
+                plan_id_for(pos.new_path, prefix) is None
+                and plan_id_for(pos.old_path, prefix) is None
+            ):
+                review.skipped += 1  # not a plan: nothing to read
+                continue
             needs_diffs = pos.head_sha != latest.head_sha or pos.new_line is None
-            placed = place(pos, latest, latest_diffs() if needs_diffs else [], source.file_text)
-            thread = _diff_thread(placed, texts, prefix, common)
+            now_diffs = latest_diffs() if needs_diffs else []
+            placed = place(pos, latest, now_diffs, source.file_text)
+            thread = _diff_thread(placed, texts, prefix, common, now_diffs)
         else:
             thread = _note_thread(common, texts, latest, prefix)
         if thread is None:
             review.skipped += 1
         else:
             review.threads.append(thread)
-    review.threads.sort(key=lambda t: (t.plan, t.line or 0, t.id))
+    review.threads.sort(key=lambda t: (t.plan, t.line or 0, t.outdated, t.side or "", t.id))
     return review
 
 
 def _diff_thread(
-    placed: Placed, texts: _Texts, prefix: str, common: dict[str, Any]
+    placed: Placed, texts: _Texts, prefix: str, common: dict[str, Any], diffs: list[FileDiff]
 ) -> MrThread | None:
-    pid = plan_id_for(placed.path, prefix)
+    path = placed.path
+    if placed.side == "old":
+        # a removed line of a renamed plan belongs to the plan under its new name
+        fd = find_diff(diffs, old_path=placed.path)
+        if fd is not None and not fd.deleted_file:
+            path = fd.new_path
+    pid = plan_id_for(path, prefix)
     if pid is None:
         return None
     plan = texts.plan(placed.path, placed.commit)
