@@ -54,6 +54,18 @@ Project tokens.
 """
 #: renamed to new-name.md, "Project tokens." (old line 11) replaced by "Deploy tokens." (11)
 OTHER_V = OTHER.replace("Project tokens.\n", "Deploy tokens.\n")
+#: a plan the merge request does not change
+UNTOUCHED = """---
+title: Untouched
+status: review
+---
+
+# Untouched
+
+## Scope
+
+Nothing changes here.
+"""
 NEW_PLAN = """---
 title: Audit logging
 status: draft
@@ -100,13 +112,19 @@ def write_handbook(root: Path, url: str, files: dict[str, str]) -> None:
 @pytest.fixture
 def setup(gitlab_fake: FakeGitLab, tmp_path: Path) -> Iterator[Setup]:  # noqa: F811
     mrs = gitlab_fake.merge_requests
-    base = {"handbook/rotation.md": BASE, "handbook/old-name.md": OTHER, "README.md": "hi\n"}
+    base = {
+        "handbook/rotation.md": BASE,
+        "handbook/old-name.md": OTHER,
+        "handbook/untouched.md": UNTOUCHED,
+        "README.md": "hi\n",
+    }
     renames = {"handbook/new-name.md": "handbook/old-name.md"}
     head1 = {
         "handbook/rotation.md": V1,
         "handbook/new-name.md": OTHER_V,
         "README.md": "hi\nthere\n",
         "handbook/audit-logging.md": NEW_PLAN,
+        "handbook/untouched.md": UNTOUCHED,
     }
     mr = mrs.open("sec/planning", base, head1, renames=renames)
     v1 = mr.versions[-1]
@@ -137,7 +155,13 @@ def setup(gitlab_fake: FakeGitLab, tmp_path: Path) -> Iterator[Setup]:  # noqa: 
     write_handbook(
         root,
         gitlab_fake.url,
-        {"rotation.md": V2, "new-name.md": OTHER_V, "audit-logging.md": NEW_PLAN},
+        {
+            "rotation.md": V2,
+            "new-name.md": OTHER_V,
+            "audit-logging.md": NEW_PLAN,
+            "untouched.md": UNTOUCHED,
+            "local-only.md": UNTOUCHED,  # never pushed to the merge request's branch
+        },
     )
     env = {"GITLAB_TOKEN": gitlab_fake.token}
     yield Setup(gitlab_fake, root, mr, env)

@@ -164,6 +164,20 @@ def test_request_outside_the_diff_posts_a_note_linking_the_anchor(setup: Setup) 
     ]
 
 
+def test_request_on_a_plan_the_merge_request_leaves_alone_posts_a_note(setup: Setup) -> None:
+    done = request(setup, "untouched#scope")
+    assert done.returncode == 0, done.stderr
+    note = _last_note(setup)
+    assert note["position"] is None and "`untouched#scope`" in note["body"]
+
+
+def test_request_on_a_plan_not_in_the_branch(setup: Setup) -> None:
+    done = request(setup, "local-only#scope")
+    assert done.returncode == 1
+    assert "handbook/local-only.md is not in sec/planning!1's source branch" in done.stderr
+    assert "Hint:" in done.stderr
+
+
 def test_request_unknown_anchor_hints_close_ones(setup: Setup) -> None:
     before = len(setup.mr.discussions)
     done = request(setup, "rotation#rolout")

@@ -344,7 +344,9 @@ class SectionThread:
 
 def mr_threads_for_plan(root: Path, plan_id: str) -> dict[str | None, list[SectionThread]]:
     """Section anchor (None: above the first heading, or unknown) -> the merge request threads
-    on plan ``plan_id`` that ``review comments`` cached, open merge requests first."""
+    on plan ``plan_id`` that ``review comments`` cached, open merge requests first. Reads one
+    JSON file; no GitLab. ``body`` is the reviewer's Markdown as written: sanitise it (nh3)
+    before it reaches a page."""
     out: dict[str | None, list[SectionThread]] = {}
     entries = sorted(
         read_cache(root).items(), key=lambda kv: (kv[1].get("state") != "opened", kv[0])
