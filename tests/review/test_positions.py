@@ -5,6 +5,8 @@ unified diff in GitLab's ``diffs`` shape), so the arithmetic is checked against 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from secplan.markdown import parse_plan
 from secplan.refs import MergeRequestRef, parse_mr_ref
@@ -176,3 +178,30 @@ def test_position_json() -> None:
 )
 def test_merge_request_refs(text: str, expected: MergeRequestRef | None) -> None:
     assert parse_mr_ref(text, default_project="sec/planning") == expected
+
+
+_LINES = st.lists(st.sampled_from(["a", "b", "c", "", "# h"]), max_size=25)
+
+
+@settings(max_examples=300, deadline=None)
+@given(old=_LINES, new=_LINES)
+def test_hunk_arithmetic_agrees_with_the_texts(old: list[str], new: list[str]) -> None:
+    """Every line that is not added (removed) has a partner on the other side with the same
+    text, whatever the hunks look like (empty sides, files without shared lines...)."""
+    old_text = "".join(f"{x}\n" for x in old)
+    new_text = "".join(f"{x}\n" for x in new)
+    fd = parse_file_diff(file_diff("p.md", "p.md", old_text, new_text))
+    for line in range(1, len(new) + 1):
+        back = fd.new_to_old(line)
+        if line in fd.added:
+            assert back is None
+        else:
+            assert back is not None and old[back - 1] == new[line - 1]
+            assert fd.old_to_new(back) == line
+    for line in range(1, len(old) + 1):
+        if line in fd.removed:
+            assert fd.old_to_new(line) is None
+        else:
+            there = fd.old_to_new(line)
+            assert there is not None and new[there - 1] == old[line - 1]
+    assert len(fd.added) - len(fd.removed) == len(new) - len(old)

@@ -82,6 +82,8 @@ def _line(review: MrReview, prefix: str) -> Iterator[str]:
             if on
         )
         first = next((s.strip() for s in t.body.splitlines() if s.strip()), "")
+        if len(first) > 160:  # one line per thread, as a linter prints
+            first = first[:159] + "…"
         line = t.line if t.line is not None else 1
         yield termsafe(f"{path}:{line}: {where} [{state}]{flags} {t.author}: {first}")
 

@@ -170,7 +170,8 @@ def collect_threads(
         return diffs
 
     for discussion in source.discussions():
-        notes = [n for n in discussion.get("notes") or [] if isinstance(n, dict)]
+        raw_notes = discussion.get("notes") if isinstance(discussion, dict) else None
+        notes = [n for n in raw_notes or [] if isinstance(n, dict)]
         if not notes or notes[0].get("system"):
             continue
         first = notes[0]
