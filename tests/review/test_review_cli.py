@@ -214,3 +214,21 @@ def test_bad_reference_and_target(setup: Setup) -> None:
     assert bad.returncode == 2 and "not a merge request reference" in bad.stderr
     no_anchor = request(setup, "rotation")
     assert no_anchor.returncode == 2 and "PLAN#anchor" in no_anchor.stderr
+
+
+def test_hostile_comment_text_is_escaped_for_the_terminal(setup: Setup) -> None:
+    setup.fake.merge_requests.add_thread(
+        setup.mr,
+        "\x1b[2J\x1b]0;pwned\x07wipe\rsecond",
+        author="mallory",
+        new_path="handbook/rotation.md",
+        new_line=12,
+    )
+    done = comments(setup)
+    assert done.returncode == 0, done.stderr
+    assert any("mallory" in x for x in done.stdout.split("\n"))
+    assert not {"\x1b", "\x07", "\r"} & set(done.stdout)
+    as_json = comments(setup, "--format", "json")
+    assert "\x1b" not in as_json.stdout
+    bodies = [t["body"] for t in json.loads(as_json.stdout)["threads"]]
+    assert "\x1b[2J\x1b]0;pwned\x07wipe\rsecond" in bodies  # JSON keeps the text, escaped
