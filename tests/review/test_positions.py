@@ -205,3 +205,15 @@ def test_hunk_arithmetic_agrees_with_the_texts(old: list[str], new: list[str]) -
             there = fd.old_to_new(line)
             assert there is not None and new[there - 1] == old[line - 1]
     assert len(fd.added) - len(fd.removed) == len(new) - len(old)
+
+
+def test_a_diff_gitlab_left_out_is_not_read_as_no_change() -> None:
+    left_out = {**file_diff("p.md", "p.md", BASE, HEAD), "diff": "", "too_large": True}
+    fd = parse_file_diff(left_out)
+    assert fd.unknown and fd.new_kind(12) == "outside"
+    files = {("p.md", "b"): BASE, ("p.md", "h2"): HEAD}
+    read = lambda path, sha: files.get((path, sha))  # noqa: E731
+    removed = place(_pos(V1, "p.md", new=None, old=15), V2, [fd], read)
+    assert (removed.side, removed.line, removed.outdated) == ("old", 15, False)
+    kept = place(_pos(V1, "p.md", new=None, old=14), V2, [fd], read)  # "Stage one." stayed
+    assert (kept.side, kept.line) == ("new", 15)

@@ -28,6 +28,8 @@ class FileDiff:
     new_file: bool = False
     deleted_file: bool = False
     renamed_file: bool = False
+    #: GitLab left the hunks out (``too_large`` / ``collapsed``): no line is known to be in them
+    unknown: bool = False
     #: new line -> old line (and back) for unchanged lines inside hunks
     context_new_to_old: dict[int, int] = field(default_factory=dict)
     context_old_to_new: dict[int, int] = field(default_factory=dict)
@@ -37,7 +39,8 @@ class FileDiff:
     hunks: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     def new_kind(self, line: int) -> LineKind:
-        """What new-side ``line`` is in this diff: added, unchanged inside a hunk, or outside."""
+        """What new-side ``line`` is in this diff: added, unchanged inside a hunk, or outside
+        (also when GitLab left the hunks out: no diff thread can be started on it then)."""
         if line in self.added:
             return "added"
         if line in self.context_new_to_old:
@@ -90,6 +93,7 @@ def parse_file_diff(data: dict[str, object]) -> FileDiff:
         new_file=bool(data.get("new_file")),
         deleted_file=bool(data.get("deleted_file")),
         renamed_file=bool(data.get("renamed_file")),
+        unknown=bool(data.get("too_large") or data.get("collapsed")) and not data.get("diff"),
     )
     old = new = 0
     for raw in str(data.get("diff") or "").split("\n"):

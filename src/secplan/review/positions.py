@@ -164,6 +164,15 @@ def _carry_old(
     fd = find_diff(diffs, old_path=pos.old_path)
     if fd is None:  # the latest version leaves the file alone: the line is unchanged
         return Placed(pos.old_path, base_line, "new", latest.head_sha)
+    if fd.unknown:  # GitLab left this file's hunks out: compare the texts instead
+        base_text = read(pos.old_path, latest.base_sha)
+        head_text = read(fd.new_path, latest.head_sha)
+        if base_text is None or head_text is None:
+            return Placed(pos.old_path, base_line, "old", latest.base_sha)
+        there = carry_line(base_text, head_text, base_line)
+        if there is None:
+            return Placed(pos.old_path, base_line, "old", latest.base_sha)
+        return Placed(fd.new_path, there, "new", latest.head_sha)
     new_line = fd.old_to_new(base_line)
     if new_line is None:  # still removed by the latest version
         return Placed(pos.old_path, base_line, "old", latest.base_sha)
