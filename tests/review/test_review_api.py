@@ -13,7 +13,13 @@ import pytest
 from secplan.errors import TrackerError
 from secplan.markdown import parse_plan
 from secplan.refs import MergeRequestRef
-from secplan.review.mr import collect_threads, mr_threads_for_plan, request_review, save_review
+from secplan.review.mr import (
+    collect_threads,
+    mr_open_counts_for_plan,
+    mr_threads_for_plan,
+    request_review,
+    save_review,
+)
 from secplan.tracker.gitlab.client import GitLabClient
 from secplan.tracker.gitlab.merge_requests import MergeRequestApi
 from tests.review.conftest import V2, Setup
@@ -71,6 +77,8 @@ def test_cached_threads_for_the_web(setup: Setup, api: MergeRequestApi) -> None:
     assert all(t.merge_request == "sec/planning!1" for t in rollout)
     assert rollout[0].url.endswith(f"#note_{setup.mr.discussions[1]['notes'][0]['id']}")
     assert mr_threads_for_plan(setup.root, "no-such-plan") == {}
+    # the counts on the headings: open threads only, as SP501 counts them
+    assert mr_open_counts_for_plan(setup.root, "rotation") == {"goals": 1, "rollout": 2, "risks": 1}
     # each (path, commit) is read once: rotation at two heads and the base, new-name, README
     assert setup.fake.count("GET", r"repository/files/.*/raw") <= 5
 

@@ -376,3 +376,19 @@ def save_review(root: Path, review: MrReview) -> Path:
     entry = review.to_json()
     entry["fetched_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return write_entry(root, review.ref, entry)
+
+
+def mr_open_counts_for_plan(root: Path, plan_id: str) -> dict[str | None, int]:
+    """Section anchor -> unresolved merge request threads on it (for the counts on a plan
+    page's headings); the same threads SP501 counts, merged and closed merge requests left
+    out."""
+    counts: dict[str | None, int] = {}
+    for entry in read_cache(root).values():
+        if entry.get("state", "opened") != "opened":
+            continue
+        for t in entry.get("threads") or []:
+            if not isinstance(t, dict) or t.get("plan") != plan_id:
+                continue
+            if t.get("resolvable", True) and not t.get("resolved"):
+                counts[t.get("anchor")] = counts.get(t.get("anchor"), 0) + 1
+    return counts
