@@ -89,3 +89,33 @@ def parse_epic_ref(text: str, default_group: str | None = None) -> Ref | None:
 def parse_ref(text: str) -> Ref | None:
     """An issue or epic reference or URL, whichever it is; None if it is neither."""
     return parse_issue_ref(text) or parse_epic_ref(text)
+
+
+_MR_REF = re.compile(rf"^(?P<path>{_PATH})!(?P<iid>\d+)$")
+# A merge request page, or one of its tabs (``/diffs``, ``/commits``), with a fragment or query.
+_MR_URL = re.compile(
+    rf"^https?://[^/\s]+/(?!groups/)(?P<path>{_PATH})/-/merge_requests/(?P<iid>\d+)"
+    r"(?:/[a-z_]+)?/?(?:[#?].*)?$"
+)
+
+
+@dataclass(frozen=True)
+class MergeRequestRef:
+    """A parsed merge request reference: the project's full path and the MR's iid."""
+
+    project: str
+    iid: int
+
+    def __str__(self) -> str:
+        return f"{self.project}!{self.iid}"
+
+
+def parse_mr_ref(text: str, default_project: str | None = None) -> MergeRequestRef | None:
+    """``group/project!12``, ``!12`` (needs ``default_project``) or a merge request URL."""
+    text = text.strip()
+    if default_project and re.fullmatch(r"!\d+", text):
+        iid = _iid(text[1:])
+        return MergeRequestRef(default_project, iid) if iid is not None else None
+    m = _MR_REF.match(text) or _MR_URL.match(text)
+    iid = _iid(m["iid"]) if m else None
+    return MergeRequestRef(m["path"], iid) if m and iid is not None else None

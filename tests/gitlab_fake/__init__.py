@@ -1,6 +1,7 @@
 """A GitLab stand-in for tests: ``start_fake(tier)`` returns a running :class:`FakeGitLab`
-(``.url``, ``.token``, ``.requests``, ``.state``, fault injection, ``.stop()``); the pytest
-fixture ``gitlab_fake`` is in :mod:`tests.gitlab_fake.fixture`."""
+(``.url``, ``.token``, ``.requests``, ``.state``, fault injection, ``.stop()``, and
+``.merge_requests`` for merge requests with diff versions, discussions and files at a commit);
+the pytest fixture ``gitlab_fake`` is in :mod:`tests.gitlab_fake.fixture`."""
 
 from __future__ import annotations
 

@@ -17,6 +17,8 @@ REST behaviour and where it is documented:
   and try again")
 - issue links: ``409 {"message": "Issue(s) already assigned"}`` for an existing link
   (https://docs.gitlab.com/api/issue_links/)
+- merge requests, diff versions, diffs, discussions, notes and raw files: see
+  :mod:`tests.gitlab_fake.merge_requests`
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.gitlab_fake.graphql_api import GraphQLApi
+from tests.gitlab_fake.merge_requests import ROUTES as MR_ROUTES
+from tests.gitlab_fake.merge_requests import MergeRequests, RawText
 from tests.gitlab_fake.state import (
     PLANNER,
     REPORTER,
@@ -89,6 +93,8 @@ class FakeGitLab:
         self.promote_commands = ("/promote", "/promote_to Epic")
         self.lock = threading.RLock()
         self.graphql = GraphQLApi(self)
+        #: merge requests, commits and their files (``fake.merge_requests.open(...)``)
+        self.merge_requests = MergeRequests(self)
         self.state.add_project("sec/planning")
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -251,6 +257,12 @@ class FakeGitLab:
     def route(
         self, method: str, path: str, q: dict[str, list[str]], body: dict[str, Any]
     ) -> tuple[int, Any, dict[str, str]]:
+        for verb, rx, name in _MR_ROUTES:
+            m = rx.fullmatch(path)
+            if m and verb == method:
+                return self._answer(
+                    method, getattr(self.merge_requests, name)(q, body, *m.groups()), q
+                )
         for verb, rx, fn in _ROUTES:
             m = rx.fullmatch(path)
             if m and verb == method:
@@ -261,6 +273,15 @@ class FakeGitLab:
                     return self._page(result, q)
                 return (201 if method == "POST" else 200), result, {}
         raise HttpError(404, "404 Not Found")
+
+    def _answer(
+        self, method: str, result: Any, q: dict[str, list[str]]
+    ) -> tuple[int, Any, dict[str, str]]:
+        if isinstance(result, tuple):
+            return result
+        if isinstance(result, list):
+            return self._page(result, q)
+        return (201 if method == "POST" else 200), result, {}
 
     def _page(self, rows: list[Any], q: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
         per = min(int(_one(q, "per_page") or 20), 100)
@@ -769,6 +790,7 @@ def _one(q: dict[str, list[str]], key: str) -> str | None:
 
 
 _SEG = r"([^/]+(?:/[^/]+)*?)"
+_MR_ROUTES = [(verb, re.compile(rx), name) for verb, rx, name in MR_ROUTES]
 _ROUTES: list[tuple[str, re.Pattern[str], Any]] = [
     (verb, re.compile(rx), fn)
     for verb, rx, fn in [
@@ -825,10 +847,11 @@ def _handler(fake: FakeGitLab) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 body = None
             status, out, headers = fake.handle(self.command, self.path, self.headers, body)
-            data = b"" if out is None else json.dumps(out).encode()
+            raw = isinstance(out, RawText)
+            data = b"" if out is None else str(out).encode() if raw else json.dumps(out).encode()
             try:
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", "text/plain" if raw else "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 for key, value in headers.items():
                     self.send_header(key, value)

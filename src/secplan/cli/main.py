@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "sync",
     "serve",
     "site",
+    "review",
 )
 #: Which module registers each top-level command. A run imports only the module of the command
 #: it runs (start-up is most of a small check); ``--help`` and unknown words import them all.
@@ -47,6 +48,7 @@ COMMANDS = {
     "status": "sync",
     "serve": "serve",
     "build": "site",
+    "review": "review",
 }
 
 app = typer.Typer(

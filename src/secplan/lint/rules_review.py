@@ -1,7 +1,9 @@
 """SP501: review threads still open on a plan that claims to be ready.
 
-Threads live in the tracker store. The rule only reads ``ctx.open_threads`` (plan id -> count),
-which the CLI fills when a store exists, so the check never creates a database.
+Threads live in the tracker store and, with the GitLab backend, in merge requests (as
+``secplan review comments`` last cached them). The rule only reads ``ctx.open_threads`` (plan
+id -> count), which the CLI fills from both, so the check never creates a database nor calls
+GitLab.
 """
 
 from __future__ import annotations
@@ -25,8 +27,13 @@ def unresolved_review_threads(plan: Plan, ctx: LintContext) -> Iterator[Finding]
     count = ctx.open_threads.get(plan.id, 0)
     if count > 0:
         noun = "thread" if count == 1 else "threads"
+        where = (
+            "`secplan serve` and `secplan review comments`"
+            if ctx.config.backend == "gitlab"
+            else "`secplan serve`"
+        )
         yield Finding(
             "SP501",
-            f"{count} unresolved review {noun} (see `secplan serve`)",
+            f"{count} unresolved review {noun} (see {where})",
             key_line(plan, "status"),
         )

@@ -19,7 +19,7 @@ from secplan.handbook.loader import CATALOG_NAMES
 from secplan.lint.engine import CheckResult, Engine, Selector
 from secplan.lint.fix import apply_fixes
 from secplan.lint.incremental import check_handbook
-from secplan.lint.threads import load_known_epics, load_open_threads
+from secplan.lint.threads import load_known_epics, load_open_threads, with_mr_threads
 
 
 @dataclass
@@ -122,7 +122,9 @@ def _check_target(target: Target, options: CheckOptions, cwd: Path) -> CheckResu
     selector = Selector.build(options.select, options.ignore, config.ignore)
     engine = Engine(config, selector)
     database_url = options.database_url or config.database_url
-    threads = load_open_threads(target.root, database_url)
+    threads = with_mr_threads(
+        target.root, config.backend, load_open_threads(target.root, database_url)
+    )
     # Only the embedded tracker's epics are in the store; a remote tracker is never contacted
     # by a check (offline and fast), so SP404 is left to `secplan plan` there.
     local = config.backend == "local"

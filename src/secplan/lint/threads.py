@@ -108,6 +108,24 @@ def load_open_threads(root: Path, database_url: str | None) -> Mapping[str, int]
     return _read_server_counts(database_url)
 
 
+def with_mr_threads(root: Path, backend: str, counts: Mapping[str, int]) -> Mapping[str, int]:
+    """``counts`` plus the unresolved merge request threads ``secplan review comments`` cached
+    (``.secplan/mr-threads.json``), when the GitLab backend is configured. A JSON file read:
+    no HTTP and no database on the check path; the findings cache sees the summed counts, so a
+    change in either re-checks the plan."""
+    if backend != "gitlab":
+        return counts
+    from secplan.review.cache import open_mr_thread_counts
+
+    extra = open_mr_thread_counts(root)
+    if not extra:
+        return counts
+    merged = dict(counts)
+    for plan, n in extra.items():
+        merged[plan] = merged.get(plan, 0) + n
+    return merged
+
+
 def load_known_epics(root: Path, database_url: str | None) -> frozenset[str] | None:
     """Every epic of the embedded tracker (``group/sub&iid``); None when no store can be read
     (SP404 is then skipped). SQLite is read with ``sqlite3``; a server through SQLAlchemy."""

@@ -86,9 +86,11 @@ class GitLabClient:
         pace: str | None = None,
         safe: bool | None = None,
         url: str | None = None,
+        raw: bool = False,
     ) -> tuple[int, Any, dict[str, str]]:
         """Send one request, retrying as the module docstring says. ``safe`` = may be sent
-        again when its outcome is unknown (default: GET). Returns ``(status, body, headers)``;
+        again when its outcome is unknown (default: GET); ``raw``: a success's body is the
+        response text, not JSON (a file's content). Returns ``(status, body, headers)``;
         when ``find_existing`` found the object after a lost answer, the body is what it
         returned and the status 200."""
         safe = method == "GET" if safe is None else safe
@@ -124,7 +126,9 @@ class GitLabClient:
                 attempt = self._next(attempt, what, reason, None)
                 continue
             status = resp.status_code
-            body = _body(resp)
+            # a file is bytes; plans are UTF-8 whatever charset (if any) the answer names
+            ok_raw = raw and status < 300
+            body = resp.content.decode("utf-8", "replace") if ok_raw else _body(resp)
             if status == 429:
                 wait = retry_after(resp.headers)
                 attempt = self._next(attempt, what, "429 Too Many Requests", wait, status, body)
