@@ -122,9 +122,7 @@ def render_catalog_page() -> str:
 def ci_template() -> str:
     """The ``.gitlab-ci.yml`` that ``secplan init --ci`` writes (see docs/gitlab.md)."""
     return (
-        resources.files("secplan.handbook")
-        .joinpath("templates/gitlab-ci.yml")
-        .read_text("utf-8")
+        resources.files("secplan.handbook").joinpath("templates/gitlab-ci.yml").read_text("utf-8")
     )
 
 
