@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "sync",
     "serve",
     "site",
+    "schema",
 )
 #: Which module registers each top-level command. A run imports only the module of the command
 #: it runs (start-up is most of a small check); ``--help`` and unknown words import them all.
@@ -49,6 +50,7 @@ COMMANDS = {
     "status": "sync",
     "serve": "serve",
     "build": "site",
+    "schema": "schema",
 }
 
 app = typer.Typer(
