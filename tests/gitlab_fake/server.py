@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.gitlab_fake.graphql_api import GraphQLApi
+from tests.gitlab_fake.mr_notes import mr_note_routes
 from tests.gitlab_fake.state import (
     PLANNER,
     REPORTER,
@@ -806,6 +807,8 @@ _ROUTES: list[tuple[str, re.Pattern[str], Any]] = [
         ("GET", rf"groups/{_SEG}", FakeGitLab.get_group),
     ]
 ]
+# Merge request notes (tests/gitlab_fake/mr_notes.py), ahead of the catch-all project route.
+_ROUTES[:0] = mr_note_routes(_SEG)
 
 
 def _handler(fake: FakeGitLab) -> type[BaseHTTPRequestHandler]:
