@@ -1,0 +1,119 @@
+"""The ``.gitlab-ci.yml`` of ``secplan init --ci``: valid for GitLab as far as a schema can tell,
+every secplan command in it real, and the copy in docs/gitlab.md the same text."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from secplan.cli.main import COMMANDS
+from secplan.handbook.bootstrap import ci_template
+from tests.conftest import FIXTURES, PROJECT, run_cli
+from tests.lint.test_report_schemas import published
+
+SCHEMA = json.loads((FIXTURES / "schemas" / "gitlab-ci-subset.schema.json").read_text())
+
+
+def _errors(schema: dict[str, Any], data: Any) -> list[str]:
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return [f"{list(e.absolute_path)}: {e.message}" for e in cls(schema).iter_errors(data)]
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> str:
+    root = tmp_path_factory.mktemp("hb")
+    done = run_cli(
+        "init", str(root), "--ci", "--backend", "gitlab", "--gitlab-url", "https://g.example"
+    )
+    assert done.returncode == 0, done.stderr
+    return (root / ".gitlab-ci.yml").read_text(encoding="utf-8")
+
+
+def _jobs(ci: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    reserved = {"workflow", "stages", "variables", "default", "include"}
+    return {k: v for k, v in ci.items() if k not in reserved and not k.startswith(".")}
+
+
+def test_init_writes_the_template(written: str) -> None:
+    assert written == ci_template()
+
+
+def test_the_template_passes_the_ci_schema(written: str) -> None:
+    ci = yaml.safe_load(written)
+    assert _errors(SCHEMA, ci) == []
+    jobs = _jobs(ci)
+    assert set(jobs) == {"check", "plan", "apply", "pages"}
+    assert all(job["stage"] in ci["stages"] for job in jobs.values())
+
+
+def test_the_ci_schema_can_fail(written: str) -> None:
+    ci = yaml.safe_load(written)
+    for path, value in (
+        (("apply", "resource_groups"), "x"),  # a misspelt keyword
+        (("check", "artifacts", "reports", "code_quality"), "r.json"),
+        (("plan", "rules"), [{"if": "$X", "when": "sometimes"}]),
+        (("pages", "artifacts", "paths"), []),
+    ):
+        broken = json.loads(json.dumps(ci))
+        target = broken
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        assert _errors(SCHEMA, broken), path
+    assert _errors(SCHEMA, {**ci, "orphan": {"stage": "check"}})  # a job without script
+
+
+def test_the_jobs_do_what_the_issue_asks(written: str) -> None:
+    jobs = _jobs(yaml.safe_load(written))
+    check = " ".join(jobs["check"]["script"])
+    report = jobs["check"]["artifacts"]["reports"]["codequality"]
+    assert f"secplan check --format gitlab > {report}" in check
+    assert jobs["check"]["artifacts"]["when"] == "always"  # the report also when check fails
+    assert jobs["plan"]["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]
+    assert "secplan plan --mr-note" in jobs["plan"]["script"]
+    assert jobs["apply"]["rules"] == [{"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"}]
+    assert jobs["apply"]["resource_group"]
+    assert "secplan apply --write-back" in jobs["apply"]["script"]
+    assert jobs["pages"]["artifacts"]["paths"] == ["public"]
+    assert "GITLAB_TOKEN" in written and "masked" in written
+    assert "glpat" not in written  # no token in the file
+
+
+def test_every_secplan_command_in_it_exists(written: str) -> None:
+    lines = re.findall(r"^\s*- (secplan [^|\n]+?)(?: >| \|\||$)", written, flags=re.M)
+    assert len(lines) == 4
+    for line in lines:
+        _program, command, *args = shlex.split(line)
+        assert command in COMMANDS, line
+        helped = run_cli(command, "--help")
+        for option in (a for a in args if a.startswith("--")):
+            assert option in helped.stdout, (line, option)
+
+
+def test_docs_show_the_same_template() -> None:
+    docs = (PROJECT / "docs" / "gitlab.md").read_text(encoding="utf-8")
+    block = docs.split("<!-- secplan:ci-template -->\n", 1)[1].split(
+        "<!-- /secplan:ci-template", 1
+    )[0]
+    assert (
+        block.strip().removeprefix("```yaml").removesuffix("```").strip() == ci_template().strip()
+    )
+
+
+def test_the_template_against_gitlabs_ci_schema(written: str) -> None:
+    schema = published("ci.json")
+    assert _errors(schema, yaml.safe_load(written)) == []
+
+
+def test_a_local_backend_gets_a_note(tmp_path: Path) -> None:
+    done = run_cli("init", str(tmp_path), "--ci")
+    assert done.returncode == 0
+    assert "Note: the CI jobs plan and apply need the tracker in GitLab" in done.stderr
