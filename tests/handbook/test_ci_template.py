@@ -110,7 +110,9 @@ def test_docs_show_the_same_template() -> None:
 
 def test_the_template_against_gitlabs_ci_schema(written: str) -> None:
     schema = published("ci.json")
-    assert _errors(schema, yaml.safe_load(written)) == []
+    ci = yaml.safe_load(written)
+    assert _errors(schema, ci) == []
+    assert _errors(schema, {**ci, "apply": {**ci["apply"], "resource_groups": "x"}})
 
 
 def test_a_local_backend_gets_a_note(tmp_path: Path) -> None:
