@@ -10,6 +10,9 @@ from secplan.tracker.gitlab.mr_note import MARKER, note_body
 from tests.conftest import run_cli
 from tests.gitlab_fake import FakeGitLab
 from tests.gitlab_fake.mr_notes import add_mr_note, mr_notes, open_merge_request
+from tests.snapshot import assert_snapshot
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 MR_IID = 7
 
@@ -114,3 +117,14 @@ def test_hostile_plan_text_cannot_close_the_code_block() -> None:
     assert "\n````````text\n" in body  # a fence longer than the text's longest run
     assert body.count("</details>") == 2  # the text's own stays inside the code block
     assert body.startswith(MARKER)
+
+
+def test_note_body_snapshot() -> None:
+    lines = [
+        "rotation (review; the plan is the source of truth) rotation.md",
+        '  + issue "Inventory every runner secret" %"Rotation MVP" ~ci',
+        '  ~ issue sec/planning#4 "Rotate the deploy keys": labels +secrets',
+        "",
+        "Plan: 1 to create, 1 to update, 0 unchanged, 0 drift, 0 orphans.",
+    ]
+    assert_snapshot(SNAPSHOTS, "mr-note.md", note_body(lines, commit="abc1234"))
