@@ -117,6 +117,8 @@ def test_hostile_plan_text_cannot_close_the_code_block() -> None:
     assert "\n````````text\n" in body  # a fence longer than the text's longest run
     assert body.count("</details>") == 2  # the text's own stays inside the code block
     assert body.startswith(MARKER)
+    quick = note_body(["/merge", "/close now", "Plan: 0 to create"])
+    assert not [ln for ln in quick.splitlines() if ln.startswith("/")]  # no quick actions
 
 
 def test_note_body_snapshot() -> None:

@@ -87,7 +87,9 @@ def _fence(lines: Sequence[str]) -> str:
 
 def note_body(lines: Sequence[str], *, commit: str | None = None) -> str:
     """The note: marker, the summary line, and the full plan output in a collapsed block."""
-    text_lines = list(lines)
+    # GitLab runs a note's lines that start with "/" as quick actions (/close, /merge ...);
+    # its extractor skips only plain ``` blocks, so such a line is indented instead.
+    text_lines = [f" {ln}" if ln.startswith("/") else ln for ln in lines]
     summary = next((ln for ln in reversed(text_lines) if ln.startswith("Plan:")), "")
     fence = _fence(text_lines)
     body_text = "\n".join(text_lines)
