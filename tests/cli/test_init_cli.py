@@ -194,3 +194,15 @@ def test_on_a_terminal_it_asks_for_what_is_missing(tmp_path: Path) -> None:
     assert config["tracker"] == "appsec/roadmap"
     assert (config["backend"], config["gitlab_url"]) == ("gitlab", "https://gitlab.example.org")
     assert "nothing was asked" not in text
+
+
+def test_a_hand_written_config_that_agrees_is_kept(tmp_path: Path) -> None:
+    text = '# ours\ngroup = "sec"\ntracker = "sec/plans"\nlabels = ["security"]\n'
+    (tmp_path / "secplan.toml").write_text(text)
+    done = run_cli("init", str(tmp_path))  # values from the file: nothing to overwrite
+    assert done.returncode == 0, done.stderr
+    assert "Kept secplan.toml" in done.stdout
+    assert (tmp_path / "secplan.toml").read_text() == text
+    assert (tmp_path / "index.md").is_file() and (tmp_path / "example-plan.md").is_file()
+    differs = run_cli("init", str(tmp_path), "--project", "sec/other")
+    assert differs.returncode == 1 and "secplan.toml already exists" in differs.stderr

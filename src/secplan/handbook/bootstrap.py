@@ -148,7 +148,11 @@ def init_handbook(
     if root.exists() and not root.is_dir():
         raise SecplanError(f"{root} is not a directory", hint="Name a folder for the handbook.")
     result = InitResult(root=root)
-    wanted: list[tuple[str, str]] = [("secplan.toml", render_config(settings))]
+    wanted: list[tuple[str, str]] = []
+    if _config_matches(root, settings) and not force:
+        result.kept.append("secplan.toml")  # a hand-written file that says the same: untouched
+    else:
+        wanted.append(("secplan.toml", render_config(settings)))
     catalog = root / CATALOG_FILE
     if _has_markers(catalog):
         result.kept.append(CATALOG_FILE)
@@ -197,6 +201,22 @@ def init_handbook(
     if CATALOG_FILE in result.written or EXAMPLE_FILE in result.written:
         _refresh_catalog(root)
     return result
+
+
+def _config_matches(root: Path, settings: InitSettings) -> bool:
+    """Does an existing ``secplan.toml`` already say what ``settings`` say? (Its other keys
+    and comments do not matter.)"""
+    if not (root / "secplan.toml").is_file():
+        return False
+    have = existing_settings(root)
+    same = (
+        have.get("group") == settings.group
+        and have.get("project") == settings.project
+        and have.get("backend", DEFAULT_BACKEND) == settings.backend
+    )
+    if settings.backend == "gitlab" or settings.gitlab_url:
+        same = same and have.get("gitlab_url") == settings.gitlab_url
+    return same
 
 
 def _has_markers(path: Path) -> bool:
