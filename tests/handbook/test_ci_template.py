@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from secplan.cli.main import COMMANDS
 from secplan.handbook.bootstrap import ci_template
 from tests.conftest import FIXTURES, PROJECT, run_cli
 from tests.lint.test_report_schemas import published
+from tests.test_readme_walkthrough import secplan_bin  # noqa: F401  (the fixture)
 
 SCHEMA = json.loads((FIXTURES / "schemas" / "gitlab-ci-subset.schema.json").read_text())
 
@@ -119,3 +121,43 @@ def test_a_local_backend_gets_a_note(tmp_path: Path) -> None:
     done = run_cli("init", str(tmp_path), "--ci")
     assert done.returncode == 0
     assert "Note: the CI jobs plan and apply need the tracker in GitLab" in done.stderr
+
+
+def test_the_check_and_pages_jobs_run(
+    tmp_path: Path,
+    secplan_bin: dict[str, str],  # noqa: F811
+) -> None:
+    """Run the two jobs that need no GitLab, script line by script line, as a runner would
+    (bash, in the checkout), and check what they leave behind."""
+    root = tmp_path / "repo"
+    assert run_cli("init", str(root), "--ci").returncode == 0
+    jobs = _jobs(yaml.safe_load((root / ".gitlab-ci.yml").read_text()))
+    env = {**secplan_bin, "CI_PAGES_URL": "https://sec.gitlab.example/handbook"}
+    for name in ("check", "pages"):
+        for line in jobs[name]["script"]:
+            done = subprocess.run(
+                ["bash", "-ec", line], cwd=root, env=env, capture_output=True, text=True
+            )
+            assert done.returncode == 0, (name, line, done.stdout, done.stderr)
+    report = json.loads((root / jobs["check"]["artifacts"]["reports"]["codequality"]).read_text())
+    codequality = json.loads((FIXTURES / "schemas" / "gitlab-codequality.schema.json").read_text())
+    assert report and _errors(codequality, report) == []
+    index = (root / jobs["pages"]["artifacts"]["paths"][0] / "index.html").read_text()
+    assert "https://sec.gitlab.example/handbook/" in index  # links carry the Pages URL
+
+
+def test_a_failing_check_job_fails_and_still_writes_the_report(
+    tmp_path: Path,
+    secplan_bin: dict[str, str],  # noqa: F811
+) -> None:
+    root = tmp_path / "repo"
+    assert run_cli("init", str(root), "--ci").returncode == 0
+    (root / "broken.md").write_text("---\ntitle: [unclosed\n---\n# Broken\n")
+    (line,) = _jobs(yaml.safe_load((root / ".gitlab-ci.yml").read_text()))["check"]["script"]
+    done = subprocess.run(
+        ["bash", "-ec", line], cwd=root, env=secplan_bin, capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert "broken.md" in done.stdout  # the readable report is printed too
+    report = json.loads((root / "gl-code-quality-report.json").read_text())
+    assert any(issue["severity"] == "major" for issue in report)
