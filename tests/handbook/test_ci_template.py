@@ -161,3 +161,45 @@ def test_a_failing_check_job_fails_and_still_writes_the_report(
     assert "broken.md" in done.stdout  # the readable report is printed too
     report = json.loads((root / "gl-code-quality-report.json").read_text())
     assert any(issue["severity"] == "major" for issue in report)
+
+
+def test_the_apply_job_commits_the_write_back_once(
+    tmp_path: Path,
+    secplan_bin: dict[str, str],  # noqa: F811
+) -> None:
+    """The apply script in a git checkout whose push URL git rewrites to a local bare
+    repository: the first run pushes one commit with the written-back refs, the second none."""
+    root, remote = tmp_path / "repo", tmp_path / "remote.git"
+    assert run_cli("init", str(root), "--ci").returncode == 0
+
+    def git(*args: str, cwd: Path = root) -> str:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+        return done.stdout
+
+    git("init", "--quiet", "--bare", str(remote), cwd=tmp_path)
+    git("init", "--quiet", "--initial-branch", "main")
+    git("add", "--all")
+    git("-c", "user.name=t", "-c", "user.email=t@example", "commit", "--quiet", "-m", "start")
+    git("push", "--quiet", str(remote), "HEAD:main")
+    env = {
+        **secplan_bin,
+        "GITLAB_TOKEN": "tok",
+        "CI_SERVER_HOST": "gitlab.example",
+        "CI_PROJECT_PATH": "sec/repo",
+        "CI_COMMIT_BRANCH": "main",
+        # the runner's view of the remote, served from the bare repository
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": f"url.{remote.as_uri()}.insteadOf",
+        "GIT_CONFIG_VALUE_0": "https://oauth2:tok@gitlab.example/sec/repo.git",
+    }
+    script = _jobs(yaml.safe_load((root / ".gitlab-ci.yml").read_text()))["apply"]["script"]
+    for _run in range(2):
+        for line in script:
+            done = subprocess.run(
+                ["bash", "-ec", line], cwd=root, env=env, capture_output=True, text=True
+            )
+            assert done.returncode == 0, (line, done.stdout, done.stderr)
+    log = git("log", "--format=%s", "main", cwd=remote).splitlines()
+    assert log == ["secplan: write back epic and issue references", "start"]
+    plan = git("show", "main:example-plan.md", cwd=remote)
+    assert re.search(r"security/planning#\d+", plan)  # the issue refs are in the pushed plan
