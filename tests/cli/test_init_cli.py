@@ -206,3 +206,13 @@ def test_a_hand_written_config_that_agrees_is_kept(tmp_path: Path) -> None:
     assert (tmp_path / "index.md").is_file() and (tmp_path / "example-plan.md").is_file()
     differs = run_cli("init", str(tmp_path), "--project", "sec/other")
     assert differs.returncode == 1 and "secplan.toml already exists" in differs.stderr
+
+
+def test_a_file_in_the_way(tmp_path: Path) -> None:
+    target = tmp_path / "notes.md"
+    target.write_text("# notes\n")
+    done = run_cli("init", str(target))
+    assert done.returncode == 1
+    assert "is not a directory" in done.stderr and "Hint:" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert target.read_text() == "# notes\n"
