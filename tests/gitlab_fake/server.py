@@ -35,6 +35,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from tests.gitlab_fake.graphql_api import GraphQLApi
 from tests.gitlab_fake.merge_requests import ROUTES as MR_ROUTES
 from tests.gitlab_fake.merge_requests import MergeRequests, RawText
+from tests.gitlab_fake.mr_notes import mr_note_routes
 from tests.gitlab_fake.state import (
     PLANNER,
     REPORTER,
@@ -828,6 +829,8 @@ _ROUTES: list[tuple[str, re.Pattern[str], Any]] = [
         ("GET", rf"groups/{_SEG}", FakeGitLab.get_group),
     ]
 ]
+# Merge request notes (tests/gitlab_fake/mr_notes.py), ahead of the catch-all project route.
+_ROUTES[:0] = mr_note_routes(_SEG)
 
 
 def _handler(fake: FakeGitLab) -> type[BaseHTTPRequestHandler]:

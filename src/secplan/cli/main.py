@@ -18,6 +18,7 @@ install_help_text()
 
 #: The command modules, each with a ``register(app)``, in the order ``--help`` lists them.
 COMMAND_MODULES = (
+    "init",
     "check",
     "show",
     "breakdown",
@@ -28,10 +29,12 @@ COMMAND_MODULES = (
     "serve",
     "site",
     "review",
+    "schema",
 )
 #: Which module registers each top-level command. A run imports only the module of the command
 #: it runs (start-up is most of a small check); ``--help`` and unknown words import them all.
 COMMANDS = {
+    "init": "init",
     "check": "check",
     "show": "show",
     "breakdown": "breakdown",
@@ -49,6 +52,7 @@ COMMANDS = {
     "serve": "serve",
     "build": "site",
     "review": "review",
+    "schema": "schema",
 }
 
 app = typer.Typer(

@@ -132,6 +132,14 @@ def plan_cmd(
     database_url: DatabaseUrlOption = None,
     fmt: FormatOption = Format.text,
     create_epic: CreateEpicOption = False,
+    mr_note: Annotated[
+        bool,
+        typer.Option(
+            "--mr-note",
+            help="Also post the summary on the pipeline's merge request (CI_PROJECT_ID, "
+            "CI_MERGE_REQUEST_IID), as one note updated on every push.",
+        ),
+    ] = False,
 ) -> None:
     """Show what apply would change in the tracker (a dry run: nothing is written)."""
     from secplan.sync.apply import compute_plan
@@ -149,12 +157,18 @@ def plan_cmd(
             all_plans=all_plans,
             context=other_plans(base, selected, all_plans),
         )
+    lines = list(render_plan_text(result))
     if fmt is Format.json:
         print_json(plan_json(result))
         _print_problems(result)
     else:
-        for line in render_plan_text(result):
+        for line in lines:
             _out(line)
+    if mr_note:
+        from secplan.tracker.gitlab.mr_note import post_plan_note
+
+        outcome = post_plan_note(hb.config, [termsafe(line) for line in lines])
+        err_console.print(f"Plan note {outcome.action} (note {outcome.note_id})")
     if any(d.errors for d in result.diffs) or result.conflicts:
         raise typer.Exit(1)
 

@@ -324,7 +324,8 @@ def no_markers_error(path: Path | None) -> NotFoundError:
     if path is None:
         return NotFoundError(
             "the handbook has no catalog page (index.md, _index.md or index.html.md)",
-            hint=f"Create index.md with the lines '{START_MARKER}' and '{END_MARKER}'.",
+            hint="Run 'secplan init' to create one (it keeps existing files), or create index.md "
+            f"with the lines '{START_MARKER}' and '{END_MARKER}'.",
         )
     return NotFoundError(
         f"the catalog page has no '{START_MARKER}' ... '{END_MARKER}' markers",

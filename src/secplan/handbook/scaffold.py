@@ -166,7 +166,10 @@ def scaffold(
     handbook = load_handbook(root)
     status_now = catalog_status(handbook)
     if status_now.path is None:
-        result.catalog_note = "the handbook has no catalog page; the plan is not listed anywhere"
+        result.catalog_note = (
+            "the handbook has no catalog page; the plan is not listed anywhere ("
+            "'secplan init' makes one)"
+        )
     elif not status_now.has_markers:
         result.catalog_note = (
             f"{status_now.path.name} has no catalog markers; run 'secplan adopt' to manage it"

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from secplan.markdown.fields import KNOWN_KEYS as _FIELD_KEYS
 from secplan.model import STATUSES, Diagnostic, Link, Milestone, Plan
 from secplan.refs import MAX_IID, iid_too_large, parse_epic_ref, parse_issue_ref
 
@@ -39,24 +40,9 @@ def _timestamp_or_string(loader: Any, node: yaml.ScalarNode) -> Any:
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_string)
 
-#: Front-matter keys secplan understands; every other key is kept untouched (SP105 is info).
-KNOWN_KEYS: frozenset[str] = frozenset(
-    {
-        "title",
-        "status",
-        "epic",
-        "source",
-        "tracker",
-        "owners",
-        "labels",
-        "confidential",
-        "milestones",
-        "resources",
-        "ssot",
-        "superseded_by",
-        "requirements",
-    }
-)
+#: Front-matter keys secplan understands (declared in :mod:`secplan.markdown.fields`); every
+#: other key is kept untouched (SP105 is info).
+KNOWN_KEYS: frozenset[str] = _FIELD_KEYS
 REQUIREMENTS_MODES = ("none", "checklist", "issues")
 
 #: Bounds that keep hostile YAML cheap: nodes visited with aliases expanded, and depth.
