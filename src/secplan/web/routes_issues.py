@@ -60,8 +60,21 @@ def plan_item_of(ctx: WebContext, issue: TrackedIssue) -> dict[str, Any] | None:
     return out
 
 
-def issue_view(ctx: WebContext, ref: str) -> dict[str, Any]:
-    """The issue, its epic, milestone (with due date), plan item and notes."""
+def milestone_dues(ctx: WebContext) -> dict[str, str]:
+    """Milestone title -> its due date (ISO), for the milestones the tracker dates."""
+    tracker = ctx.tracker
+    if tracker is None:
+        return {}
+    out: dict[str, str] = {}
+    for m in tracker.list_milestones():
+        if m.due is not None:
+            out.setdefault(m.title, m.due.isoformat())
+    return out
+
+
+def issue_view(ctx: WebContext, ref: str, dues: dict[str, str] | None = None) -> dict[str, Any]:
+    """The issue, its epic, milestone (with due date), plan item and notes. ``dues`` are the
+    milestones' due dates when the caller read them already (the site builds every issue)."""
     tracker = ctx.tracker
     if tracker is None:
         raise HTTPException(status_code=503, detail=ctx.store_error or "tracker unavailable")
@@ -72,12 +85,9 @@ def issue_view(ctx: WebContext, ref: str) -> dict[str, Any]:
     data = issue_dict(issue)
     epic = view.actual.epics_by_ref.get(issue.epic) if issue.epic else None
     data["epic_title"] = epic.title if epic is not None else None
-    data["milestone_due"] = None
-    if issue.milestone:
-        for m in tracker.list_milestones():
-            if m.title == issue.milestone and m.due is not None:
-                data["milestone_due"] = m.due.isoformat()
-                break
+    if issue.milestone and dues is None:
+        dues = milestone_dues(ctx)
+    data["milestone_due"] = (dues or {}).get(issue.milestone or "")
     data["created_at"] = _iso(issue.created_at)
     data["closed_at"] = _iso(issue.closed_at)
     data["plan_item"] = plan_item_of(ctx, issue)
