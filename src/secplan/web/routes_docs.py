@@ -1,4 +1,4 @@
-"""The API documentation page: Swagger UI from the ``swagger-ui-bundle`` package, served locally.
+"""The API documentation page: Swagger UI from the ``swagger-ui-bundle-v2`` package, served locally.
 
 FastAPI's own docs pages load Swagger UI from a CDN, which the strict CSP and an offline install
 forbid. Here its files come from the installed package under ``/api/assets/`` and our own
@@ -26,7 +26,7 @@ DOCS_CSP = CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self'
 
 
 def swagger_dir() -> Path | None:
-    """The packaged Swagger UI files, or None when ``swagger-ui-bundle`` is not installed."""
+    """The packaged Swagger UI files, or None when ``swagger-ui-bundle-v2`` is not installed."""
     try:
         import swagger_ui_bundle
     except ImportError:
