@@ -70,9 +70,10 @@ def test_click_from_catalog_to_issue_epic_board_and_roadmap(demo_server: LiveSer
     page.wait_for_url("**/roadmap")
     assert page.locator("svg.timeline-svg .ms-row").count() >= 5
     assert page.locator("table.roadmap tbody tr").count() >= 6
+    shot(page, "tracker-roadmap-handbook")
     page.click("a:has-text('its timeline') >> nth=0")
     page.wait_for_url(re.compile(r"/roadmap\?plan="))
-    shot(page, "tracker-roadmap")
+    shot(page, "tracker-roadmap-plan")
     assert not _csp_errors(page), page.console_errors
 
 
