@@ -259,3 +259,10 @@ def test_api_page_serves_swagger_ui_locally_under_its_own_csp(demo: TestClient) 
     # Every other page keeps the strict policy.
     assert "'unsafe-inline'" not in demo.get("/board").headers["content-security-policy"]
     assert 'href="/api"' in demo.get("/", headers=HTML).text  # the nav's "API"
+
+
+def test_refs_are_not_marked_missing_before_any_sync(client: TestClient, handbook: Path) -> None:
+    html = client.get("/", headers=HTML).text
+    assert '<code class="ref">security&amp;1</code>' in html
+    assert "not in the tracker" not in html
+    assert not (handbook / ".secplan" / "secplan.db").exists()

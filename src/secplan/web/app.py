@@ -243,8 +243,10 @@ def page_globals(ctx: WebContext, links: ServerLinks | SiteLinks) -> dict[str, A
 
 def ref_kinds(ctx: WebContext) -> Callable[[str], str | None] | None:
     """Which refs the tracker has ("epic" / "issue"), read lazily from the shared snapshot on
-    the first ref a page links; None without a tracker."""
-    if ctx.tracker is None:
+    the first ref a page links; None without a tracker or before its database exists (a
+    handbook never synced: its refs are unknown, not missing)."""
+    backend = ctx._open()
+    if backend is None or backend.missing is not None:
         return None
     found: list[Any] = []
 

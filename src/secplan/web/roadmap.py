@@ -50,7 +50,9 @@ class MilestoneRow:
         }
 
 
-def _rows_for(plans: list[Plan], ctx: WebContext) -> tuple[dict[str, MilestoneRow], dict]:
+def _rows_for(
+    plans: list[Plan], ctx: WebContext
+) -> tuple[dict[str, MilestoneRow], dict[str, dict[str, MilestoneRow]]]:
     """Milestone rows by title, and per plan its rows (in the order the plan lists them)."""
     view = issue_index(ctx)
     rows: dict[str, MilestoneRow] = {}
@@ -102,9 +104,27 @@ def _order(row: MilestoneRow) -> tuple[Any, ...]:
     return (row.due is None, row.due or date.max, row.start or date.max, row.title)
 
 
+#: The last roadmap per (context, plan filter), reused while the tracker snapshot and the
+#: handbook's plan list are the same objects (counting coverage over every plan is the cost).
+_memo: dict[tuple[int, str | None], tuple[Any, Any, dict[str, Any]]] = {}
+
+
 def roadmap_view(ctx: WebContext, plan_id: str | None = None) -> dict[str, Any]:
     """Milestones (sorted by due date) for the handbook, or for one plan, and per plan."""
     plans = ctx.plans.plans()
+    view = issue_index(ctx)
+    key = (id(ctx), plan_id)
+    hit = _memo.get(key)
+    if hit is not None and hit[0] is view and hit[1] is plans:
+        return hit[2]
+    result = _roadmap(ctx, plans, plan_id)
+    if len(_memo) > 64:
+        _memo.clear()
+    _memo[key] = (view, plans, result)
+    return result
+
+
+def _roadmap(ctx: WebContext, plans: list[Plan], plan_id: str | None) -> dict[str, Any]:
     if plan_id is not None:
         plans = [p for p in plans if p.id == plan_id]
     rows, per_plan = _rows_for(plans, ctx)
