@@ -179,7 +179,7 @@ def timeline(milestones: list[dict[str, Any]], today: date) -> dict[str, Any]:
     ticks = []
     month = date(lo.year, lo.month, 1)
     while month <= hi:
-        if month >= lo:
+        if month >= lo and x(month) <= WIDTH - 58:  # a label past that would be cut off
             ticks.append({"x": x(month), "label": month.strftime("%b %Y")})
         month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
     height = AXIS_H + len(rows) * ROW_H + 6
