@@ -39,6 +39,7 @@ class Config:
     web_users: dict[str, str] = field(default_factory=dict)  # name -> password hash (serve)
     known_keys: list[str] = field(default_factory=list)  # front-matter keys SP105 accepts too
     statuses: dict[str, str] = field(default_factory=dict)  # handbook status word -> secplan's
+    board_scope: str = "workflow"  # scoped labels "<scope>::<column>" are the board's columns
     source_file: Path | None = None
 
 
@@ -72,6 +73,10 @@ def _flavour(v: Any) -> bool:
     return v in ANCHOR_FLAVOURS
 
 
+def _scope(v: Any) -> bool:
+    return isinstance(v, str) and bool(v.strip()) and "::" not in v
+
+
 def _backend(v: Any) -> bool:
     return v in BACKENDS
 
@@ -95,6 +100,7 @@ SCHEMA: dict[str, tuple[Any, str]] = {
         "a table of user name -> password hash (from 'secplan serve --hash-password')",
     ),
     "known_keys": (_str_list, "a list of front-matter key names"),
+    "board_scope": (_scope, "a label scope such as 'workflow' (labels 'workflow::doing', ...)"),
     "statuses": (
         _status_map,
         f"a table of status word -> one of {', '.join(STATUSES)}",

@@ -117,3 +117,24 @@ def test_normalise_replaces_only_times_and_the_root(tmp_path: Path) -> None:
         "path": "<root>/x.md",
         "title": "Rotate every 30 days",
     }
+
+
+#: The tracker pages' JSON twins on the demo (and the roadmap without a tracker).
+TRACKER_DOCUMENTS = {
+    "demo-board.json": "/board.json",
+    "demo-epics.json": "/epics.json",
+    "demo-issue-5.json": "/issues/security/planning/5.json",
+    "demo-roadmap.json": "/roadmap.json",
+    "demo-roadmap-ci-runner-secrets-rotation.json": "/roadmap.json?plan=ci-runner-secrets-rotation",
+    "example-roadmap.json": "/roadmap.json",
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRACKER_DOCUMENTS))
+def test_tracker_json_snapshot(name: str, request: pytest.FixtureRequest) -> None:
+    state = name.split("-", 1)[0]
+    root: Path = request.getfixturevalue(f"{state}_root")
+    with _client(root) as client:
+        response = client.get(TRACKER_DOCUMENTS[name])
+    assert response.status_code == 200
+    assert_snapshot(name, normalise(response.json(), root))

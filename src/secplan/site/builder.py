@@ -13,7 +13,8 @@ Layout of the output::
     plans/<id>.json                   their JSON twins
     plans/<handbook path>             assets the plans link (images, attachments)
     progress/<id>.svg                 burn-up charts
-    epics/<ref>.html|.json, epics.json, board.html|.json   tracker snapshots
+    epics/<ref>.html|.json, epics/index.html, epics.json, board.html|.json   tracker snapshots
+    issues/<project>/<iid>.html|.json, roadmap.html|.json                   (with a tracker)
     search.html, pagefind/            full-text search (Pagefind)
     static/, 404.html, sitemap.xml
 """
@@ -47,7 +48,13 @@ from secplan.site.search import BUNDLE, index_site
 from secplan.web.app import HERE as WEB_DIR
 from secplan.web.app import WebContext, lint_readiness
 from secplan.web.assets import handbook_asset, is_active_svg
-from secplan.web.links import SiteLinks, epic_site_file, plan_site_file, plan_site_url
+from secplan.web.links import (
+    SiteLinks,
+    epic_site_file,
+    issue_site_file,
+    plan_site_file,
+    plan_site_url,
+)
 from secplan.web.plans_cache import PlansCache, Readiness
 from secplan.web.security import Auth
 
@@ -147,6 +154,7 @@ class _Builder:
             )
         self._ready: dict[str, tuple[str, Readiness]] = {}
         self.epics: list[str] = []
+        self.issues: set[str] = set()
         self.shape = ""
         plans = PlansCache(
             root,
@@ -171,6 +179,7 @@ class _Builder:
             self.ctx.plans.known,
             base_url=self.base_url,
             epics=self.epics,
+            issues=self.issues,
             board=self.report.tracker,
             search=self.search,
         )
@@ -261,6 +270,7 @@ class _Builder:
         from secplan.web.data import feedback_flags, issue_index, threads_for
 
         index = issue_index(ctx)
+        self.issues = set(index.by_ref) if tracker else set()
         for plan in plans:
             tracked = (
                 sorted(repr(i) for i in index.plan_issues(plan).values()),
@@ -377,7 +387,7 @@ class _Builder:
             board_view,
             epic_context,
             epic_view,
-            epics_json,
+            epics_view,
         )
 
         ctx = self.ctx
@@ -387,11 +397,42 @@ class _Builder:
             html = render_page(ctx, "epic.html", self.links(rel), **epic_context(view))
             self.emit_page(rel, html)
             self.emit_json(epic_site_file(ref, "json"), view)
-        self.emit_json("epics.json", epics_json(ctx))
+        epics = epics_view(ctx)
+        index_page = "epics/index.html"
+        html = render_page(ctx, "epics.html", self.links(index_page), title="Epics", **epics)
+        self.emit_page(index_page, html)
+        self.emit_json("epics.json", epics)
         view = board_view(ctx, None, None)
         context = board_context(ctx, view)
         self.emit_page("board.html", render_page(ctx, "board.html", self.links(""), **context))
         self.emit_json("board.json", view)
+        self._build_issue_pages()
+        self._build_roadmap()
+
+    def _build_issue_pages(self) -> None:
+        from secplan.web.routes_issues import issue_context, issue_view, milestone_dues
+
+        ctx = self.ctx
+        dues = milestone_dues(ctx)
+        for ref in sorted(self.issues):
+            view = issue_view(ctx, ref, dues)
+            rel = issue_site_file(ref)
+            html = render_page(ctx, "issue.html", self.links(rel), **issue_context(view))
+            self.emit_page(rel, html)
+            self.emit_json(issue_site_file(ref, "json"), view)
+
+    def _build_roadmap(self) -> None:
+        from datetime import date
+
+        from secplan.web.roadmap import roadmap_view
+        from secplan.web.routes_roadmap import roadmap_context
+
+        ctx = self.ctx
+        view = roadmap_view(ctx)
+        context = roadmap_context(ctx, view, date.today())
+        html = render_page(ctx, "roadmap.html", self.links("roadmap.html"), **context)
+        self.emit_page("roadmap.html", html)
+        self.emit_json("roadmap.json", view)
 
     def _build_common_pages(self) -> None:
         ctx = self.ctx

@@ -23,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -67,8 +68,39 @@ def path_quote(value: object, safe: str = "/") -> str:
     return quote(str(value), safe=safe)
 
 
+@jinja2.pass_context
+def ref_href(context: Any, ref: object, links: Any = None) -> str | None:
+    """The page of a tracker ref (issue, epic, ``%milestone``) through the page's ``links``
+    (or ``links`` given, as macros must), or None when the tracker does not have it."""
+    links = links if links is not None else context.get("links")
+    return links.ref(str(ref)) if links is not None and ref else None
+
+
+@jinja2.pass_context
+def ref_link(context: Any, ref: object, text: object = None, links: Any = None) -> Markup:
+    """A tracker ref as a link to its page; a ref the tracker does not have is plain text
+    with a "not in the tracker" mark (never a link to a missing page)."""
+    if not ref:
+        return Markup('<span class="muted">—</span>')
+    label = escape(text if text is not None else ref)
+    links = links if links is not None else context.get("links")
+    href = ref_href(context, ref, links)
+    if href is not None:
+        return Markup(f'<a class="ref" href="{escape(href)}">{label}</a>')
+    if links is not None and links.tracker:
+        return Markup(
+            f'<code class="ref">{label}</code> <small class="not-in-tracker" '
+            'title="the tracker has no such issue or epic">not in the tracker</small>'
+        )
+    return Markup(f'<code class="ref">{label}</code>')
+
+
 TEMPLATES.env.filters["safe_url"] = safe_url
 TEMPLATES.env.filters["path_quote"] = path_quote
+TEMPLATES.env.filters["ref_href"] = ref_href
+TEMPLATES.env.filters["ref_link"] = ref_link
+TEMPLATES.env.globals["ref_link"] = ref_link
+TEMPLATES.env.globals["ref_href"] = ref_href
 
 
 def lint_readiness(
@@ -209,6 +241,28 @@ def page_globals(ctx: WebContext, links: ServerLinks | SiteLinks) -> dict[str, A
     }
 
 
+def ref_kinds(ctx: WebContext) -> Callable[[str], str | None] | None:
+    """Which refs the tracker has ("epic" / "issue"), read lazily from the shared snapshot on
+    the first ref a page links; None without a tracker or before its database exists (a
+    handbook never synced: its refs are unknown, not missing)."""
+    backend = ctx._open()
+    if backend is None or backend.missing is not None:
+        return None
+    found: list[Any] = []
+
+    def kind(ref: str) -> str | None:
+        if not found:
+            from secplan.web.data import issue_index
+
+            found.append(issue_index(ctx).actual)
+        actual = found[0]
+        if ref in actual.epics_by_ref:
+            return "epic"
+        return "issue" if ref in actual.issues_by_ref else None
+
+    return kind
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
     """Render a page with the CSRF token and the common context filled in."""
     ctx = get_ctx(request)
@@ -216,7 +270,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         request,
         template,
         {
-            **page_globals(ctx, ServerLinks(ctx.plans.known)),
+            **page_globals(ctx, ServerLinks(ctx.plans.known, ref_kinds(ctx))),
             "csrf_token": security.csrf_token_for(request),
             "user": getattr(request.state, "user", None),
             **context,
@@ -326,13 +380,25 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from secplan.web import routes_catalog, routes_plans, routes_reviews, routes_tracker
+    from secplan.web import (
+        routes_catalog,
+        routes_docs,
+        routes_issues,
+        routes_plans,
+        routes_reviews,
+        routes_roadmap,
+        routes_tracker,
+    )
 
+    routes_docs.mount_assets(app)
     # Order matters: the plan routes with suffixes (.json, /progress, /threads) come before
     # the catch-all plan page, because plan ids may contain "/".
     app.include_router(routes_catalog.router)
     app.include_router(routes_reviews.router)
     app.include_router(routes_tracker.router)
+    app.include_router(routes_issues.router)
+    app.include_router(routes_roadmap.router)
+    app.include_router(routes_docs.router)
     app.include_router(routes_plans.router)
 
     return app

@@ -103,6 +103,7 @@ def fill_tracker(root: Path) -> None:
                     break
         apply_plans(tracker, backend.state(), plans, handbook.config, all_plans=True)
         _close_some(tracker, plans)
+        _start_some(tracker)
         spread_history(backend.store, HISTORY)
         _add_threads(backend.store, plans)
 
@@ -148,6 +149,25 @@ def _close_some(tracker: Tracker, plans: list[Plan]) -> None:
         share = CLOSED_SHARE.get(status.get(plan_id, ""))
         for ref in refs[: int(len(refs) * (share or 0.0))]:
             tracker.close_issue(ref, note="Done (demo data).")
+
+
+#: Board columns the demo's open work sits in (scoped labels, as a team's board has them).
+WORKFLOW = ("workflow::doing", "workflow::doing", "workflow::review")
+
+
+def _start_some(tracker: Tracker) -> None:
+    """Put the first open issues of the plans in the board's workflow columns."""
+    from secplan.sync.desired import EPIC_ITEM, parse_marker
+    from secplan.tracker.base import IssueUpdate
+
+    work = [
+        i
+        for i in tracker.list_issues(state="opened")
+        if (key := parse_marker(i.description or "")) is not None and key[1] != EPIC_ITEM
+    ]
+    work.sort(key=lambda i: (i.project, i.iid))
+    for issue, label in zip(work, WORKFLOW, strict=False):
+        tracker.update_issue(issue.ref, IssueUpdate(add_labels=[label]))
 
 
 def _add_threads(store: Store, plans: list[Plan]) -> None:

@@ -51,6 +51,30 @@ def epic_site_file(ref: str, ext: str = "html") -> str:
     return f"epics/{ref}.{ext}"
 
 
+def issue_path(ref: str) -> str | None:
+    """An issue ref's path below ``issues/``: ``group/project#12`` -> ``group/project/12``."""
+    project, sep, iid = ref.rpartition("#")
+    if not sep or not project or not iid.isdigit():
+        return None
+    return f"{project}/{iid}"
+
+
+def issue_site_file(ref: str, ext: str = "html") -> str:
+    """An issue's page (or JSON twin) in the static site: ``issues/group/project/12.html``."""
+    return f"issues/{issue_path(ref) or ref}.{ext}"
+
+
+def milestone_anchor(title: str) -> str:
+    """The roadmap's id for a milestone title (``ms-`` and the title's letters and digits)."""
+    slug = "".join(c if c.isalnum() else "-" for c in title.lower()).strip("-")
+    return "ms-" + ("-".join(filter(None, slug.split("-"))) or "untitled")
+
+
+#: Which tracker refs have pages: ``kind(ref)`` -> "epic" | "issue" | None (not in the tracker),
+#: and whether a tracker was read at all (without one, a ref is not "missing", only unknown).
+RefKinds = Callable[[str], str | None]
+
+
 def _q(path: str) -> str:
     return quote(path, safe="/")
 
@@ -60,8 +84,55 @@ class ServerLinks:
 
     static_site = False
 
-    def __init__(self, plan_lookup: Callable[[str], Plan | None]) -> None:
+    def __init__(
+        self,
+        plan_lookup: Callable[[str], Plan | None],
+        ref_kind: RefKinds | None = None,
+    ) -> None:
         self._lookup = plan_lookup
+        self._kind = ref_kind
+        #: a tracker was read: a ref it does not have is "not in the tracker"
+        self.tracker = ref_kind is not None
+
+    def ref(self, ref: str | None) -> str | None:
+        """The page of a tracker ref: an epic (``group&16``), an issue (``group/p#12``) or a
+        milestone (``%Title``, on the roadmap); None when the tracker does not have it."""
+        if not ref:
+            return None
+        if ref.startswith("%"):
+            return "/roadmap#" + milestone_anchor(ref[1:].strip('"'))
+        kind = self._kind(ref) if self._kind is not None else None
+        if kind == "epic":
+            return self.epic(ref)
+        if kind == "issue":
+            return self.issue(ref)
+        return None
+
+    def issue(self, ref: str) -> str:
+        """An issue's page: ``/issues/group/project/12``."""
+        return "/issues/" + _q(issue_path(ref) or quote(ref, safe=""))
+
+    def issue_json(self, ref: str) -> str:
+        """An issue's JSON twin."""
+        return self.issue(ref) + ".json"
+
+    def epics(self) -> str | None:
+        """The epics index."""
+        return "/epics/"
+
+    def epics_json(self) -> str:
+        """The epics index's JSON twin."""
+        return "/epics.json"
+
+    def roadmap(self, plan: str | None = None) -> str | None:
+        """The roadmap (of one plan when ``plan`` is given)."""
+        from urllib.parse import urlencode
+
+        return "/roadmap" + ("?" + urlencode({"plan": plan}) if plan else "")
+
+    def roadmap_json(self) -> str:
+        """The roadmap's JSON twin."""
+        return "/roadmap.json"
 
     def home(self) -> str:
         """The catalog."""
@@ -99,8 +170,8 @@ class ServerLinks:
         return "/board"
 
     def api(self) -> str | None:
-        """The API description."""
-        return "/openapi.json"
+        """The API documentation page (its document is ``/openapi.json``)."""
+        return "/api"
 
     def search(self) -> str | None:
         """The full-text search page (the static site's; the server searches titles)."""
@@ -128,6 +199,7 @@ class SiteLinks:
         *,
         base_url: str | None = None,
         epics: Collection[str] = (),
+        issues: Collection[str] = (),
         board: bool = False,
         search: bool = False,
     ) -> None:
@@ -135,8 +207,51 @@ class SiteLinks:
         self._lookup = plans
         self.base_url = base_url
         self._epics = epics
+        self._issues = issues
         self._board = board
         self._search = search
+        #: the tracker was read (its pages were written)
+        self.tracker = board
+
+    def ref(self, ref: str | None) -> str | None:
+        """The page of a tracker ref (epic, issue, ``%milestone`` on the roadmap), or None."""
+        if not ref:
+            return None
+        if ref.startswith("%"):
+            if not self._board:
+                return None
+            return self.to("roadmap.html") + "#" + milestone_anchor(ref[1:].strip('"'))
+        if ref in self._epics:
+            return self.epic(ref)
+        if ref in self._issues:
+            return self.issue(ref)
+        return None
+
+    def issue(self, ref: str) -> str:
+        """An issue's page."""
+        return self.to(issue_site_file(ref))
+
+    def issue_json(self, ref: str) -> str:
+        """An issue's JSON twin."""
+        return self.to(issue_site_file(ref, "json"))
+
+    def epics(self) -> str | None:
+        """The epics index, when the tracker was there."""
+        return self.to("epics/index.html") if self._board else None
+
+    def epics_json(self) -> str:
+        """The epics index's JSON twin."""
+        return self.to("epics.json")
+
+    def roadmap(self, plan: str | None = None) -> str | None:
+        """The roadmap (one page in the site; a plan's milestones are under its anchor)."""
+        if not self._board:
+            return None
+        return self.to("roadmap.html") + (f"#plan-{_q(plan)}" if plan else "")
+
+    def roadmap_json(self) -> str:
+        """The roadmap's JSON twin."""
+        return self.to("roadmap.json")
 
     def to(self, target: str) -> str:
         """``target`` (a site path: ``plans/a.html``, ``plans/a/``, ``""`` for the home page)."""

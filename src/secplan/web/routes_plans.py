@@ -177,7 +177,7 @@ def progress_svg(ctx: WebContext, plan: Plan) -> str:
     refs = sorted(found)
     events = ctx.tracker.state_events(refs) if ctx.tracker is not None and refs else []
     issues = [found[r] for r in refs]
-    return burnup_svg(plan.title or plan.id, issues, events)
+    return burnup_svg(plan.title or plan.id, issues, events, plan.milestones)
 
 
 @router.get(

@@ -1,4 +1,5 @@
-"""Tracker pages: an epic with its issues by milestone, and the issue board (open / closed)."""
+"""Tracker pages: the epics index, an epic with its issues by milestone, and the issue board
+(open, one column per workflow label of the configured scope, closed)."""
 
 from __future__ import annotations
 
@@ -61,16 +62,58 @@ def epic_view(ctx: WebContext, ref: str) -> dict[str, Any]:
     }
 
 
+def epics_view(ctx: WebContext) -> dict[str, Any]:
+    """Every epic of the tracker with its child issues' progress and the plans naming it."""
+    tracker = _tracker(ctx)
+    index = issue_index(ctx)
+    plans: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for p in ctx.plans.plans():
+        if p.epic:
+            plans[p.epic].append({"id": p.id, "title": p.title or p.id})
+    out = []
+    for e in tracker.list_epics():
+        children = index.by_epic.get(e.ref, [])
+        out.append(
+            {
+                "ref": e.ref,
+                "title": e.title,
+                "state": e.state,
+                "labels": list(e.labels),
+                "plans": plans.get(e.ref, []),
+                "closed": sum(1 for i in children if i.state == "closed"),
+                "total": len(children),
+            }
+        )
+    return {"epics": out}
+
+
 @router.get("/epics.json", summary="Epics as JSON")
 def epics_json(ctx: Annotated[WebContext, Depends(get_ctx)]) -> dict[str, Any]:
-    """Every epic of the tracker."""
-    tracker = _tracker(ctx)
-    return {
-        "epics": [
-            {"ref": e.ref, "title": e.title, "state": e.state, "labels": list(e.labels)}
-            for e in tracker.list_epics()
-        ]
-    }
+    """Every epic of the tracker, with progress (closed/total child issues) and its plans."""
+    return epics_view(ctx)
+
+
+@router.get("/epics", summary="Epics", response_class=Response)
+@router.get("/epics/", summary="Epics", response_class=Response, include_in_schema=False)
+def epics_page(request: Request, ctx: Annotated[WebContext, Depends(get_ctx)]) -> Response:
+    """The epics with their progress."""
+    return _html(request, lambda: ("epics.html", {"title": "Epics", **epics_view(ctx)}))
+
+
+def _html(request: Request, build: Any) -> Response:
+    """A page, or the HTML error page when building it raises (unknown ref, no tracker)."""
+    try:
+        template, context = build()
+    except HTTPException as exc:
+        return render(
+            request,
+            "error.html",
+            status_code=exc.status_code,
+            title=str(exc.status_code),
+            status=exc.status_code,
+            detail=exc.detail,
+        )
+    return render(request, template, **context)
 
 
 @router.get("/epics/{ref:path}.json", summary="Epic as JSON")
@@ -82,7 +125,7 @@ def epic_json(ref: str, ctx: Annotated[WebContext, Depends(get_ctx)]) -> dict[st
 @router.get("/epics/{ref:path}", summary="Epic page", response_class=Response)
 def epic_page(ref: str, request: Request, ctx: Annotated[WebContext, Depends(get_ctx)]) -> Response:
     """The epic's child issues grouped by milestone."""
-    return render(request, "epic.html", **epic_context(epic_view(ctx, ref)))
+    return _html(request, lambda: ("epic.html", epic_context(epic_view(ctx, ref))))
 
 
 def epic_context(view: dict[str, Any]) -> dict[str, Any]:
@@ -95,34 +138,73 @@ COLUMN_LIMIT = 300
 
 
 def board_view(
-    ctx: WebContext, label: str | None, milestone: str | None, limit: int = COLUMN_LIMIT
+    ctx: WebContext,
+    label: str | None = None,
+    milestone: str | None = None,
+    limit: int = COLUMN_LIMIT,
+    *,
+    assignee: str | None = None,
+    plan: str | None = None,
 ) -> dict[str, Any]:
-    """Issues in two columns, opened and closed, filtered like a label-scoped GitLab board."""
+    """Issues in columns: open, one per workflow label (``board_scope::*``), closed; filtered
+    like a GitLab board by label, milestone, assignee and the plan whose work they are."""
     _tracker(ctx)
-    issues = list(issue_index(ctx).by_ref.values())
-    labels = sorted({lb for i in issues for lb in i.labels})
-    milestones = sorted({i.milestone for i in issues if i.milestone})
+    scope = ctx.config.board_scope
+    prefix = f"{scope}::"
+    cards = [_card(i) for i in issue_index(ctx).by_ref.values()]
+    labels = sorted({lb for c in cards for lb in c["labels"]})
+    milestones = sorted({c["milestone"] for c in cards if c["milestone"]})
+    assignees = sorted({a for c in cards for a in c["assignees"]})
+    plans = sorted({c["plan"] for c in cards if c["plan"]})
+    workflow = sorted({lb for lb in labels if lb.startswith(prefix)})
     if label:
-        issues = [i for i in issues if label in i.labels]
+        cards = [c for c in cards if label in c["labels"]]
     if milestone:
-        issues = [i for i in issues if i.milestone == milestone]
-    issues.sort(key=lambda i: (i.project, i.iid))
+        cards = [c for c in cards if c["milestone"] == milestone]
+    if assignee:
+        cards = [c for c in cards if assignee in c["assignees"]]
+    if plan:
+        cards = [c for c in cards if c["plan"] == plan]
+    cards.sort(key=lambda c: (c["project"], c["iid"]))
+    lanes: dict[str | None, list[dict[str, Any]]] = {None: [], **{w: [] for w in workflow}}
+    closed = []
+    for card in cards:
+        if card["state"] == "closed":
+            closed.append(card)
+            continue
+        # An issue with two labels of the scope (GitLab allows only one) goes to the first.
+        lane = next((lb for lb in card["labels"] if lb.startswith(prefix)), None)
+        lanes[lane].append(card)
+    columns = [_column("opened", None, "Open", lanes.pop(None), limit)]
+    columns += [_column("opened", w, w[len(prefix) :], lanes[w], limit) for w in workflow]
+    columns.append(_column("closed", None, "Closed", closed, limit))
     return {
-        "filters": {"label": label or "", "milestone": milestone or ""},
+        "scope": scope,
+        "filters": {
+            "label": label or "",
+            "milestone": milestone or "",
+            "assignee": assignee or "",
+            "plan": plan or "",
+        },
         "labels": labels,
         "milestones": milestones,
-        "columns": [
-            _column(state, [i for i in issues if i.state == state], limit)
-            for state in ("opened", "closed")
-        ],
+        "assignees": assignees,
+        "plans": plans,
+        "columns": columns,
     }
 
 
-def _column(state: str, issues: list[Any], limit: int) -> dict[str, Any]:
+def _column(
+    state: str, label: str | None, title: str, cards: list[dict[str, Any]], limit: int
+) -> dict[str, Any]:
     return {
         "state": state,
-        "count": len(issues),
-        "issues": [_card(i) for i in issues[:limit]],
+        "label": label,
+        "title": title,
+        "count": len(cards),
+        "issues": [
+            {k: v for k, v in c.items() if k not in ("project", "iid")} for c in cards[:limit]
+        ],
     }
 
 
@@ -131,12 +213,15 @@ def _card(issue: Any) -> dict[str, Any]:
     card = issue_dict(issue)
     key = parse_marker(issue.description or "")
     card["plan"] = key[0] if key is not None else None
+    card["project"], card["iid"] = issue.project, issue.iid
     return card
 
 
 LabelQ = Annotated[str | None, Query(description="Only issues with this label.")]
 LimitQ = Annotated[int, Query(ge=1, le=10_000, description="Cards per column.")]
 MilestoneQ = Annotated[str | None, Query(description="Only issues in this milestone.")]
+AssigneeQ = Annotated[str | None, Query(description="Only issues assigned to this user.")]
+PlanQ = Annotated[str | None, Query(description="Only issues of this plan's work items.")]
 
 
 @router.get("/board.json", summary="Issue board as JSON")
@@ -145,9 +230,13 @@ def board_json(
     label: LabelQ = None,
     milestone: MilestoneQ = None,
     limit: LimitQ = COLUMN_LIMIT,
+    assignee: AssigneeQ = None,
+    plan: PlanQ = None,
 ) -> dict[str, Any]:
-    """Issues in columns opened / closed."""
-    return board_view(ctx, label or None, milestone or None, limit)
+    """Issues in columns: open, workflow labels, closed."""
+    return board_view(
+        ctx, label or None, milestone or None, limit, assignee=assignee or None, plan=plan or None
+    )
 
 
 @router.get("/board", summary="Issue board", response_class=Response)
@@ -156,17 +245,34 @@ def board_page(
     ctx: Annotated[WebContext, Depends(get_ctx)],
     label: LabelQ = None,
     milestone: MilestoneQ = None,
+    assignee: AssigneeQ = None,
+    plan: PlanQ = None,
 ) -> Response:
-    """Issues in columns opened / closed, filtered by label and milestone."""
-    view = board_view(ctx, label or None, milestone or None)
-    return render(request, "board.html", **board_context(ctx, view))
+    """Issues in columns (open, workflow labels, closed), filtered by label, milestone,
+    assignee and plan."""
+    return _html(
+        request,
+        lambda: (
+            "board.html",
+            board_context(
+                ctx,
+                board_view(
+                    ctx,
+                    label or None,
+                    milestone or None,
+                    assignee=assignee or None,
+                    plan=plan or None,
+                ),
+            ),
+        ),
+    )
 
 
 def board_context(ctx: WebContext, view: dict[str, Any]) -> dict[str, Any]:
     """The board template's context: the view and the titles of the plans its cards belong to."""
     titles: dict[str, str] = {}
-    for card in (c for col in view["columns"] for c in col["issues"] if c["plan"]):
-        plan = ctx.plans.get(card["plan"])
+    for pid in view["plans"]:
+        plan = ctx.plans.get(pid)
         if plan is not None:
             titles[plan.id] = plan.title or plan.id
     return {"title": "Board", "board": view, "plan_titles": titles}
