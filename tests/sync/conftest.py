@@ -108,9 +108,10 @@ def start_sync_fake() -> FakeGitLab:
     return fake
 
 
-def gitlab_tracker(fake: FakeGitLab, store: Store) -> Tracker:
+def gitlab_tracker(fake: FakeGitLab, store: Store, **options: Any) -> Tracker:
     """The GitLab backend on ``fake`` as the fixture handbook's configuration names it, its
-    remote ids cached in ``store`` (as ``open_backend`` does), without pacing."""
+    remote ids cached in ``store`` (as ``open_backend`` does), without pacing (``options``
+    go to ``GitLabTracker``)."""
     from secplan.store.remote_ids import StoreIdCache
     from secplan.tracker.gitlab import GitLabTracker
 
@@ -119,8 +120,7 @@ def gitlab_tracker(fake: FakeGitLab, store: Store) -> Tracker:
         fake.token,
         default_group="appsec",
         default_project="appsec/planning",
-        pace=False,
-        backoff=0.01,
+        **{"pace": False, "backoff": 0.01, **options},
     )
     real.ids = StoreIdCache(store, real.identity)
     return real
