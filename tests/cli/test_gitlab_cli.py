@@ -229,3 +229,37 @@ def test_short_apply_shows_no_bar(tmp_path: Path, fake: FakeGitLab):
     assert code == 0, terminal
     assert "ETA" not in terminal
     assert out.count("+ created issue") == 6
+
+
+def test_plan_apply_coverage_and_promote_through_the_cli(tmp_path: Path, fake: FakeGitLab):
+    hb = gitlab_handbook(tmp_path / "hb", fake)
+    planned = secplan(fake, "plan", "--root", str(hb), "--format", "json", "--create-epic")
+    assert planned.returncode == 0, planned.stderr
+    changes = json.loads(planned.stdout)
+    assert {c["action"] for c in changes} == {"create"} and len(changes) == 2 + 3 + 6
+    assert [r for r in fake.requests if r.method not in ("GET",) and r.path != "graphql"] == []
+
+    applied = secplan(fake, "apply", "--root", str(hb), "--create-epic")
+    assert applied.returncode == 0, applied.stderr
+    assert applied.stdout.rstrip().endswith(
+        "Apply: 11 created, 0 updated, 0 unchanged, 0 drift, 0 orphans."
+    )
+    after = secplan(fake, "plan", "--root", str(hb), "--format", "json")
+    assert {c["action"] for c in json.loads(after.stdout)} == {"unchanged"}
+
+    covered = secplan(fake, "coverage", "--root", str(hb), "--format", "json")
+    assert covered.returncode == 0, covered.stderr
+    totals = {pc["plan"]: pc["totals"] for pc in json.loads(covered.stdout)}
+    assert totals["token-hardening"]["uncovered"] == 0
+    assert totals["scanner-rollout"]["open"] == 2
+
+    # promote: the quick action on an issue of the project, the epic ref printed last
+    issue = re.findall(r"^\+ created issue (appsec/planning#\d+) ", applied.stdout, re.M)[0]
+    promoted = secplan(fake, "promote", "--root", str(hb), issue)
+    assert promoted.returncode == 0, promoted.stderr
+    epic_ref = promoted.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"appsec&\d+", epic_ref)
+    assert f"Promoted {issue} to epic {epic_ref}" in promoted.stderr
+    with fake.lock:
+        notes = [r.body for r in fake.requests if r.method == "POST" and r.path.endswith("/notes")]
+    assert {"body": "/promote"} in notes
