@@ -263,3 +263,27 @@ def test_plan_apply_coverage_and_promote_through_the_cli(tmp_path: Path, fake: F
     with fake.lock:
         notes = [r.body for r in fake.requests if r.method == "POST" and r.path.endswith("/notes")]
     assert {"body": "/promote"} in notes
+
+
+def test_a_rejected_token_stops_at_once_and_is_never_printed(tmp_path: Path, fake: FakeGitLab):
+    hb = gitlab_handbook(tmp_path / "hb", fake)
+    wrong = "glpat-WrongTokenValue0000"
+    result = run_cli("apply", "--root", str(hb), env={"GITLAB_TOKEN": wrong})
+    assert result.returncode != 0
+    assert "Error:" in result.stderr and "Hint:" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert wrong not in result.stdout + result.stderr
+    with fake.lock:
+        assert all(r.method == "GET" for r in fake.requests)  # nothing was attempted after it
+        assert len(fake.requests) <= 2
+    assert fake.state.issues == []
+
+
+def test_a_read_only_token_is_refused_by_the_preflight(tmp_path: Path, fake: FakeGitLab):
+    hb = gitlab_handbook(tmp_path / "hb", fake)
+    fake.state.scopes = ["read_api"]
+    result = secplan(fake, "apply", "--root", str(hb))
+    assert result.returncode != 0
+    assert "Error:" in result.stderr and "read_api, not `api`" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert fake.state.issues == [] and fake.state.milestones == []

@@ -119,3 +119,22 @@ def test_faults_during_a_whole_apply_never_duplicate(
     again, sent = run(handbook_dir, fake, sync_store)
     assert again == 0 and writes(sent) == []
     exactly_one_issue_per_item(fake, 30 + 6)
+
+
+def test_a_no_op_run_writes_nothing_to_the_store_either(
+    handbook_dir: Path, fake: FakeGitLab, sync_store: Store, tmp_path: Path
+):
+    import sqlite3
+
+    run(handbook_dir, fake, sync_store, create_epic=True)
+    db = tmp_path / "bookkeeping.db"
+    watcher = sqlite3.connect(db)
+    try:
+        before = watcher.execute("PRAGMA data_version").fetchone()[0]
+        changes, sent = run(handbook_dir, fake, sync_store, create_epic=True)
+        assert changes == 0 and writes(sent) == []
+        # no sync record, no cached id and no lock row written by a new run that finds
+        # everything in place
+        assert watcher.execute("PRAGMA data_version").fetchone()[0] == before
+    finally:
+        watcher.close()
