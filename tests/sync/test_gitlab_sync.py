@@ -138,3 +138,43 @@ def test_a_no_op_run_writes_nothing_to_the_store_either(
         assert watcher.execute("PRAGMA data_version").fetchone()[0] == before
     finally:
         watcher.close()
+
+
+def test_a_public_plan_under_a_confidential_epic_is_refused_with_a_choice(
+    handbook_dir: Path, fake: FakeGitLab, sync_store: Store
+):
+    # The plan names an epic someone else keeps confidential, and is public itself.
+    tracker = gitlab_tracker(fake, sync_store)
+    epic = tracker.create_epic("appsec", "Their epic", "kept by hand", confidential=True)
+    tracker.close()
+    plan = handbook_dir / "token-hardening.md"
+    text = plan.read_text("utf-8")
+    plan.write_text(
+        text.replace(
+            "status: ready\n", f"status: ready\nconfidential: false\nepic: {epic.ref}\n", 1
+        ),
+        "utf-8",
+    )
+    tracker = gitlab_tracker(fake, sync_store)
+    try:
+        result = apply_plans(
+            tracker,
+            StoreState(sync_store, tracker.identity),
+            load(handbook_dir),
+            load_config(handbook_dir),
+            all_plans=True,
+        )
+    finally:
+        tracker.close()
+    assert not result.ok
+    refused = {change.item for change, _ in result.failed}
+    assert len(refused) == 4 and {c.plan for c, _ in result.failed} == {"token-hardening"}
+    for _change, message in result.failed:
+        assert f"confidential epic {epic.ref}" in message, message
+        # and the choice: keep the issues confidential, or make the epic public
+        assert "Make the issue confidential" in message, message
+        assert "make the epic non-confidential in GitLab" in message, message
+    with fake.lock:
+        assert not any("plan=token-hardening" in i.description for i in fake.state.issues)
+        # the other plan went ahead
+        assert sum("plan=scanner-rollout" in i.description for i in fake.state.issues) == 2
