@@ -247,6 +247,15 @@ def test_plan_apply_coverage_and_promote_through_the_cli(tmp_path: Path, fake: F
     after = secplan(fake, "plan", "--root", str(hb), "--format", "json")
     assert {c["action"] for c in json.loads(after.stdout)} == {"unchanged"}
 
+    # --write-back puts GitLab's refs into the plans; nothing changes in GitLab for it
+    mark = len(fake.requests)
+    written = secplan(fake, "apply", "--root", str(hb), "--write-back")
+    assert written.returncode == 0, written.stderr
+    assert "wrote 5 ref(s) into token-hardening.md" in written.stdout
+    text = (hb / "token-hardening.md").read_text("utf-8")
+    assert re.search(r"^epic: appsec&\d+", text, re.M)
+    assert counted(fake, mark)[1] == 0
+
     covered = secplan(fake, "coverage", "--root", str(hb), "--format", "json")
     assert covered.returncode == 0, covered.stderr
     totals = {pc["plan"]: pc["totals"] for pc in json.loads(covered.stdout)}
