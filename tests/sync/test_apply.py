@@ -1,4 +1,4 @@
-"""Apply against the real local tracker, on a SQLite file and on PostgreSQL."""
+"""Apply against every backend: the embedded tracker (SQLite file, PostgreSQL) and GitLab."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from secplan.sync.apply import apply_plans, compute_plan
 from secplan.sync.desired import parse_marker
 from secplan.sync.lock import apply_lock
 from secplan.tracker.base import IssueUpdate
-from tests.sync.conftest import CountingTracker, apply, edit, load
+from tests.sync.conftest import CountingTracker, apply, edit, load, plan_labels
 
 TOKEN_ITEMS = {
     "inventory-long-lived-personal-access-tokens",
@@ -59,7 +59,7 @@ def test_plan_then_apply_creates_exactly_the_plan(handbook_dir: Path, tracker: C
     issue = tracker.inner.get_issue(tokens[("token-hardening", "expiry-spike")][0])
     assert issue is not None
     assert issue.title == "Spike: can we expire tokens without breaking CI?"
-    assert issue.labels == ["security-planning", "tokens", "spike"]
+    assert plan_labels(issue.labels) == ["security-planning", "tokens", "spike"]
     assert issue.milestone == "Audit"
     assert issue.confidential is True
     assert "token-hardening.md#audit" in issue.description
@@ -109,7 +109,7 @@ def test_labels_added_in_the_tracker_survive_and_dropped_plan_labels_go(
     assert tracker.names() == ["update_issue"]
     issue = tracker.inner.get_issue(ref)
     assert issue is not None
-    assert sorted(issue.labels) == ["doing", "security-planning", "tokens"]
+    assert sorted(plan_labels(issue.labels)) == ["doing", "security-planning", "tokens"]
 
 
 def test_implementing_stops_updates_and_reports_drift(handbook_dir: Path, tracker: CountingTracker):
@@ -211,9 +211,7 @@ def test_apply_refuses_while_another_holds_the_lock(handbook_dir: Path, tracker:
     assert apply(handbook_dir, tracker).ok
 
 
-def test_lock_of_a_killed_process_is_released(
-    handbook_dir: Path, tracker: CountingTracker, database_url: str
-):
+def test_lock_of_a_killed_process_is_released(handbook_dir: Path, tracker: CountingTracker):
     import signal
     import subprocess
     import sys

@@ -33,6 +33,17 @@ class _LazyConsole:
         return getattr(self._console, name)
 
 
+def real_console(lazy: Console) -> Console:
+    """The Rich Console behind one of this module's lazy consoles, made now if need be: Rich's
+    live displays (progress bars) enter their console as a context manager, which the lazy
+    proxy cannot be."""
+    if isinstance(lazy, _LazyConsole):
+        _ = lazy.is_terminal  # makes the console
+        assert lazy._console is not None
+        return lazy._console
+    return lazy
+
+
 #: Normal output (tables, refs). JSON output is written with :func:`print_json` instead.
 console: Console = _LazyConsole(highlight=False, soft_wrap=True)  # type: ignore[assignment]
 #: Errors, warnings and progress: never mixed into stdout, so scripts can parse stdout.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -20,6 +20,7 @@ from secplan.cli.common import (
     console,
     err_console,
     print_json,
+    real_console,
     resolve_root,
 )
 from secplan.errors import NotFoundError
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from secplan.sync.state import SyncState
     from secplan.tracker import Backend
     from secplan.tracker.base import Tracker
+    from secplan.tracker.gitlab.progress import ApplyProgress
 
 
 PlansArg = Annotated[
@@ -173,22 +175,17 @@ def plan_cmd(
         raise typer.Exit(1)
 
 
-@contextmanager
-def _progress(enabled: bool) -> Iterator[tuple[object | None, object | None]]:
-    if not enabled:
-        yield None, None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+#: Applies with fewer changes than this finish before a bar would tell anything.
+PROGRESS_MIN_CHANGES = 20
 
-    with Progress(
-        TextColumn("applying"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=err_console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("apply", total=None)
-        yield progress, task
+
+def _progress_bar(enabled: bool) -> ApplyProgress | None:
+    """The progress bar with an ETA ``apply`` shows on a terminal (stderr) in text output."""
+    if not enabled:
+        return None
+    from secplan.tracker.gitlab.progress import ApplyProgress
+
+    return ApplyProgress(min_total=PROGRESS_MIN_CHANGES, console=real_console(err_console))
 
 
 def apply_cmd(
@@ -219,21 +216,22 @@ def apply_cmd(
     hb, selected, all_plans = load_plans(base, plans)
     context = other_plans(base, selected, all_plans)
     text = fmt is Format.text
-    show_bar = text and err_console.is_terminal
+    # Only a person at a terminal reads a bar: not in JSON output, not in a pipe or a log.
+    bar = _progress_bar(text and err_console.is_terminal)
     with (
         open_sync_backend(base, hb.config, database_url, read_only=False) as backend,
-        _progress(show_bar) as (bar, task),
+        bar if bar is not None else nullcontext(),
     ):
 
         def planned(sync_plan: SyncPlan) -> None:
             if bar is not None:
-                bar.update(task, total=len(sync_plan.pending()))  # type: ignore[attr-defined]
+                bar.plan(len(sync_plan.pending()))
 
         def done(change: Change) -> None:
             if text:
                 _out(done_line(change))
             if bar is not None:
-                bar.advance(task)  # type: ignore[attr-defined]
+                bar.step(f"{change.kind} {change.ref or change.title}")
 
         result = apply_plans(
             backend.tracker,

@@ -230,7 +230,9 @@ class _Executor:
             try:
                 ref = self.one(change, epic_ref)
             except SecplanError as exc:
-                self.result.failed.append((change, str(exc)))
+                # the hint is the way out (GitLab's refusals carry the choice the user has)
+                hint = getattr(exc, "hint", None)
+                self.result.failed.append((change, f"{exc}; {hint}" if hint else str(exc)))
                 continue
             change.ref = ref
             if change.kind == "epic":

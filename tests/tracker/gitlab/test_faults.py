@@ -52,6 +52,15 @@ def test_5xx_burst_on_reads_is_retried_with_backoff(make_tracker, gitlab_fake, s
     assert tracker.stats.retries == 3
 
 
+def test_a_read_that_timed_out_is_retried_with_backoff(make_tracker, gitlab_fake, sleeps):
+    tracker = make_tracker(timeout=0.5)
+    tracker.create_issue("sec/planning", "Item", marker("a", "1"))
+    gitlab_fake.delay("GET", ISSUES, 1.5)
+    assert len(tracker.find_issues("sec/planning", marker("a", "1"))) == 1
+    assert gitlab_fake.count("GET", ISSUES) == 2
+    assert sleeps == [0.5] and tracker.stats.retries == 1
+
+
 def test_5xx_on_a_create_that_did_not_happen_looks_first_then_creates_once(
     make_tracker, gitlab_fake
 ):

@@ -245,6 +245,34 @@ def test_apply_progress_counts_writes(make_tracker, gitlab_fake):
     assert "ETA" in out.getvalue()
 
 
+def test_apply_progress_total_later_and_plan_text_is_not_markup():
+    import io
+
+    from rich.console import Console
+
+    from secplan.tracker.gitlab.progress import ApplyProgress
+
+    out = io.StringIO()
+    with ApplyProgress(min_total=2, console=Console(file=out, force_terminal=True)) as bar:
+        bar.step("before the plan")  # counted, not shown: the total is not known yet
+        assert not bar.enabled
+        bar.plan(3)
+        assert bar.enabled
+        bar.step("issue [bold]x[/bold]\x1b[31m")
+        assert bar.done == 2
+    shown = out.getvalue()
+    assert "2/3" in shown and "issue [bold]x[/bold]" in shown and "\x1b[31m" not in shown
+    quiet = io.StringIO()
+    with ApplyProgress(min_total=5, console=Console(file=quiet, force_terminal=True)) as bar:
+        bar.plan(4)  # too short to be worth a bar
+        bar.step("x")
+    assert quiet.getvalue() == "" and not bar.enabled
+    piped = io.StringIO()
+    with ApplyProgress(100, console=Console(file=piped)) as bar:  # not a terminal
+        bar.step("x")
+    assert piped.getvalue() == ""
+
+
 def test_work_item_epic_without_rest_id_uses_the_hierarchy_widget(make_tracker, gitlab_fake):
     # an instance that no longer serves REST epics: the issue goes under the epic by GraphQL
     tracker = make_tracker()
