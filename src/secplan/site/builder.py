@@ -316,7 +316,8 @@ class _Builder:
         ctx = self.ctx
         view = plan_view(ctx, plan)
         page = plan_site_file(plan)
-        html = render_page(ctx, "plan.html", self.links(page), **plan_page_context(ctx, plan, view))
+        links = self.links(page)
+        html = render_page(ctx, "plan.html", links, **plan_page_context(ctx, plan, view, links))
         files = [page, f"plans/{plan.id}.json"]
         self.emit(page, html)
         self.emit_json(files[1], plan_document(ctx, plan, view))
