@@ -53,7 +53,7 @@ def test_browser_forms_land_on_the_new_thread_with_a_confirmation(client: TestCl
     )
     tid = _threads(client)[0]["id"]
     assert r.status_code == 303
-    assert r.headers["location"] == f"{PLAN}?posted=thread#thread-{tid}"
+    assert r.headers["location"] == f"{PLAN}?posted=thread&thread={tid}#thread-{tid}"
     html = client.get(r.headers["location"]).text
     flash = '<p class="flash" id="flash" role="status" aria-live="polite">Thread started.</p>'
     assert flash in html
@@ -61,7 +61,9 @@ def test_browser_forms_land_on_the_new_thread_with_a_confirmation(client: TestCl
     # The thread sits below its own section, and the heading carries the count.
     risks = _section(html, "risks")
     assert f'id="thread-{tid}"' in risks and "Risky" in risks
-    assert 'tabindex="-1"' in risks.split(f'id="thread-{tid}"', 1)[1].split(">", 1)[0]
+    in_thread = risks.split(f'id="thread-{tid}"', 1)[1]
+    assert 'tabindex="-1"' in in_thread.split(">", 1)[0]
+    assert in_thread.index(flash) < in_thread.index("Risky")  # the message is in the thread
     heading = html.split('<h2 id="risks">', 1)[1].split("</h2>", 1)[0]
     assert '<a class="badge open-threads" href="#review-risks">1 open thread</a>' in heading
     assert 'class="badge open-threads">1 open</span>' in risks
@@ -74,7 +76,7 @@ def test_browser_forms_land_on_the_new_thread_with_a_confirmation(client: TestCl
         headers={"Accept": "text/html"},
         follow_redirects=False,
     )
-    assert r.headers["location"] == f"{PLAN}?posted=reply#thread-{tid}"
+    assert r.headers["location"] == f"{PLAN}?posted=reply&thread={tid}#thread-{tid}"
     assert "Reply added." in client.get(r.headers["location"]).text
     r = client.post(
         f"/threads/{tid}/resolve",
@@ -82,7 +84,7 @@ def test_browser_forms_land_on_the_new_thread_with_a_confirmation(client: TestCl
         headers={"Accept": "text/html"},
         follow_redirects=False,
     )
-    assert r.headers["location"] == f"{PLAN}?posted=resolved#thread-{tid}"
+    assert r.headers["location"] == f"{PLAN}?posted=resolved&thread={tid}#thread-{tid}"
     html = client.get(r.headers["location"]).text
     assert "Thread resolved." in html and "open thread" not in html.split("<aside", 1)[0]
 

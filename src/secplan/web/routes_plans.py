@@ -276,12 +276,14 @@ def plan_page_context(
     view: dict[str, Any],
     links: Any = None,
     posted: str | None = None,
+    posted_thread: int | None = None,
 ) -> dict[str, Any]:
     """The plan template's context: the view, the body cut at its sections with the work
     items rendered as items, the TOC, threads per section, diagnostics as HTML, proposals.
 
     ``links`` are the page's links (the live server's when None); ``posted`` names the form
-    just sent (``FLASH``), shown as a status message.
+    just sent (``FLASH``), shown as a status message in ``posted_thread`` (the thread the
+    browser lands on) or, without one, at the top.
     """
     links = links if links is not None else ServerLinks(ctx.plans.known)
     rendered = ctx.plans.rendered(plan)
@@ -316,6 +318,9 @@ def plan_page_context(
         "issue_href": lambda ref: issue_page_href(links, ref),
         "rendered_items": {i["id"] for i in view["items"] if f'id="item-{i["id"]}"' in body},
         "flash": FLASH.get(posted or ""),
+        "flash_thread": posted_thread
+        if any(t["id"] == posted_thread for t in view["threads"])
+        else None,
         "superseded_title": _title_of(ctx, plan.superseded_by),
     }
 
@@ -368,4 +373,8 @@ def plan_page(
         return RedirectResponse("/plans/" + quote(canonical) + query, status_code=308)
     view = plan_view(ctx, plan)
     posted = request.query_params.get("posted")
-    return render(request, "plan.html", **plan_page_context(ctx, plan, view, posted=posted))
+    thread = request.query_params.get("thread", "")
+    context = plan_page_context(
+        ctx, plan, view, posted=posted, posted_thread=int(thread) if thread.isdigit() else None
+    )
+    return render(request, "plan.html", **context)

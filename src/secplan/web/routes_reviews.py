@@ -72,7 +72,11 @@ def _done(
         # The plan's own address (folder plans end in '/'), its anchor quoted: a plan id or
         # anchor holding '?', '#' or spaces must not change the target.
         page = ServerLinks(ctx.plans.known).plan(plan_id)
-        target = f"{page}?posted={posted}#{quote(fragment, safe='')}"
+        # The thread's id also goes in the query: the page shows the message in the thread,
+        # where the browser lands (the fragment never reaches the server).
+        thread = payload.get("thread", payload.get("id"))
+        query = f"posted={posted}" + (f"&thread={thread}" if thread else "")
+        target = f"{page}?{query}#{quote(fragment, safe='')}"
         return RedirectResponse(target, status_code=303)
     return JSONResponse(payload)
 
