@@ -134,3 +134,25 @@ def test_facets_are_computed_at_load(client: TestClient, handbook: Path) -> None
     (handbook / "new-label.md").write_text("---\ntitle: L\nlabels: [brandnewlabel]\n---\n# L\n")
     assert "brandnewlabel" in client.get("/").text
     assert "brandnewlabel" in ctx.plans.facets.labels
+
+
+def test_the_watcher_reads_the_tracker_once_per_change(watched: TestClient, handbook: Path):
+    from secplan.tracker import open_tracker
+
+    ctx = watched.app.state.ctx  # type: ignore[attr-defined]
+    with open_tracker(handbook) as tracker:
+        epic = tracker.create_epic("security", "Secrets rotation epic")
+        issue = tracker.create_issue("security/planning", "Inventory", epic=epic.ref)
+
+    def epic_json() -> dict:
+        r = watched.get("/epics/security&1.json")
+        return r.json() if r.status_code == 200 else {}
+
+    assert _wait_for(lambda: epic_json().get("total") == 1)
+    version = ctx.tracker_version
+    time.sleep(0.3)  # several scans: the database did not change, the snapshot stays
+    assert ctx.tracker_version == version
+    with open_tracker(handbook) as tracker:
+        tracker.close_issue(issue.ref)
+    assert _wait_for(lambda: epic_json().get("closed") == 1)
+    assert ctx.tracker_version > version

@@ -124,6 +124,7 @@ class WebContext:
         self.store_error: str | None = None
         #: Bumped when the tracker snapshot or the review threads change (page cache keys).
         self.tracker_version = 0
+        self.tracker_stamp: object = None  # web.data: the database file's stamp at the last read
         self.reviews_version = 0
         self.pages = page_cache.PageCache()
         self._stop = threading.Event()

@@ -13,6 +13,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -157,9 +158,44 @@ def _install(ctx: WebContext, view: TrackerView) -> TrackerView:
     return view
 
 
+#: Seconds between reads of a tracker whose changes cannot be seen on disk (not one SQLite file).
+REMOTE_INTERVAL = 10.0
+
+
+def _database_stamp(ctx: WebContext) -> tuple[tuple[int, int] | None, ...] | None:
+    """(mtime, size) of the SQLite database and its WAL, or None when the store is not one file.
+
+    A write by ``secplan apply`` (or this server) changes one of them, so an unchanged stamp
+    means the snapshot is still right and the watcher need not read every issue again.
+    """
+    store = ctx.store
+    engine = getattr(store, "engine", None)
+    if engine is None or engine.dialect.name != "sqlite" or not engine.url.database:
+        return None
+    if engine.url.database == ":memory:":
+        return None
+    path = Path(engine.url.database)
+    out: list[tuple[int, int] | None] = []
+    for candidate in (path, path.with_name(path.name + "-wal")):
+        try:
+            st = candidate.stat()
+            out.append((st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
 @degrades(lambda: None)
 def refresh_tracker(ctx: WebContext) -> None:
-    """Read the tracker again (the watcher thread's job, once per scan)."""
+    """Read the tracker again (the watcher thread's job, once per scan) when it may have
+    changed: its SQLite file changed, or ``REMOTE_INTERVAL`` passed for other stores."""
+    stamp = _database_stamp(ctx)
+    if ctx.index_cache is not None:
+        if stamp is not None and stamp == ctx.tracker_stamp:
+            return
+        if stamp is None and time.monotonic() - ctx.index_cache[0] < REMOTE_INTERVAL:
+            return
+    ctx.tracker_stamp = stamp
     view = read_tracker_view(ctx)
     with ctx.index_lock:
         if view is None:

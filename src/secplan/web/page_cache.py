@@ -27,7 +27,7 @@ from fastapi.responses import Response
 CSRF_PLACEHOLDER = "secplanCsrfTokenPlaceholder"
 _PLACEHOLDER = CSRF_PLACEHOLDER.encode()
 #: Bytes of rendered pages kept (a 500-row catalog page is about 330 kB).
-BUDGET = 48 * 1024 * 1024
+BUDGET = 16 * 1024 * 1024
 _KEPT_TYPES = ("text/html", "application/json")
 #: Headers of the route's response that are kept with the page (the rest are set per answer).
 _KEPT_HEADERS = ("content-type", "content-security-policy", "cache-control")
