@@ -224,11 +224,31 @@ FLASH = {
 }
 
 
+def plan_source_file(plan: Plan) -> str:
+    """The static site's file of a plan's source view."""
+    return f"source/{plan.id}.html"
+
+
 def source_href(plan: Plan, line: int | None, links: Any) -> str | None:
-    """The line in the plan's source view (None where there is none, or no line)."""
-    if not line or getattr(links, "static_site", False):
+    """The line in the plan's source view (None without a line)."""
+    if not line:
         return None
+    if getattr(links, "static_site", False):
+        return f"{links.to(plan_source_file(plan))}#L{int(line)}"
     return f"/plans/{quote(plan.id)}/source#L{int(line)}"
+
+
+def plan_source_context(plan: Plan) -> dict[str, Any]:
+    """The source view's template context: the plan file's lines (BOM dropped)."""
+    try:
+        text = plan.path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        text = ""
+    return {
+        "title": f"Source of {plan.title or plan.id}",
+        "plan": {"id": plan.id, "title": plan.title or plan.id, "path": plan.rel_path},
+        "lines": text.removeprefix("\ufeff").splitlines(),
+    }
 
 
 def breakdown_for(ctx: WebContext, plan: Plan) -> dict[str, Any] | None:
@@ -330,19 +350,7 @@ def plan_source(
     plan_id: str, request: Request, ctx: Annotated[WebContext, Depends(get_ctx)]
 ) -> Response:
     """The plan file as written, one anchor per line (``#L12``), for diagnostics to link to."""
-    plan = lookup(ctx, plan_id)
-    try:
-        text = plan.path.read_bytes().decode("utf-8", errors="replace")
-    except OSError:
-        text = ""
-    lines = text.removeprefix("\ufeff").splitlines()
-    return render(
-        request,
-        "source.html",
-        title=f"Source of {plan.title or plan.id}",
-        plan={"id": plan.id, "title": plan.title or plan.id, "path": plan.rel_path},
-        lines=lines,
-    )
+    return render(request, "source.html", **plan_source_context(lookup(ctx, plan_id)))
 
 
 @router.get("/plans/{plan_id:path}", summary="Plan page", response_class=Response)
