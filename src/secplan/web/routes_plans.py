@@ -39,8 +39,9 @@ def lookup(ctx: WebContext, plan_id: str) -> Plan:
 def diagnostics(ctx: WebContext, plan: Plan) -> list[dict[str, Any]]:
     """Lint findings at the plan's own status (parser diagnostics included).
 
-    Cached by the plan's content hash and the handbook's shape: an unchanged plan is not
-    linted again.
+    Cached by the plan's content hash, the handbook's shape and the tracker's and review
+    threads' versions (rules look at epics and open threads): an unchanged plan is not linted
+    again.
     """
     from secplan.lint import engine
 
@@ -51,7 +52,8 @@ def diagnostics(ctx: WebContext, plan: Plan) -> list[dict[str, Any]]:
             for f in findings
         ]
 
-    return [dict(d) for d in ctx.plans.per_plan("diagnostics", plan, lint)]
+    kind = f"diagnostics:{ctx.tracker_version}:{ctx.reviews_version}"
+    return [dict(d) for d in ctx.plans.per_plan(kind, plan, lint)]
 
 
 def remaining_work(ctx: WebContext, plan: Plan) -> dict[str, Any] | None:
