@@ -46,7 +46,7 @@ PlanHref = Callable[[Plan, Plan], str]
 T = TypeVar("T")
 
 #: Files ``stat``ed by the background scan between two pauses (a slice of the tree).
-SCAN_SLICE = 200
+SCAN_SLICE = 100
 
 
 @dataclass(frozen=True)
