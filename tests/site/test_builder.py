@@ -178,6 +178,18 @@ def test_tracker_pages_from_the_demo_database(tmp_path: Path) -> None:
     ci = (out / "plans/ci-runner-secrets-rotation.html").read_text()
     assert "burnup" in ci and 'class="thread' in ci  # review threads shown, read-only
     assert 'name="body"' not in ci
+    # Threads sit below their own section, with no forms; item refs link the site's issue
+    # pages, and the link check passed.
+    body = ci.split('<div class="plan-body">', 1)[1].split("</article>", 1)[0]
+    assert '<section class="section-review"' in body and 'class="thread' in body
+    threads = json.loads((out / "plans/ci-runner-secrets-rotation.json").read_text())["threads"]
+    for t in threads:
+        heading = body.index(f'id="{t["section"]}"')
+        assert heading < body.index(f'id="thread-{t["id"]}"')  # below its section heading
+    assert "<form" not in ci
+    assert 'class="work-item"' in body
+    linked = re.findall(r'class="item-issue"[^>]*>.*?href="\.\./(issues/[^"]+\.html)"', body)
+    assert linked and all((out / page).is_file() for page in linked)
     assert db.stat().st_mtime_ns == before
 
 

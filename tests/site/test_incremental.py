@@ -40,6 +40,7 @@ def test_a_body_edit_rewrites_that_plan_and_the_search_index(
         "pagefind/shard-00/",
         "plans/patching.html",
         "plans/patching.json",
+        "source/patching.html",
     ]
     assert "within 24 hours" in (out / "plans/patching.html").read_text()
 

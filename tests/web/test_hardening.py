@@ -131,4 +131,4 @@ def test_redirect_after_a_thread_quotes_the_plan_id(client: TestClient, handbook
         follow_redirects=False,
     )
     assert r.status_code == 303
-    assert r.headers["location"] == "/plans/why%3F#summary"
+    assert r.headers["location"] == "/plans/why%3F?posted=thread&thread=1#thread-1"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -36,7 +37,13 @@ def test_thread_lifecycle_in_json(client: TestClient) -> None:
     assert r.status_code == 200 and not _threads(client)[0]["resolved"]
 
 
-def test_browser_forms_redirect_back_to_the_section(client: TestClient) -> None:
+def _section(html: str, anchor: str) -> str:
+    """The part of the plan text from the section's heading to the next heading."""
+    after = html.split(f'id="{anchor}"', 1)[1]
+    return re.split(r"<h[1-6] id=", after, maxsplit=1)[0]
+
+
+def test_browser_forms_land_on_the_new_thread_with_a_confirmation(client: TestClient) -> None:
     token = csrf(client)
     r = client.post(
         f"{PLAN}/threads",
@@ -44,9 +51,42 @@ def test_browser_forms_redirect_back_to_the_section(client: TestClient) -> None:
         headers={"Accept": "text/html"},
         follow_redirects=False,
     )
-    assert r.status_code == 303 and r.headers["location"] == f"{PLAN}#risks"
-    html = client.get(PLAN).text
-    assert "Risky" in html and 'class="badge open-threads">1 open' in html
+    tid = _threads(client)[0]["id"]
+    assert r.status_code == 303
+    assert r.headers["location"] == f"{PLAN}?posted=thread&thread={tid}#thread-{tid}"
+    html = client.get(r.headers["location"]).text
+    flash = '<p class="flash" id="flash" role="status" aria-live="polite">Thread started.</p>'
+    assert flash in html
+    assert "Thread started." not in client.get(PLAN).text  # only right after posting
+    # The thread sits below its own section, and the heading carries the count.
+    risks = _section(html, "risks")
+    assert f'id="thread-{tid}"' in risks and "Risky" in risks
+    in_thread = risks.split(f'id="thread-{tid}"', 1)[1]
+    assert 'tabindex="-1"' in in_thread.split(">", 1)[0]
+    assert in_thread.index(flash) < in_thread.index("Risky")  # the message is in the thread
+    heading = html.split('<h2 id="risks">', 1)[1].split("</h2>", 1)[0]
+    assert '<a class="badge open-threads" href="#review-risks">1 open thread</a>' in heading
+    assert 'class="badge open-threads">1 open</span>' in risks
+    other = _section(html, "design")
+    assert "Risky" not in other and "open-threads" not in other.split("<section", 1)[0]
+    # Replies and resolving land on the thread too, each with its message.
+    r = client.post(
+        f"/threads/{tid}/comments",
+        data={"body": "Mitigated", "csrf_token": token},
+        headers={"Accept": "text/html"},
+        follow_redirects=False,
+    )
+    assert r.headers["location"] == f"{PLAN}?posted=reply&thread={tid}#thread-{tid}"
+    assert "Reply added." in client.get(r.headers["location"]).text
+    r = client.post(
+        f"/threads/{tid}/resolve",
+        data={"csrf_token": token},
+        headers={"Accept": "text/html"},
+        follow_redirects=False,
+    )
+    assert r.headers["location"] == f"{PLAN}?posted=resolved&thread={tid}#thread-{tid}"
+    html = client.get(r.headers["location"]).text
+    assert "Thread resolved." in html and "open thread" not in html.split("<aside", 1)[0]
 
 
 def test_bad_thread_requests(client: TestClient) -> None:

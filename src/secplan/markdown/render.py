@@ -297,3 +297,14 @@ def split_front_matter(text: str) -> tuple[str, int]:
     """
     _, body, body_line, _ = _split_yaml(normalise_newlines(text.removeprefix("\ufeff")))
     return body, body_line - 1
+
+
+def render_fragment(markdown: str, inline: bool = False) -> str:
+    """A short Markdown text (an item's description, a diagnostic) as sanitised HTML.
+
+    ``inline`` drops the paragraph around a one-paragraph text, for use inside a line.
+    """
+    html = _sanitise(_MD.html(markdown)).strip()
+    if inline and html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return html

@@ -16,6 +16,7 @@ Layout of the output::
     epics/<ref>.html|.json, epics/index.html, epics.json, board.html|.json   tracker snapshots
     issues/<project>/<iid>.html|.json, roadmap.html|.json                   (with a tracker)
     search.html, pagefind/            full-text search (Pagefind)
+    source/<id>.html                  plan files with line anchors (diagnostics link there)
     static/, 404.html, sitemap.xml
 """
 
@@ -318,6 +319,8 @@ class _Builder:
         from secplan.web.routes_plans import (
             plan_document,
             plan_page_context,
+            plan_source_context,
+            plan_source_file,
             plan_view,
             progress_svg,
         )
@@ -325,20 +328,30 @@ class _Builder:
         ctx = self.ctx
         view = plan_view(ctx, plan)
         page = plan_site_file(plan)
-        html = render_page(ctx, "plan.html", self.links(page), **plan_page_context(ctx, plan, view))
+        links = self.links(page)
+        html = render_page(ctx, "plan.html", links, **plan_page_context(ctx, plan, view, links))
         files = [page, f"plans/{plan.id}.json"]
         self.emit(page, html)
         self.emit_json(files[1], plan_document(ctx, plan, view))
         if view["progress"]["total"]:
             files.append(f"progress/{plan.id}.svg")
-            self.emit(files[2], progress_svg(ctx, plan))
+            self.emit(files[-1], progress_svg(ctx, plan))
+        # The plan file with line anchors, which the page's diagnostics link to.
+        source_page = plan_source_file(plan)
+        source_html = render_page(
+            ctx, "source.html", self.links(source_page), **plan_source_context(plan)
+        )
+        files.append(source_page)
+        self.emit(source_page, source_html)
         record = linkcheck.page_links(page, html, plan.rel_path, self._source_lines(plan))
+        source_record = linkcheck.page_links(source_page, source_html, plan.rel_path, {})
         self.records[page] = record
+        self.records[source_page] = source_record
         return PlanEntry(
             key=key,
             files=files,
             assets=self._linked_assets(plan),
-            pages={page: record.to_json()},
+            pages={page: record.to_json(), source_page: source_record.to_json()},
         )
 
     def _source_lines(self, plan: Plan) -> dict[str, int]:
@@ -458,7 +471,11 @@ class _Builder:
     def _sitemap(self) -> str:
         from xml.sax.saxutils import escape
 
-        pages = sorted(p for p in self.records if p not in ("404.html", "search.html"))
+        pages = sorted(
+            p
+            for p in self.records
+            if p not in ("404.html", "search.html") and not p.startswith("source/")
+        )
         prefix = (self.base_url or "").rstrip("/") + "/" if self.base_url else ""
         rows = [f"  <url><loc>{escape(prefix + _page_url(p))}</loc></url>" for p in pages]
         return (

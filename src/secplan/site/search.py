@@ -91,10 +91,11 @@ def _run_pagefind(out: Path, folder: str, pages: list[str]) -> str | None:
 
 
 def _indexable(page: str) -> bool:
+    """Plan pages (the only ones with ``data-pagefind-body``) whose names a glob can list."""
     return (
-        page.endswith(".html")
-        and not page.startswith(BUNDLE + "/")
-        and not any(ch in page for ch in "{},*?[]")
+        page.startswith("plans/")
+        and page.endswith(".html")
+        and not any(ch in page for ch in "{},*?[]\\")
     )
 
 

@@ -37,7 +37,7 @@ from secplan.store.engine import Store
 from secplan.sync.state import StoreState
 from secplan.tracker import Backend, open_backend
 from secplan.tracker.base import Tracker
-from secplan.web import security
+from secplan.web import page_cache, security
 from secplan.web.links import ServerLinks, SiteLinks
 from secplan.web.plans_cache import PlansCache, Readiness
 from secplan.web.security import Auth
@@ -150,10 +150,56 @@ class WebContext:
         self._backend: Backend | None = None
         self._opened_at = 0.0
         self._open_lock = threading.Lock()
-        #: (monotonic time, web.data.TrackerView) of the last tracker read, shared by requests.
-        self.index_cache: tuple[float, Any] | None = None
+        #: (monotonic time, web.data.TrackerView, its fingerprint) of the last tracker read.
+        self.index_cache: tuple[float, Any, str] | None = None
         self.index_lock = threading.Lock()
         self.store_error: str | None = None
+        #: Bumped when the tracker snapshot or the review threads change (page cache keys).
+        self.tracker_version = 0
+        self.tracker_stamp: object = None  # web.data: the database file's stamp at the last read
+        self.reviews_version = 0
+        self.pages = page_cache.PageCache()
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+
+    def page_version(self) -> tuple[int, int, int]:
+        """What every page depends on: handbook, tracker snapshot, review threads.
+
+        Without the watcher thread this looks at the disk (and the tracker, at most once per
+        ``INDEX_TTL``) first; with it, it only reads three counters.
+        """
+        if not self.plans.watching:
+            from secplan.web.data import issue_index
+
+            self.plans.refresh()
+            issue_index(self)
+        return (self.plans.version, self.tracker_version, self.reviews_version)
+
+    def start_watcher(self) -> None:
+        """Rescan the handbook and re-read the tracker in a background thread."""
+        from secplan.web.data import refresh_tracker
+
+        def tracker_too() -> None:
+            refresh_tracker(self)
+
+        self.plans.watching = True
+        refresh_tracker(self)  # the first snapshot before the first request
+        self._watcher = threading.Thread(
+            target=self.plans.watch,
+            args=(self._stop,),
+            kwargs={"also": tracker_too},
+            name="secplan-watcher",
+            daemon=True,
+        )
+        self._watcher.start()
+
+    def stop_watcher(self) -> None:
+        """Stop the background thread (and wait for it)."""
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=10)
+            self._watcher = None
+        self.plans.watching = False
 
     def _open(self, writable: bool = False) -> Backend | None:
         """The backend, opened once. Reading never creates a database: without one the pages
@@ -271,7 +317,11 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         template,
         {
             **page_globals(ctx, ServerLinks(ctx.plans.known, ref_kinds(ctx))),
-            "csrf_token": security.csrf_token_for(request),
+            "csrf_token": (
+                page_cache.CSRF_PLACEHOLDER
+                if getattr(request.state, "cache_page", False)
+                else security.csrf_token_for(request)
+            ),
             "user": getattr(request.state, "user", None),
             **context,
         },
@@ -305,9 +355,13 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Open the database (and run its migrations) before the first request, not during it.
-        _ = app.state.ctx.tracker
+        ctx: WebContext = app.state.ctx
+        _ = ctx.tracker
+        if 0 < ctx.plans.scan_interval < float("inf"):
+            ctx.start_watcher()
         yield
-        app.state.ctx.close()
+        ctx.stop_watcher()
+        ctx.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -345,7 +399,10 @@ def create_app(
                 response.headers.update(security.SECURITY_HEADERS)
                 return response
             request.state.user = user
-        response = await call_next(request)
+        if page_cache.cacheable_request(request):
+            response = await _through_cache(request, ctx, call_next)
+        else:
+            response = await call_next(request)
         for name, value in security.SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         security.set_csrf_cookie(request, response)
@@ -402,6 +459,37 @@ def create_app(
     app.include_router(routes_plans.router)
 
     return app
+
+
+async def _through_cache(
+    request: Request, ctx: WebContext, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """The page from the page cache, or rendered by its route (and kept when it may be)."""
+    version = (
+        ctx.page_version() if ctx.plans.watching else await run_in_threadpool(ctx.page_version)
+    )
+    user = getattr(request.state, "user", None)
+    accept_html = "text/html" in request.headers.get("accept", "")
+    key = (request.url.path, request.url.query, str(user), accept_html, version)
+    token = security.csrf_token_for(request)
+    page = ctx.pages.get(key)
+    if page is not None:
+        return page_cache.answer(request, page, token)
+    request.state.cache_page = True  # render() writes the placeholder instead of the token
+    response = await call_next(request)
+    if not response.headers.get("content-type", "").startswith(("text/html", "application/json")):
+        return response  # assets, SVG: streamed as the route made them
+    body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
+    headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
+    if page_cache.cacheable_response(response):
+        return page_cache.answer(request, ctx.pages.put(key, body, headers), token)
+    out = Response(
+        body.replace(page_cache.CSRF_PLACEHOLDER.encode(), token.encode()),
+        status_code=response.status_code,
+    )
+    for name, value in headers:
+        out.headers.append(name, value)
+    return out
 
 
 def _plain(status: int, detail: str) -> Response:

@@ -7,11 +7,13 @@ keep working on a handbook that has never been synced.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -107,34 +109,122 @@ class TrackerView:
         return progress_of(self.report(plan))
 
 
-#: Seconds a tracker snapshot is reused; page loads within this window share one read.
+#: Seconds a tracker snapshot is reused when no watcher thread refreshes it (tests, builds).
 INDEX_TTL = 1.0
+
+
+def read_tracker_view(ctx: WebContext) -> TrackerView | None:
+    """A fresh snapshot: one ``iter_issues``, one ``list_epics`` and the sync records."""
+    tracker = ctx.tracker
+    state = ctx.sync_state()
+    if tracker is None or state is None:
+        return None
+    view = TrackerView(config=ctx.config)
+    by_epic: dict[str, list[TrackedIssue]] = defaultdict(list)
+    for issue in tracker.iter_issues(state="all"):
+        view.actual.add_issue(issue)
+        if issue.epic:
+            by_epic[issue.epic].append(issue)
+    for epic in tracker.list_epics():
+        view.actual.add_epic(epic)
+    view.actual.records = state.load()
+    view.by_epic = dict(by_epic)
+    return view
+
+
+def _fingerprint(view: TrackerView) -> str:
+    actual = view.actual
+    digest = hashlib.sha256()
+    for ref in sorted(actual.issues_by_ref):
+        digest.update(repr(actual.issues_by_ref[ref]).encode())
+    for ref in sorted(actual.epics_by_ref):
+        digest.update(repr(actual.epics_by_ref[ref]).encode())
+    for key in sorted(actual.records, key=repr):
+        digest.update(repr((key, actual.records[key])).encode())
+    return digest.hexdigest()
+
+
+def _install(ctx: WebContext, view: TrackerView) -> TrackerView:
+    """Keep ``view`` as the snapshot; an unchanged tracker keeps the old one (and its
+    per-plan caches and the page cache's version)."""
+    print_ = _fingerprint(view)
+    old = ctx.index_cache
+    if old is not None and old[2] == print_:
+        ctx.index_cache = (time.monotonic(), old[1], print_)
+        kept: TrackerView = old[1]
+        return kept
+    ctx.index_cache = (time.monotonic(), view, print_)
+    ctx.tracker_version += 1
+    return view
+
+
+#: Seconds between reads of a tracker whose changes cannot be seen on disk (not one SQLite file).
+REMOTE_INTERVAL = 10.0
+
+
+def _database_stamp(ctx: WebContext) -> tuple[tuple[int, int] | None, ...] | None:
+    """(mtime, size) of the SQLite database and its WAL, or None when the store is not one file.
+
+    A write by ``secplan apply`` (or this server) changes one of them, so an unchanged stamp
+    means the snapshot is still right and the watcher need not read every issue again.
+    """
+    store = ctx.store
+    engine = getattr(store, "engine", None)
+    if engine is None or engine.dialect.name != "sqlite" or not engine.url.database:
+        return None
+    if engine.url.database == ":memory:":
+        return None
+    path = Path(engine.url.database)
+    out: list[tuple[int, int] | None] = []
+    for candidate in (path, path.with_name(path.name + "-wal")):
+        try:
+            st = candidate.stat()
+            out.append((st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
+@degrades(lambda: None)
+def refresh_tracker(ctx: WebContext) -> None:
+    """Read the tracker again (the watcher thread's job, once per scan) when it may have
+    changed: its SQLite file changed, or ``REMOTE_INTERVAL`` passed for other stores."""
+    stamp = _database_stamp(ctx)
+    if ctx.index_cache is not None:
+        if stamp is not None and stamp == ctx.tracker_stamp:
+            return
+        if stamp is None and time.monotonic() - ctx.index_cache[0] < REMOTE_INTERVAL:
+            return
+    ctx.tracker_stamp = stamp
+    view = read_tracker_view(ctx)
+    with ctx.index_lock:
+        if view is None:
+            if ctx.index_cache is not None:
+                ctx.index_cache = None
+                ctx.tracker_version += 1
+            return
+        _install(ctx, view)
 
 
 @degrades(TrackerView)
 def issue_index(ctx: WebContext) -> TrackerView:
-    """The tracker snapshot (all issues, epics and sync records; reused for ``INDEX_TTL``)."""
-    tracker = ctx.tracker
-    state = ctx.sync_state()
-    if tracker is None or state is None:
-        return TrackerView(config=ctx.config)
+    """The tracker snapshot all pages share.
+
+    While the watcher thread runs it is the one the last scan read (requests never read the
+    tracker); otherwise it is read again when older than ``INDEX_TTL``.
+    """
+    hit = ctx.index_cache
+    if ctx.plans.watching:
+        return hit[1] if hit is not None else TrackerView(config=ctx.config)
     with ctx.index_lock:
         hit = ctx.index_cache
         if hit is not None and time.monotonic() - hit[0] < INDEX_TTL:
             cached: TrackerView = hit[1]
             return cached
-        view = TrackerView(config=ctx.config)
-        by_epic: dict[str, list[TrackedIssue]] = defaultdict(list)
-        for issue in tracker.iter_issues(state="all"):
-            view.actual.add_issue(issue)
-            if issue.epic:
-                by_epic[issue.epic].append(issue)
-        for epic in tracker.list_epics():
-            view.actual.add_epic(epic)
-        view.actual.records = state.load()
-        view.by_epic = dict(by_epic)
-        ctx.index_cache = (time.monotonic(), view)
-        return view
+        view = read_tracker_view(ctx)
+        if view is None:
+            return TrackerView(config=ctx.config)
+        return _install(ctx, view)
 
 
 def issue_dict(issue: TrackedIssue) -> dict[str, Any]:

@@ -1,10 +1,14 @@
 """Live view of a handbook for the web server: plans re-loaded when their file changes.
 
-The server loads the handbook once, then on each request only ``stat``s: the requested plan's
-file for a plan page, every plan file (and every directory, to notice new and deleted plans)
-for the catalog, at most once per ``scan_interval`` seconds. Changed files go back through
-:func:`secplan.handbook.load_handbook` with ``paths=`` so only they are parsed again. Rendered
-HTML and lint findings are cached by the plan's content hash, so an unchanged plan costs nothing.
+The server loads the handbook once. Afterwards :meth:`PlansCache.watch` (a background thread
+of ``secplan serve``) ``stat``s the plan files and directories every ``scan_interval`` seconds,
+a slice at a time so requests never wait long for the interpreter, and requests only read what
+the last scan left: no request ``stat``s anything. Without the thread (``scan_interval=0``, as
+the tests use it) a plan page ``stat``s its one file and the catalog the whole tree. Changed
+files go back through :func:`secplan.handbook.load_handbook` with ``paths=`` so only they are
+parsed again; each change bumps :attr:`PlansCache.version`, which the page cache keys on.
+Rendered HTML, lint findings and other per-plan results are cached by the plan's content hash;
+label, owner and status sets are computed once per load, not per request.
 
 Files are known by the path the loader gives them (the resolved root joined with the file's path
 below it), never ``resolve()``d one by one: on 10,000 plans that took a fifth of start-up, and
@@ -13,13 +17,16 @@ discovery lists the same files under the same paths again on every rescan.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import posixpath
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from secplan.config import Config, load_config
@@ -36,6 +43,28 @@ Readiness = tuple[int, int]
 ReadinessFn = Callable[[list[Plan], Handbook, Mapping[str, int]], dict[str, Readiness]]
 #: The href of a link from one plan's page to another's: (target, source) -> URL.
 PlanHref = Callable[[Plan, Plan], str]
+T = TypeVar("T")
+
+#: Files ``stat``ed by the background scan between two pauses (a slice of the tree).
+SCAN_SLICE = 100
+
+
+@dataclass(frozen=True)
+class Facets:
+    """What the catalog's filters offer, computed once per load of the handbook."""
+
+    labels: list[str] = field(default_factory=list)
+    owners: list[str] = field(default_factory=list)
+    status_counts: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def of(cls, plans: list[Plan]) -> Facets:
+        """The label, owner and status sets of ``plans``."""
+        return cls(
+            labels=sorted({label for p in plans for label in p.labels}),
+            owners=sorted({o for p in plans for o in p.owners}),
+            status_counts=Counter(p.status for p in plans),
+        )
 
 
 def server_plan_href(target: Plan, source: Plan) -> str:
@@ -69,6 +98,13 @@ def _dirs(root: Path) -> dict[str, int]:
     return out
 
 
+def _dir_mtime(path: str) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+
+
 def _plan_key(plan: Plan) -> str:
     return plan.content_hash or f"{plan.path}:{id(plan)}"
 
@@ -99,6 +135,15 @@ class PlansCache:
         self._last_scan = 0.0
         self._rendered: dict[str, RenderedPlan] = {}
         self._readiness: dict[tuple[str, int], Readiness] = {}
+        self._per_plan: dict[tuple[str, str, str], Any] = {}
+        #: Bumped on every change of the loaded handbook (the page cache keys on it).
+        self.version = 0
+        #: A digest of the handbook's plan ids and files: results that look at other plans
+        #: (lint findings) are valid while it stays the same.
+        self.shape = ""
+        self.facets = Facets()
+        #: True while :meth:`watch` runs: requests then never look at the disk themselves.
+        self.watching = False
         self.handbook = Handbook(root=self.root, config=self.config)
         self._load_all()
 
@@ -140,6 +185,11 @@ class PlansCache:
 
     def _sync_handbook(self) -> None:
         plans = sorted(self._plans.values(), key=lambda p: p.id)
+        self.facets = Facets.of(plans)
+        shape = hashlib.sha256()
+        for plan in plans:
+            shape.update(f"{plan.id}\0{plan.rel_path}\0".encode())
+        self.shape = shape.hexdigest()
         self.handbook = Handbook(
             root=self.root,
             config=self.config,
@@ -147,6 +197,7 @@ class PlansCache:
             catalog_path=self.handbook.catalog_path,
             errors=list(self._errors),
         )
+        self.version += 1
 
     def refresh(self, force: bool = False) -> None:
         """Notice edited, new and deleted plan files (throttled by ``scan_interval``)."""
@@ -170,7 +221,48 @@ class PlansCache:
             if changed:
                 self._reload(changed)
 
+    def watch(self, stop: threading.Event, also: Callable[[], None] | None = None) -> None:
+        """Rescan the tree until ``stop`` is set (the body of the server's watcher thread).
+
+        A full pass ``stat``s every known directory (a new, deleted or renamed file changes its
+        folder's mtime) and every plan file, ``SCAN_SLICE`` files at a time with a pause in
+        between, so the scan never holds the interpreter for more than a moment.
+        """
+        self.watching = True
+        try:
+            while not stop.wait(self.scan_interval):
+                self._scan_in_slices(stop)
+                if also is not None:
+                    also()
+        finally:
+            self.watching = False
+
+    def _scan_in_slices(self, stop: threading.Event) -> None:
+        changed: list[Path] = []
+        dirs_changed = any(_dir_mtime(d) != mtime for d, mtime in list(self._dir_stamps.items()))
+        if dirs_changed:
+            dirs = _dirs(self.root)
+            on_disk = set(find_plan_files(self.root))
+            known = set(self._stamps)
+            changed.extend(on_disk - known)
+            changed.extend(known - on_disk)
+            self._dir_stamps = dirs
+        watched = list(self._stamps.items())
+        for start in range(0, len(watched), SCAN_SLICE):
+            if stop.is_set():
+                return
+            for path, stamp in watched[start : start + SCAN_SLICE]:
+                if path not in changed and _stamp(path) != stamp:
+                    changed.append(path)
+            time.sleep(0.0005)  # let request threads run
+        if changed:
+            with self._lock:
+                self._reload(changed)
+        self._last_scan = time.monotonic()
+
     def _refresh_one(self, plan: Plan) -> Plan | None:
+        if self.watching:
+            return plan
         if _stamp(plan.path) == self._stamps.get(plan.path):
             return plan
         self._reload([plan.path])
@@ -180,7 +272,8 @@ class PlansCache:
 
     def plans(self) -> list[Plan]:
         """Every plan, by id, after a (throttled) check for changes on disk."""
-        self.refresh()
+        if not self.watching:
+            self.refresh()
         return self.handbook.plans
 
     def errors(self) -> list[FileError]:
@@ -192,6 +285,8 @@ class PlansCache:
         with self._lock:
             plan = self._plans.get(plan_id)
             if plan is None:
+                if self.watching:
+                    return None  # the watcher brings new plans in
                 # Maybe it was just created: check the tree (throttled) before saying 404.
                 self.refresh()
                 return self._plans.get(plan_id)
@@ -227,6 +322,24 @@ class PlansCache:
             self._rendered.clear()
         self._rendered[key] = result
         return result
+
+    def per_plan(self, kind: str, plan: Plan, compute: Callable[[], T]) -> T:
+        """``compute()`` for this plan, cached by its content hash and the handbook's shape.
+
+        For results that depend on the plan's text and on which other plans exist (lint
+        findings, breakdown proposals), not on the tracker.
+        """
+        key = (kind, _plan_key(plan), self.shape)
+        try:
+            hit: T = self._per_plan[key]
+            return hit
+        except KeyError:
+            pass
+        value = compute()
+        if len(self._per_plan) > 4096:
+            self._per_plan.clear()
+        self._per_plan[key] = value
+        return value
 
     def link_resolver(self, plan: Plan) -> Callable[[str], str | None]:
         """Relative links to other plans' files become links to their pages."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -103,7 +102,9 @@ def catalog_context(
     """The catalog template's context for one page of rows (``link(offset)`` pages through)."""
     offset, limit = page.offset, page.limit
     # The department's planning at a glance: how many plans in each status (links filter).
-    counts = Counter(p.status for p in page.plans)
+    # Label, owner and status sets are computed once per load of the handbook, not per page.
+    facets = ctx.plans.facets
+    counts = facets.status_counts
     by_status = [(s, counts[s]) for s in STATUSES if counts[s]]
     by_status += sorted((s, n) for s, n in counts.items() if s not in STATUSES)
     return {
@@ -117,8 +118,8 @@ def catalog_context(
         "next_link": link(offset + limit) if link and offset + limit < page.matched else None,
         "statuses": STATUSES,
         "by_status": by_status,
-        "labels": sorted({label for p in page.plans for label in p.labels}),
-        "owners": sorted({o for p in page.plans for o in p.owners}),
+        "labels": facets.labels,
+        "owners": facets.owners,
         "filters": filters,
         "errors": ctx.plans.errors(),
         "lint": ctx.plans.lints,

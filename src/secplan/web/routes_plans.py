@@ -13,10 +13,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from secplan.markdown.render import render_fragment
 from secplan.model import Plan
 from secplan.sync.coverage import section_at
 from secplan.tracker.base import TrackedIssue
-from secplan.web.annotate import annotate_items
+from secplan.web.annotate import render_items, split_sections
 from secplan.web.app import WebContext, get_ctx, render
 from secplan.web.assets import asset_response, handbook_asset
 from secplan.web.data import feedback_flags, issue_dict, issue_index, threads_for
@@ -36,14 +37,23 @@ def lookup(ctx: WebContext, plan_id: str) -> Plan:
 
 
 def diagnostics(ctx: WebContext, plan: Plan) -> list[dict[str, Any]]:
-    """Lint findings at the plan's own status (parser diagnostics included)."""
+    """Lint findings at the plan's own status (parser diagnostics included).
+
+    Cached by the plan's content hash, the handbook's shape and the tracker's and review
+    threads' versions (rules look at epics and open threads): an unchanged plan is not linted
+    again.
+    """
     from secplan.lint import engine
 
-    findings = engine.lint_plans(ctx.plans.handbook, [plan], require_ready=False)
-    return [
-        {"code": f.code, "severity": f.severity, "message": f.message, "line": f.line}
-        for f in findings
-    ]
+    def lint() -> list[dict[str, Any]]:
+        findings = engine.lint_plans(ctx.plans.handbook, [plan], require_ready=False)
+        return [
+            {"code": f.code, "severity": f.severity, "message": f.message, "line": f.line}
+            for f in findings
+        ]
+
+    kind = f"diagnostics:{ctx.tracker_version}:{ctx.reviews_version}"
+    return [dict(d) for d in ctx.plans.per_plan(kind, plan, lint)]
 
 
 def remaining_work(ctx: WebContext, plan: Plan) -> dict[str, Any] | None:
@@ -69,6 +79,9 @@ def plan_view(ctx: WebContext, plan: Plan) -> dict[str, Any]:
                 "section": item.section,
                 "milestone": item.milestone,
                 "labels": list(item.labels),
+                "assignees": list(item.assignees),
+                "description": item.description,
+                "acceptance": list(item.acceptance),
                 "spike": item.spike,
                 "done": item.done,
                 "generated": item.generated,
@@ -199,24 +212,149 @@ def plan_progress(plan_id: str, ctx: Annotated[WebContext, Depends(get_ctx)]) ->
 
 
 def _title_of(ctx: WebContext, plan_id: str | None) -> str | None:
-    other = ctx.plans.get(plan_id) if plan_id else None
+    other = ctx.plans.known(plan_id) if plan_id else None
     return (other.title or other.id) if other is not None else None
 
 
-def plan_page_context(ctx: WebContext, plan: Plan, view: dict[str, Any]) -> dict[str, Any]:
-    """The plan template's context: the view, the body with issue badges, the TOC, threads."""
+#: What the page says after a form was sent (``?posted=`` of the redirect).
+FLASH = {
+    "thread": "Thread started.",
+    "reply": "Reply added.",
+    "resolved": "Thread resolved.",
+    "reopened": "Thread reopened.",
+    "feedback": "Feedback request updated.",
+}
+
+
+def plan_source_file(plan: Plan) -> str:
+    """The static site's file of a plan's source view."""
+    return f"source/{plan.id}.html"
+
+
+def source_href(plan: Plan, line: int | None, links: Any) -> str | None:
+    """The line in the plan's source view (None without a line)."""
+    if not line:
+        return None
+    if getattr(links, "static_site", False):
+        return f"{links.to(plan_source_file(plan))}#L{int(line)}"
+    return f"/plans/{quote(plan.id)}/source#L{int(line)}"
+
+
+def plan_source_context(plan: Plan) -> dict[str, Any]:
+    """The source view's template context: the plan file's lines (BOM dropped)."""
+    try:
+        text = plan.path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        text = ""
+    return {
+        "title": f"Source of {plan.title or plan.id}",
+        "plan": {"id": plan.id, "title": plan.title or plan.id, "path": plan.rel_path},
+        "lines": text.removeprefix("\ufeff").splitlines(),
+    }
+
+
+def breakdown_for(ctx: WebContext, plan: Plan) -> dict[str, Any] | None:
+    """``secplan breakdown``'s proposals for a plan without work items, and the Markdown
+    ``breakdown --write`` would add (items section; milestones as front matter)."""
+    if plan.items:
+        return None
+
+    def compute() -> dict[str, Any] | None:
+        from secplan.breakdown.propose import propose
+        from secplan.breakdown.write import render_section
+
+        try:
+            text = plan.path.read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            return None
+        found = propose(plan, text.removeprefix("\ufeff"))
+        if not found:
+            return None
+        front = ""
+        if found.milestones:
+            rows = ["milestones:"]
+            for m in found.milestones:
+                rows.append(f"  - title: {_yaml_str(m.title)}")
+                if m.due:
+                    rows.append(f"    due: {m.due.isoformat()}")
+            front = "\n".join(rows) + "\n"
+        return {
+            "milestones": [m.to_dict() for m in found.milestones],
+            "items": [i.to_dict() for i in found.items],
+            "markdown": render_section(plan, found),
+            "front_matter": front,
+        }
+
+    return ctx.plans.per_plan("breakdown", plan, compute)
+
+
+def _yaml_str(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def plan_page_context(
+    ctx: WebContext,
+    plan: Plan,
+    view: dict[str, Any],
+    links: Any = None,
+    posted: str | None = None,
+    posted_thread: int | None = None,
+) -> dict[str, Any]:
+    """The plan template's context: the view, the body cut at its sections with the work
+    items rendered as items, the TOC, threads per section, diagnostics as HTML, proposals.
+
+    ``links`` are the page's links (the live server's when None); ``posted`` names the form
+    just sent (``FLASH``), shown as a status message in ``posted_thread`` (the thread the
+    browser lands on) or, without one, at the top.
+    """
+    if links is None:
+        from secplan.web.app import ref_kinds  # the app imports this module
+
+        links = ServerLinks(ctx.plans.known, ref_kinds(ctx))
     rendered = ctx.plans.rendered(plan)
     threads_by_section: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for t in view["threads"]:
         threads_by_section[t["section"]].append(t)
+    open_counts = {c["anchor"]: c["open_threads"] for c in view["coverage"] if c["open_threads"]}
+    body = render_items(rendered.html, view["items"], links.ref)
+    parts = split_sections(body, open_counts)
+    placed = {anchor for _, anchor in parts if anchor}
+    coverage = {c["anchor"]: c for c in view["coverage"]}
+    # Threads on a section the text has no heading for (raw HTML, odd renderers) stay visible.
+    unplaced = [t for t in view["threads"] if not t["outdated"] and t["section"] not in placed]
+    diagnostics_html = [
+        {
+            **d,
+            "html": render_fragment(d["message"], inline=True),
+            "href": source_href(plan, d.get("line"), links),
+        }
+        for d in view["diagnostics"]
+    ]
     return {
         "title": view["title"],
         "plan": view,
-        "html": annotate_items(rendered.html, view["items"]),
+        "body_parts": parts,
+        "coverage_by_anchor": coverage,
         "toc": rendered.toc,
         "threads_by_section": threads_by_section,
+        "unplaced_threads": unplaced,
+        "diagnostics_html": diagnostics_html,
+        "breakdown": breakdown_for(ctx, plan),
+        "rendered_items": {i["id"] for i in view["items"] if f'id="item-{i["id"]}"' in body},
+        "flash": FLASH.get(posted or ""),
+        "flash_thread": posted_thread
+        if any(t["id"] == posted_thread for t in view["threads"])
+        else None,
         "superseded_title": _title_of(ctx, plan.superseded_by),
     }
+
+
+@router.get("/plans/{plan_id:path}/source", summary="Plan source", response_class=Response)
+def plan_source(
+    plan_id: str, request: Request, ctx: Annotated[WebContext, Depends(get_ctx)]
+) -> Response:
+    """The plan file as written, one anchor per line (``#L12``), for diagnostics to link to."""
+    return render(request, "source.html", **plan_source_context(lookup(ctx, plan_id)))
 
 
 @router.get("/plans/{plan_id:path}", summary="Plan page", response_class=Response)
@@ -246,4 +384,9 @@ def plan_page(
         query = f"?{request.url.query}" if request.url.query else ""
         return RedirectResponse("/plans/" + quote(canonical) + query, status_code=308)
     view = plan_view(ctx, plan)
-    return render(request, "plan.html", **plan_page_context(ctx, plan, view))
+    posted = request.query_params.get("posted")
+    thread = request.query_params.get("thread", "")
+    context = plan_page_context(
+        ctx, plan, view, posted=posted, posted_thread=int(thread) if thread.isdigit() else None
+    )
+    return render(request, "plan.html", **context)

@@ -1,7 +1,9 @@
 """Review threads on plan sections: create, comment, resolve, and "feedback requested".
 
 Every POST needs the CSRF token (form field ``csrf_token`` matching the browser's cookie).
-Browsers are sent back to the plan page (303); other clients get JSON.
+Browsers are sent back to the plan page (303), to the thread they wrote to (``#thread-ID``)
+with ``?posted=`` naming what was done, which the page shows as a status message; other
+clients get JSON.
 """
 
 from __future__ import annotations
@@ -61,12 +63,21 @@ def _store(ctx: WebContext) -> Any:
     return store
 
 
-def _done(request: Request, plan_id: str, anchor: str, payload: dict[str, Any]) -> Response:
+def _done(
+    request: Request, plan_id: str, fragment: str, payload: dict[str, Any], posted: str
+) -> Response:
+    ctx = get_ctx(request)
+    ctx.reviews_version += 1  # cached pages showing threads are stale now
     if "text/html" in request.headers.get("accept", ""):
         # The plan's own address (folder plans end in '/'), its anchor quoted: a plan id or
         # anchor holding '?', '#' or spaces must not change the target.
-        page = ServerLinks(get_ctx(request).plans.known).plan(plan_id)
-        return RedirectResponse(f"{page}#{quote(anchor, safe='')}", status_code=303)
+        page = ServerLinks(ctx.plans.known).plan(plan_id)
+        # The thread's id also goes in the query: the page shows the message in the thread,
+        # where the browser lands (the fragment never reaches the server).
+        thread = payload.get("thread", payload.get("id"))
+        query = f"posted={posted}" + (f"&thread={thread}" if thread else "")
+        target = f"{page}?{query}#{quote(fragment, safe='')}"
+        return RedirectResponse(target, status_code=303)
     return JSONResponse(payload)
 
 
@@ -97,7 +108,7 @@ def create_thread(
             section_title=sec.title if sec else section,
         )
         payload = thread_dict(thread, section_anchors(plan))
-    return _done(request, plan.id, section, payload)
+    return _done(request, plan.id, f"thread-{thread.id}", payload, "thread")
 
 
 def _thread_plan(session: Any, thread_id: int) -> tuple[str, str]:
@@ -121,9 +132,10 @@ def add_comment(
     _check_csrf(request, csrf_token)
     store = _store(ctx)
     with _user_errors(), store.session() as session:
-        plan_id, anchor = _thread_plan(session, thread_id)
+        plan_id, _ = _thread_plan(session, thread_id)
         reviews.add_comment(session, thread_id, author=_author(request, author), body=body)
-    return _done(request, plan_id, anchor, {"thread": thread_id, "ok": True})
+    payload = {"thread": thread_id, "ok": True}
+    return _done(request, plan_id, f"thread-{thread_id}", payload, "reply")
 
 
 @router.post("/threads/{thread_id}/resolve", summary="Resolve (or reopen) a review thread")
@@ -139,14 +151,15 @@ def resolve_thread(
     _check_csrf(request, csrf_token)
     store = _store(ctx)
     with _user_errors(), store.session() as session:
-        plan_id, anchor = _thread_plan(session, thread_id)
+        plan_id, _ = _thread_plan(session, thread_id)
         who = _author(request, author)
         if reopen:
             reviews.reopen_thread(session, thread_id)
         else:
             reviews.resolve_thread(session, thread_id, by=who)
+    payload = {"thread": thread_id, "resolved": not reopen, "ok": True}
     return _done(
-        request, plan_id, anchor, {"thread": thread_id, "resolved": not reopen, "ok": True}
+        request, plan_id, f"thread-{thread_id}", payload, "reopened" if reopen else "resolved"
     )
 
 
@@ -174,4 +187,5 @@ def section_feedback(
         reviews.set_feedback_requested(
             session, plan.id, anchor, requested, by=_author(request, author)
         )
-    return _done(request, plan.id, anchor, {"section": anchor, "feedback_requested": requested})
+    payload = {"section": anchor, "feedback_requested": requested}
+    return _done(request, plan.id, f"review-{anchor}", payload, "feedback")
