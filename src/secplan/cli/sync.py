@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.markup import escape
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from secplan.sync.changes import Change
     from secplan.sync.state import SyncState
     from secplan.tracker import Backend
-    from secplan.tracker.base import Tracker
+    from secplan.tracker.base import CallStats, Tracker
 
 
 PlansArg = Annotated[
@@ -198,41 +198,19 @@ def apply_cmd(
 
     Exits 0 when the tracker matches the plans afterwards.
     """
-    from secplan.sync.apply import apply_plans
-    from secplan.sync.render import apply_json, apply_summary, done_line, plan_lines
+    from secplan.sync.render import apply_json, apply_summary, plan_lines
 
     base = resolve_root(root)
     hb, selected, all_plans = load_plans(base, plans)
     context = other_plans(base, selected, all_plans)
     text = fmt is Format.text
     show_bar = text and err_console.is_terminal
-    with (
-        open_sync_backend(base, hb.config, database_url, read_only=False) as backend,
-        _progress(show_bar) as (bar, task),
-    ):
-
-        def planned(sync_plan: SyncPlan) -> None:
-            if bar is not None:
-                bar.update(task, total=len(sync_plan.pending()))  # type: ignore[attr-defined]
-
-        def done(change: Change) -> None:
-            if text:
-                _out(done_line(change))
-            if bar is not None:
-                bar.advance(task)  # type: ignore[attr-defined]
-
-        result = apply_plans(
-            backend.tracker,
-            backend.state(),
-            selected,
-            hb.config,
-            create_epic=create_epic,
-            all_plans=all_plans,
-            on_change=done,
-            on_planned=planned,
-            context=context,
+    try:
+        result, calls = _apply(
+            base, hb, selected, all_plans, context, database_url, text, show_bar, create_epic
         )
-        calls = backend.tracker.stats
+    except KeyboardInterrupt as interrupt:
+        _interrupted(interrupt, selected if write_back else [])
     written = _write_back(result, selected) if write_back else []
     if stats:
         err_console.print(escape(calls.summary()))
@@ -266,6 +244,64 @@ def apply_cmd(
         )
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _apply(
+    base: Path,
+    hb: Handbook,
+    selected: list[Plan],
+    all_plans: bool,
+    context: list[Plan],
+    database_url: str | None,
+    text: bool,
+    show_bar: bool,
+    create_epic: bool,
+) -> tuple[ApplyResult, CallStats]:
+    """Run apply with its progress output; returns the result and the tracker calls made."""
+    from secplan.sync.apply import apply_plans
+    from secplan.sync.render import done_line
+
+    with (
+        open_sync_backend(base, hb.config, database_url, read_only=False) as backend,
+        _progress(show_bar) as (bar, task),
+    ):
+
+        def planned(sync_plan: SyncPlan) -> None:
+            if bar is not None:
+                bar.update(task, total=len(sync_plan.pending()))  # type: ignore[attr-defined]
+
+        def done(change: Change) -> None:
+            if text:
+                _out(done_line(change))
+            if bar is not None:
+                bar.advance(task)  # type: ignore[attr-defined]
+
+        result = apply_plans(
+            backend.tracker,
+            backend.state(),
+            selected,
+            hb.config,
+            create_epic=create_epic,
+            all_plans=all_plans,
+            on_change=done,
+            on_planned=planned,
+            context=context,
+        )
+        return result, backend.tracker.stats
+
+
+def _interrupted(interrupt: KeyboardInterrupt, write_back_plans: list[Plan]) -> NoReturn:
+    """Ctrl+C during apply: write back the refs of the plans applied to their end (when
+    ``--write-back`` was given), say that nothing is lost, exit 130 like a shell."""
+    from secplan.sync.apply import ApplyInterrupted
+
+    if isinstance(interrupt, ApplyInterrupted) and write_back_plans:
+        done = set(interrupt.result.completed)
+        for line in _write_back(interrupt.result, [p for p in write_back_plans if p.id in done]):
+            _out(line)
+    sys.stdout.flush()
+    err_console.print("[bold yellow]interrupted;[/] nothing is lost, run apply again")
+    raise typer.Exit(130)
 
 
 def _write_back(result: ApplyResult, plans: list[Plan]) -> list[str]:

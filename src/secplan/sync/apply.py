@@ -83,6 +83,7 @@ class ApplyResult:
     writes: int = 0  # tracker write calls
     epics: dict[str, str] = field(default_factory=dict)  # plan id -> epic ref (managed/named)
     issues: dict[tuple[str, str], str] = field(default_factory=dict)  # (plan, item) -> ref
+    completed: list[str] = field(default_factory=list)  # plans carried out to their end
 
     @property
     def conflicts(self) -> list[str]:
@@ -94,6 +95,16 @@ class ApplyResult:
         """Everything that should be written was written, no plan was skipped, and no conflict
         keeps the tracker from matching the plans."""
         return not self.failed and not any(d.errors or d.conflicts for d in self.plan.diffs)
+
+
+class ApplyInterrupted(KeyboardInterrupt):
+    """Ctrl+C while apply was writing: ``result`` is what was done up to then, so the caller
+    can still write back the refs of the plans in ``result.completed``. Everything written is
+    already recorded or carries its marker, so the next apply finds it and goes on."""
+
+    def __init__(self, result: ApplyResult) -> None:
+        super().__init__("apply interrupted")
+        self.result = result
 
 
 def _desired(plans: Sequence[Plan], config: Config) -> tuple[list[DesiredPlan], list[PlanDiff]]:
@@ -349,8 +360,13 @@ def _execute(
 ) -> ApplyResult:
     result = ApplyResult(plan=sync_plan)
     ex = _Executor(tracker, state, result, on_change)
-    for pd in sync_plan.diffs:
-        if pd.errors:
-            continue
-        ex.run_plan(pd)
+    try:
+        for pd in sync_plan.diffs:
+            if pd.errors:
+                continue
+            ex.run_plan(pd)
+            if not any(change.plan == pd.plan for change, _ in result.failed):
+                result.completed.append(pd.plan)
+    except KeyboardInterrupt as interrupt:
+        raise ApplyInterrupted(result) from interrupt
     return result
