@@ -39,3 +39,16 @@ def test_render(text: str) -> None:
     # Headings carry the parser's anchors (repeated explicit ones are SP201's to report).
     if len(ids) == len(plan.sections):
         assert ids == [html.escape(s.anchor, quote=True) for s in plan.sections]
+
+
+def test_a_toc_right_under_a_heading_keeps_every_heading_id():
+    # Found by the render target: the TOC's stand-in took a line of its own, so the headings
+    # below it got their neighbours' ids (h, h-2, h-2 instead of h, h-1, h-2).
+    text = "---\ntitle: T\n---\n# H\n* TOC\n{:toc}\n# H\n# H\n"
+    plan = parse_plan(text, flavour="kramdown")
+    body, offset = split_front_matter(text)
+    rendered = render_markdown(body, plan.sections, offset)
+    assert re.findall(r'<h1 id="([^"]*)"', rendered.html) == ["h", "h-1", "h-2"]
+    assert '<nav class="toc"' in rendered.html
+    under_text = render_markdown("Some text\n{:toc}\n# H\n").html
+    assert "{:toc}" not in under_text and "secplantoc" not in under_text

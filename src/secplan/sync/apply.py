@@ -19,6 +19,7 @@ from typing import Any
 from secplan.config import Config
 from secplan.errors import SecplanError, TrackerError
 from secplan.model import Plan
+from secplan.redact import redact
 from secplan.sync.actual import Actual, fetch_actual
 from secplan.sync.changes import ACTIONS, Change, PlanDiff
 from secplan.sync.desired import (
@@ -241,7 +242,7 @@ class _Executor:
             try:
                 ref = self.one(change, epic_ref)
             except SecplanError as exc:
-                self.result.failed.append((change, str(exc)))
+                self.result.failed.append((change, redact(exc)))
                 continue
             change.ref = ref
             if change.kind == "epic":
