@@ -210,7 +210,7 @@ def apply_cmd(
             base, hb, selected, all_plans, context, database_url, text, show_bar, create_epic
         )
     except KeyboardInterrupt as interrupt:
-        _interrupted(interrupt, selected if write_back else [])
+        _interrupted(interrupt, selected if write_back else [], text)
     written = _write_back(result, selected) if write_back else []
     if stats:
         err_console.print(escape(calls.summary()))
@@ -290,7 +290,9 @@ def _apply(
         return result, backend.tracker.stats
 
 
-def _interrupted(interrupt: KeyboardInterrupt, write_back_plans: list[Plan]) -> NoReturn:
+def _interrupted(
+    interrupt: KeyboardInterrupt, write_back_plans: list[Plan], text: bool
+) -> NoReturn:
     """Ctrl+C during apply: write back the refs of the plans applied to their end (when
     ``--write-back`` was given), say that nothing is lost, exit 130 like a shell."""
     from secplan.sync.apply import ApplyInterrupted
@@ -298,7 +300,10 @@ def _interrupted(interrupt: KeyboardInterrupt, write_back_plans: list[Plan]) -> 
     if isinstance(interrupt, ApplyInterrupted) and write_back_plans:
         done = set(interrupt.result.completed)
         for line in _write_back(interrupt.result, [p for p in write_back_plans if p.id in done]):
-            _out(line)
+            if text:
+                _out(line)
+            else:  # no half JSON document on stdout
+                err_console.print(escape(line))
     sys.stdout.flush()
     err_console.print("[bold yellow]interrupted;[/] nothing is lost, run apply again")
     raise typer.Exit(130)
