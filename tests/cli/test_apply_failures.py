@@ -176,3 +176,19 @@ def test_read_only_commands_work_on_a_read_only_mount(tmp_path: Path):
         )
         assert write.returncode != 0 and "Error:" in write.stderr, write.stderr
         assert "Traceback" not in write.stderr
+
+
+@pytest.mark.postgres
+def test_a_dropped_sync_state_table_on_postgresql_is_an_error_with_a_hint(
+    tmp_path: Path, postgres_url: str
+):
+    import psycopg
+
+    root = handbook(tmp_path / "hb", 3)
+    url = ["--root", str(root), "--database-url", postgres_url]
+    assert run_cli("apply", *url).returncode == 0
+    with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute("DROP TABLE sync_state")
+    result = run_cli("plan", *url)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "Error: the database has no table 'sync_state'" in result.stderr, result.stderr
