@@ -21,7 +21,7 @@ _COMMON = {
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
     "derandomize": False,
 }
-settings.register_profile("fuzz-ci", max_examples=30, **_COMMON)  # type: ignore[arg-type]
+settings.register_profile("fuzz-ci", max_examples=100, **_COMMON)  # type: ignore[arg-type]
 settings.register_profile("fuzz-nightly", max_examples=5_000, **_COMMON)  # type: ignore[arg-type]
 
 PROFILE = f"fuzz-{os.environ.get('SECPLAN_FUZZ', 'ci')}"
