@@ -1,6 +1,6 @@
 """How much each fuzz target runs, and how long one input may take.
 
-Two hypothesis profiles: ``fuzz-ci`` (the default: a few dozen inputs per target, the whole
+Two hypothesis profiles: ``fuzz-ci`` (the default: 100 inputs per target, the whole
 fuzz set well under a minute) and ``fuzz-nightly`` (thousands per target, for a scheduled run).
 ``SECPLAN_FUZZ=nightly`` selects the long one; ``SECPLAN_FUZZ_EXAMPLES=N`` sets the count. The
 time bound is generous (1 s per 100 KB of input plus a fixed allowance for a loaded machine):
