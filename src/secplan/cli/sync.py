@@ -205,13 +205,22 @@ def apply_cmd(
     context = other_plans(base, selected, all_plans)
     text = fmt is Format.text
     show_bar = text and err_console.is_terminal
+    written: list[str] = []
+
+    def write(result: ApplyResult) -> None:
+        # Under the apply lock: no other apply reads or edits these files meanwhile.
+        if not write_back:
+            return
+        done = set(result.completed)
+        plans = [p for p in selected if p.id in done] if result.interrupted else selected
+        written.extend(_write_back(result, plans))
+
     try:
         result, calls = _apply(
-            base, hb, selected, all_plans, context, database_url, text, show_bar, create_epic
+            base, hb, selected, all_plans, context, database_url, text, show_bar, create_epic, write
         )
-    except KeyboardInterrupt as interrupt:
-        _interrupted(interrupt, selected if write_back else [], text)
-    written = _write_back(result, selected) if write_back else []
+    except KeyboardInterrupt:
+        _interrupted(written, text)
     if stats:
         err_console.print(escape(calls.summary()))
     if text:
@@ -256,6 +265,7 @@ def _apply(
     text: bool,
     show_bar: bool,
     create_epic: bool,
+    on_applied: Callable[[ApplyResult], None],
 ) -> tuple[ApplyResult, CallStats]:
     """Run apply with its progress output; returns the result and the tracker calls made."""
     from secplan.sync.apply import apply_plans
@@ -286,24 +296,19 @@ def _apply(
             on_change=done,
             on_planned=planned,
             context=context,
+            on_applied=on_applied,
         )
         return result, backend.tracker.stats
 
 
-def _interrupted(
-    interrupt: KeyboardInterrupt, write_back_plans: list[Plan], text: bool
-) -> NoReturn:
-    """Ctrl+C during apply: write back the refs of the plans applied to their end (when
-    ``--write-back`` was given), say that nothing is lost, exit 130 like a shell."""
-    from secplan.sync.apply import ApplyInterrupted
-
-    if isinstance(interrupt, ApplyInterrupted) and write_back_plans:
-        done = set(interrupt.result.completed)
-        for line in _write_back(interrupt.result, [p for p in write_back_plans if p.id in done]):
-            if text:
-                _out(line)
-            else:  # no half JSON document on stdout
-                err_console.print(escape(line))
+def _interrupted(written: list[str], text: bool) -> NoReturn:
+    """Ctrl+C during apply: report the refs written back for the plans applied to their end
+    (when ``--write-back`` was given), say that nothing is lost, exit 130 like a shell."""
+    for line in written:
+        if text:
+            _out(line)
+        else:  # no half JSON document on stdout
+            err_console.print(escape(line))
     sys.stdout.flush()
     err_console.print("[bold yellow]interrupted;[/] nothing is lost, run apply again")
     raise typer.Exit(130)

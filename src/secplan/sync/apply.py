@@ -85,6 +85,7 @@ class ApplyResult:
     epics: dict[str, str] = field(default_factory=dict)  # plan id -> epic ref (managed/named)
     issues: dict[tuple[str, str], str] = field(default_factory=dict)  # (plan, item) -> ref
     completed: list[str] = field(default_factory=list)  # plans carried out to their end
+    interrupted: bool = False  # Ctrl+C stopped it; only ``completed`` plans are whole
 
     @property
     def conflicts(self) -> list[str]:
@@ -177,9 +178,14 @@ def apply_plans(
     on_change: Callable[[Change], None] | None = None,
     on_planned: Callable[[SyncPlan], None] | None = None,
     context: Sequence[Plan] = (),
+    on_applied: Callable[[ApplyResult], None] | None = None,
 ) -> ApplyResult:
     """Bring the tracker in line with ``plans`` under the store's apply lock; returns what was
-    done (``context``: the handbook's other plans, see :func:`compute_plan`)."""
+    done (``context``: the handbook's other plans, see :func:`compute_plan`).
+
+    ``on_applied`` runs with the result while the lock is still held, also after Ctrl+C
+    (``result.interrupted``), so write-back never edits a plan while another apply reads it.
+    """
     with apply_lock(state.store):
         sync_plan = compute_plan(
             tracker,
@@ -192,7 +198,15 @@ def apply_plans(
         )
         if on_planned is not None:
             on_planned(sync_plan)
-        return _execute(tracker, sync_plan, state, on_change)
+        try:
+            result = _execute(tracker, sync_plan, state, on_change)
+        except ApplyInterrupted as stopped:
+            if on_applied is not None:
+                on_applied(stopped.result)
+            raise
+        if on_applied is not None:
+            on_applied(result)
+        return result
 
 
 class _Executor:
@@ -369,5 +383,6 @@ def _execute(
             if not any(change.plan == pd.plan for change, _ in result.failed):
                 result.completed.append(pd.plan)
     except KeyboardInterrupt as interrupt:
+        result.interrupted = True
         raise ApplyInterrupted(result) from interrupt
     return result
