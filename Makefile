@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit fuzz-nightly bench clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { PIP_BREAK_SYSTEM_PACKAGES=1 $(PYTHON) -m pip install --quiet --user virtualenv && $(PYTHON) -m virtualenv $(VENV); }
@@ -29,6 +29,10 @@ unit: $(STAMP)
 	$(BIN)/pytest -q || [ $$? -eq 5 ]  # 5 = no tests collected
 
 test: lint typecheck unit
+
+# The fuzz targets with the long budget (docs/security.md); `make test` runs them briefly.
+fuzz-nightly: $(STAMP)
+	SECPLAN_FUZZ=nightly $(BIN)/pytest -q tests/fuzz tests/test_linear_time.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_check.py

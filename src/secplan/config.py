@@ -108,6 +108,44 @@ SCHEMA: dict[str, tuple[Any, str]] = {
 }
 
 
+def _kind(value: Any) -> str:
+    """What sort of TOML value ``value`` is, for an error that must not echo it."""
+    if isinstance(value, bool):
+        return "true/false"
+    kinds: tuple[tuple[type, str], ...] = (
+        (str, "a string"),
+        (int, "a whole number"),
+        (float, "a number"),
+        (list, "a list"),
+        (dict, "a table"),
+    )
+    for kind, name in kinds:
+        if isinstance(value, kind):
+            if kind is str and not value:
+                return "an empty string"
+            return name
+    return "a date or time"
+
+
+def _web_user_problems(users: dict[str, Any], expected: str) -> list[str]:
+    """One problem per bad ``web_users`` entry, naming the user, never the value."""
+    out: list[str] = []
+    for name, hashed in users.items():
+        what = f"'web_users' entry '{name}' must be a password hash"
+        if not isinstance(hashed, str):
+            out.append(f"{what} (a string), got {_kind(hashed)}")
+        elif not hashed.startswith(PASSWORD_HASH_SCHEMES):
+            # Most likely a plain password: say so without showing it.
+            out.append(f"{what} from 'secplan serve --hash-password', got a string that is not one")
+    if not out and not _str_map(users):
+        out.append(f"'web_users' must be {expected}")
+    return out
+
+
+#: How the hashes ``secplan serve --hash-password`` makes (and the older PBKDF2 ones) begin.
+PASSWORD_HASH_SCHEMES = ("scrypt$", "pbkdf2_sha256$")
+
+
 #: Keys people try for a token; refused with a pointer to the safe ways.
 _SECRET_KEYS = frozenset({"token", "gitlab_token", "private_token", "access_token"})
 
@@ -169,8 +207,11 @@ def load_config(root: Path) -> Config:
             problems.append(f"unknown key '{key}' (known: {', '.join(sorted(SCHEMA))})")
             continue
         check, expected = SCHEMA[key]
-        if not check(value):
-            problems.append(f"'{key}' must be {expected}, got {value!r}")
+        if key == "web_users" and isinstance(value, dict):
+            problems.extend(_web_user_problems(value, expected))
+        elif not check(value):
+            # Name the key and what it got, never the value: it may hold a password.
+            problems.append(f"'{key}' must be {expected}, got {_kind(value)}")
     if problems:
         raise ConfigError(problems, path=source)
     cfg = Config(root=root, source_file=source)

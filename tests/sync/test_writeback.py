@@ -234,3 +234,33 @@ def test_items_inside_a_blockquote_get_their_refs(tmp_path: Path):
     assert not wb.skipped
     assert "> - [ ] Quoted item %Audit sec/plans#9\n" in plan.path.read_text(encoding="utf-8")
     assert _item_refs(tmp_path)["quoted-item"] == "sec/plans#9"
+
+
+def test_write_back_runs_while_apply_still_holds_its_lock(tmp_path: Path):
+    import pytest
+
+    from secplan.errors import LockedError
+    from secplan.store.engine import open_store
+    from secplan.sync.apply import ApplyResult, apply_plans
+    from secplan.sync.lock import apply_lock
+    from secplan.sync.state import StoreState
+    from secplan.tracker.local import LocalTracker
+
+    plan = load_plan(tmp_path / "h", PLAN)
+    seen: list[ApplyResult] = []
+
+    def on_applied(result: ApplyResult) -> None:
+        # Another apply (its own connection, as another process would have) is locked out.
+        with open_store(tmp_path / "h") as other, pytest.raises(LockedError), apply_lock(other):
+            pass
+        seen.append(result)
+
+    with open_store(tmp_path / "h") as store:
+        result = apply_plans(
+            LocalTracker(store),
+            StoreState(store, "local"),
+            [plan],
+            load_config(tmp_path / "h"),
+            on_applied=on_applied,
+        )
+    assert seen == [result] and result.completed == [plan.id]

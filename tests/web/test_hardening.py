@@ -132,3 +132,51 @@ def test_redirect_after_a_thread_quotes_the_plan_id(client: TestClient, handbook
     )
     assert r.status_code == 303
     assert r.headers["location"] == "/plans/why%3F?posted=thread&thread=1#thread-1"
+
+
+def test_plan_page_with_a_huge_iid_is_served(handbook: Path):
+    from secplan.web.app import create_app
+
+    (handbook / "huge.md").write_text(
+        "---\ntitle: Huge\nstatus: draft\nepic: security&99999999999999999999\n---\n"
+        "# Huge\n\n- [ ] Huge ref security/planning#99999999999999999999\n",
+        encoding="utf-8",
+    )
+    from tests.conftest import run_cli
+
+    assert run_cli("apply", "--root", str(handbook)).returncode in (0, 1)  # a tracker to read
+    app = create_app(handbook, auth=Auth(), scan_interval=0.0)
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        for path in ("/plans/huge", "/plans/huge.json", "/plans/huge/progress", "/", "/board"):
+            r = c.get(path)
+            assert r.status_code == 200, (path, r.status_code)
+        assert c.get("/epics/security&99999999999999999999").status_code in (400, 404)
+
+
+def test_password_checks_run_off_the_event_loop(monkeypatch: pytest.MonkeyPatch, handbook: Path):
+    import threading
+
+    from secplan.web.app import create_app
+
+    checked_on: list[int] = []
+    real = security.verify_password
+
+    def recording(password: str, encoded: str) -> bool:
+        checked_on.append(threading.get_ident())
+        return real(password, encoded)
+
+    monkeypatch.setattr(security, "verify_password", recording)
+    monkeypatch.setenv("SECPLAN_WEB_TOKENS", "tok-123456")
+    app = create_app(handbook, auth=Auth.from_sources({"rin": hash_password("right")}))
+
+    @app.get("/loop-thread")
+    async def loop_thread() -> dict[str, int]:
+        return {"ident": threading.get_ident()}  # an async route runs on the event loop
+
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        loop = c.get("/loop-thread", headers={"Authorization": "Bearer tok-123456"})
+        assert loop.status_code == 200
+        assert c.get("/plans.json", auth=("rin", "wrong")).status_code == 401
+        assert c.get("/plans.json", auth=("nobody", "x")).status_code == 401
+    assert len(checked_on) == 2
+    assert loop.json()["ident"] not in checked_on  # scrypt never blocks the loop

@@ -80,14 +80,16 @@ def check_arguments(args: list[str]) -> dict[str, Any] | None:
 
 
 def report_error(exc: SecplanError) -> None:
-    """Print a user-facing error as ``Error:`` and ``Hint:`` lines on stderr."""
+    """Print a user-facing error as ``Error:`` and ``Hint:`` lines on stderr, through the
+    shared secrets redactor (a message may quote a URL or a driver's text)."""
     from rich.markup import escape
 
     from secplan.cli.common import err_console
+    from secplan.redact import redact
 
-    err_console.print(f"[bold red]Error:[/] {escape(str(exc))}")
+    err_console.print(f"[bold red]Error:[/] {escape(redact(exc))}")
     if exc.hint:
-        err_console.print(f"[bold]Hint:[/] {escape(exc.hint)}")
+        err_console.print(f"[bold]Hint:[/] {escape(redact(exc.hint))}")
 
 
 def run_check(args: list[str]) -> int | None:

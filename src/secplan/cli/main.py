@@ -110,3 +110,12 @@ def main() -> None:
     except SecplanError as exc:
         report_error(exc)
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        # A full disk, a damaged schema, a read-only database: an Error line, not a traceback.
+        from secplan.store.failures import as_error
+
+        error = as_error(exc)
+        if error is None:
+            raise
+        report_error(error)
+        sys.exit(error.exit_code)

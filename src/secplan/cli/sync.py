@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.markup import escape
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from secplan.sync.changes import Change
     from secplan.sync.state import SyncState
     from secplan.tracker import Backend
-    from secplan.tracker.base import Tracker
+    from secplan.tracker.base import CallStats, Tracker
     from secplan.tracker.gitlab.progress import ApplyProgress
 
 
@@ -209,8 +209,7 @@ def apply_cmd(
 
     Exits 0 when the tracker matches the plans afterwards.
     """
-    from secplan.sync.apply import apply_plans
-    from secplan.sync.render import apply_json, apply_summary, done_line, plan_lines
+    from secplan.sync.render import apply_json, apply_summary, plan_lines
 
     base = resolve_root(root)
     hb, selected, all_plans = load_plans(base, plans)
@@ -218,34 +217,22 @@ def apply_cmd(
     text = fmt is Format.text
     # Only a person at a terminal reads a bar: not in JSON output, not in a pipe or a log.
     bar = _progress_bar(text and err_console.is_terminal)
-    with (
-        open_sync_backend(base, hb.config, database_url, read_only=False) as backend,
-        bar if bar is not None else nullcontext(),
-    ):
+    written: list[str] = []
 
-        def planned(sync_plan: SyncPlan) -> None:
-            if bar is not None:
-                bar.plan(len(sync_plan.pending()))
+    def write(result: ApplyResult) -> None:
+        # Under the apply lock: no other apply reads or edits these files meanwhile.
+        if not write_back:
+            return
+        done = set(result.completed)
+        plans = [p for p in selected if p.id in done] if result.interrupted else selected
+        written.extend(_write_back(result, plans))
 
-        def done(change: Change) -> None:
-            if text:
-                _out(done_line(change))
-            if bar is not None:
-                bar.step(f"{change.kind} {change.ref or change.title}")
-
-        result = apply_plans(
-            backend.tracker,
-            backend.state(),
-            selected,
-            hb.config,
-            create_epic=create_epic,
-            all_plans=all_plans,
-            on_change=done,
-            on_planned=planned,
-            context=context,
+    try:
+        result, calls = _apply(
+            base, hb, selected, all_plans, context, database_url, text, bar, create_epic, write
         )
-        calls = backend.tracker.stats
-    written = _write_back(result, selected) if write_back else []
+    except KeyboardInterrupt:
+        _interrupted(written, text)
     if stats:
         err_console.print(escape(calls.summary()))
     if text:
@@ -278,6 +265,65 @@ def apply_cmd(
         )
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _apply(
+    base: Path,
+    hb: Handbook,
+    selected: list[Plan],
+    all_plans: bool,
+    context: list[Plan],
+    database_url: str | None,
+    text: bool,
+    bar: ApplyProgress | None,
+    create_epic: bool,
+    on_applied: Callable[[ApplyResult], None],
+) -> tuple[ApplyResult, CallStats]:
+    """Run apply with its progress output; returns the result and the tracker calls made."""
+    from secplan.sync.apply import apply_plans
+    from secplan.sync.render import done_line
+
+    with (
+        open_sync_backend(base, hb.config, database_url, read_only=False) as backend,
+        bar if bar is not None else nullcontext(),
+    ):
+
+        def planned(sync_plan: SyncPlan) -> None:
+            if bar is not None:
+                bar.plan(len(sync_plan.pending()))
+
+        def done(change: Change) -> None:
+            if text:
+                _out(done_line(change))
+            if bar is not None:
+                bar.step(f"{change.kind} {change.ref or change.title}")
+
+        result = apply_plans(
+            backend.tracker,
+            backend.state(),
+            selected,
+            hb.config,
+            create_epic=create_epic,
+            all_plans=all_plans,
+            on_change=done,
+            on_planned=planned,
+            context=context,
+            on_applied=on_applied,
+        )
+        return result, backend.tracker.stats
+
+
+def _interrupted(written: list[str], text: bool) -> NoReturn:
+    """Ctrl+C during apply: report the refs written back for the plans applied to their end
+    (when ``--write-back`` was given), say that nothing is lost, exit 130 like a shell."""
+    for line in written:
+        if text:
+            _out(line)
+        else:  # no half JSON document on stdout
+            err_console.print(escape(line))
+    sys.stdout.flush()
+    err_console.print("[bold yellow]interrupted;[/] nothing is lost, run apply again")
+    raise typer.Exit(130)
 
 
 def _write_back(result: ApplyResult, plans: list[Plan]) -> list[str]:

@@ -55,10 +55,16 @@ PublicOption = Annotated[bool, typer.Option("--public", help="Not confidential."
 
 
 @contextmanager
-def _tracker(root: Path | None, database_url: str | None) -> Iterator[Tracker]:
+def _tracker(
+    root: Path | None, database_url: str | None, *, read_only: bool = False
+) -> Iterator[Tracker]:
+    """The configured tracker; ``read_only`` (list and show) opens the database without
+    writing to it (immutable on a read-only mount) and creates none."""
     from secplan.tracker import open_backend
 
-    with open_backend(resolve_root(root), database_url=database_url) as backend:
+    with open_backend(
+        resolve_root(root), database_url=database_url, read_only=read_only
+    ) as backend:
         yield backend.tracker
 
 
@@ -87,7 +93,7 @@ def _fetch_shown(
 ) -> tuple[Any, dict[str, list[Any]]]:
     """The issue or epic ``ref`` (a clear error when missing) and what ``related`` reads."""
     ref = _expand(root, ref)
-    with _tracker(root, database_url) as tracker:
+    with _tracker(root, database_url, read_only=True) as tracker:
         get = tracker.get_issue if kind == "issue" else tracker.get_epic
         obj = _required(get(ref), kind, ref, f"List {kind}s with: secplan {kind} list")
         return obj, related(tracker, obj.ref)
@@ -253,7 +259,7 @@ def issue_list(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """List issues, in project path and iid order."""
-    with _tracker(root, database_url) as tracker:
+    with _tracker(root, database_url, read_only=True) as tracker:
         issues = tracker.list_issues(
             project, state=state.value, epic=epic, labels=label or None, milestone=milestone
         )
@@ -385,7 +391,7 @@ def epic_list(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """List epics."""
-    with _tracker(root, database_url) as tracker:
+    with _tracker(root, database_url, read_only=True) as tracker:
         epics: list[TrackedEpic] = tracker.list_epics(group)
     if state is not StateFilter.all:
         epics = [e for e in epics if e.state == state.value]
@@ -441,7 +447,7 @@ def milestone_list(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """List group milestones."""
-    with _tracker(root, database_url) as tracker:
+    with _tracker(root, database_url, read_only=True) as tracker:
         milestones: list[TrackedMilestone] = tracker.list_milestones(group)
     rows = (
         (Text(m.group), Text(m.title), str(m.start or ""), str(m.due or ""), Text(m.state))

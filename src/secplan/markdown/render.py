@@ -134,9 +134,12 @@ def neutralise_kramdown(text: str, toc_token: str) -> tuple[str, dict[int, str]]
                 while j >= 0 and lines[j].strip() and _LIST_LINE.match(lines[j]):
                     lines[j] = ""
                     j -= 1
-                lines[i] = toc_token
-                if j >= 0 and lines[j].strip():
-                    lines[i] = "\n" + toc_token  # keep it a paragraph of its own
+                # The blanked list lines keep the token a paragraph of its own; a heading ends
+                # at its line. Right under a paragraph there is no list, so no TOC (kramdown
+                # makes none either). Never a line more: heading lines must match the parser's.
+                above = lines[j] if j >= 0 else ""
+                bare = j == i - 1 and above.strip() and not above.lstrip().startswith("#")
+                lines[i] = "" if bare else toc_token
             else:
                 ials[i + 1] = line.strip()
                 lines[i] = ""

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from secplan.errors import NoDatabaseError, TrackerError, UsageError
+from secplan.redact import redact, url_secrets
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: How long a SQLite writer waits for another writer before giving up (milliseconds).
@@ -57,12 +58,31 @@ def normalise_url(database_url: str) -> URL:
 
 
 def safe_url_text(database_url: str | URL) -> str:
-    """A URL fit to print: the password is masked."""
+    """A URL fit to print: the password and secret query values (``?password=``,
+    ``sslpassword=``...) are masked by the shared redactor."""
     try:
         url = make_url(database_url) if isinstance(database_url, str) else database_url
-        return url.render_as_string(hide_password=True)
+        return redact(url.render_as_string(hide_password=True))
     except exc.ArgumentError:
         return "<unparseable URL>"
+
+
+def url_secret_values(database_url: str | URL) -> list[str]:
+    """The secrets a database URL holds, for masking them in a driver's own messages."""
+    text = (
+        database_url
+        if isinstance(database_url, str)
+        else database_url.render_as_string(hide_password=False)
+    )
+    return url_secrets(text)
+
+
+def database_error_text(err: BaseException, url: str | URL | None = None) -> str:
+    """The first line of a database error, with the URL's secrets and any credential masked."""
+    orig = getattr(err, "orig", None)
+    text = str(orig if orig is not None else err).strip()
+    first = text.splitlines()[0] if text else type(err).__name__
+    return redact(first, url_secret_values(url) if url is not None else ())
 
 
 def lock_holder() -> str:
@@ -208,7 +228,8 @@ def open_store(root: Path, database_url: str | None = None, *, create: bool = Tr
     except exc.DBAPIError as err:
         engine.dispose()
         raise TrackerError(
-            f"cannot open the database {safe_url_text(engine.url)}: {_first_line(err)}",
+            f"cannot open the database {safe_url_text(engine.url)}: "
+            f"{database_error_text(err, engine.url)}",
             hint="Check --database-url / SECPLAN_DATABASE_URL, and that the server is running."
             if engine.dialect.name != "sqlite"
             else "Check that the file is a secplan database and that you may write to it.",
@@ -244,10 +265,6 @@ def _read_only_if_needed(url: URL) -> URL:
     if database.startswith("file:") or os.access(Path(database).parent, os.W_OK):
         return url
     return make_url(f"sqlite:///file:{database}?immutable=1&uri=true")
-
-
-def _first_line(err: exc.DBAPIError) -> str:
-    return str(err.orig).strip().splitlines()[0] if err.orig else str(err)
 
 
 def alembic_config(connection: sa.Connection | None = None) -> Any:

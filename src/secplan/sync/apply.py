@@ -19,6 +19,7 @@ from typing import Any
 from secplan.config import Config
 from secplan.errors import SecplanError, TrackerError
 from secplan.model import Plan
+from secplan.redact import redact
 from secplan.sync.actual import Actual, fetch_actual
 from secplan.sync.changes import ACTIONS, Change, PlanDiff
 from secplan.sync.desired import (
@@ -83,6 +84,8 @@ class ApplyResult:
     writes: int = 0  # tracker write calls
     epics: dict[str, str] = field(default_factory=dict)  # plan id -> epic ref (managed/named)
     issues: dict[tuple[str, str], str] = field(default_factory=dict)  # (plan, item) -> ref
+    completed: list[str] = field(default_factory=list)  # plans carried out to their end
+    interrupted: bool = False  # Ctrl+C stopped it; only ``completed`` plans are whole
 
     @property
     def conflicts(self) -> list[str]:
@@ -94,6 +97,16 @@ class ApplyResult:
         """Everything that should be written was written, no plan was skipped, and no conflict
         keeps the tracker from matching the plans."""
         return not self.failed and not any(d.errors or d.conflicts for d in self.plan.diffs)
+
+
+class ApplyInterrupted(KeyboardInterrupt):
+    """Ctrl+C while apply was writing: ``result`` is what was done up to then, so the caller
+    can still write back the refs of the plans in ``result.completed``. Everything written is
+    already recorded or carries its marker, so the next apply finds it and goes on."""
+
+    def __init__(self, result: ApplyResult) -> None:
+        super().__init__("apply interrupted")
+        self.result = result
 
 
 def _desired(plans: Sequence[Plan], config: Config) -> tuple[list[DesiredPlan], list[PlanDiff]]:
@@ -165,9 +178,14 @@ def apply_plans(
     on_change: Callable[[Change], None] | None = None,
     on_planned: Callable[[SyncPlan], None] | None = None,
     context: Sequence[Plan] = (),
+    on_applied: Callable[[ApplyResult], None] | None = None,
 ) -> ApplyResult:
     """Bring the tracker in line with ``plans`` under the store's apply lock; returns what was
-    done (``context``: the handbook's other plans, see :func:`compute_plan`)."""
+    done (``context``: the handbook's other plans, see :func:`compute_plan`).
+
+    ``on_applied`` runs with the result while the lock is still held, also after Ctrl+C
+    (``result.interrupted``), so write-back never edits a plan while another apply reads it.
+    """
     with apply_lock(state.store):
         sync_plan = compute_plan(
             tracker,
@@ -180,7 +198,15 @@ def apply_plans(
         )
         if on_planned is not None:
             on_planned(sync_plan)
-        return _execute(tracker, sync_plan, state, on_change)
+        try:
+            result = _execute(tracker, sync_plan, state, on_change)
+        except ApplyInterrupted as stopped:
+            if on_applied is not None:
+                on_applied(stopped.result)
+            raise
+        if on_applied is not None:
+            on_applied(result)
+        return result
 
 
 class _Executor:
@@ -232,7 +258,7 @@ class _Executor:
             except SecplanError as exc:
                 # the hint is the way out (GitLab's refusals carry the choice the user has)
                 hint = getattr(exc, "hint", None)
-                self.result.failed.append((change, f"{exc}; {hint}" if hint else str(exc)))
+                self.result.failed.append((change, redact(f"{exc}; {hint}" if hint else exc)))
                 continue
             change.ref = ref
             if change.kind == "epic":
@@ -351,8 +377,14 @@ def _execute(
 ) -> ApplyResult:
     result = ApplyResult(plan=sync_plan)
     ex = _Executor(tracker, state, result, on_change)
-    for pd in sync_plan.diffs:
-        if pd.errors:
-            continue
-        ex.run_plan(pd)
+    try:
+        for pd in sync_plan.diffs:
+            if pd.errors:
+                continue
+            ex.run_plan(pd)
+            if not any(change.plan == pd.plan for change, _ in result.failed):
+                result.completed.append(pd.plan)
+    except KeyboardInterrupt as interrupt:
+        result.interrupted = True
+        raise ApplyInterrupted(result) from interrupt
     return result

@@ -33,6 +33,7 @@ from secplan.config import Config, load_config
 from secplan.errors import SecplanError
 from secplan.handbook.loader import Handbook
 from secplan.model import Plan
+from secplan.redact import redact, url_secrets
 from secplan.store.engine import Store
 from secplan.sync.state import StoreState
 from secplan.tracker import Backend, open_backend
@@ -218,7 +219,10 @@ class WebContext:
                     self.config, database_url=self.database_url, read_only=not writable
                 )
             except (SecplanError, SQLAlchemyError) as exc:  # plans still show
-                self.store_error = f"tracker unavailable: {exc}"
+                # Shown on the 503 pages: never the database URL's password.
+                self.store_error = redact(
+                    f"tracker unavailable: {exc}", url_secrets(self.database_url or "")
+                )
                 return None
             if backend is not None:
                 backend.close()
@@ -415,9 +419,10 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = redact(exc.detail) if isinstance(exc.detail, str) else exc.detail
         if _wants_json(request):
             return JSONResponse(
-                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+                {"detail": detail}, status_code=exc.status_code, headers=exc.headers
             )
         return render(
             request,
@@ -425,7 +430,7 @@ def create_app(
             status_code=exc.status_code,
             title=f"{exc.status_code}",
             status=exc.status_code,
-            detail=exc.detail,
+            detail=detail,
         )
 
     @app.exception_handler(RequestValidationError)

@@ -1,33 +1,36 @@
 """One redactor for the token: every error, log line and message that leaves the GitLab backend
-goes through :meth:`Redactor.redact`, so the token never reaches a terminal or a log file."""
+goes through :meth:`Redactor.redact`, so the token never reaches a terminal or a log file.
+
+It is secplan's shared redactor (:mod:`secplan.redact`: URL passwords, secret-named query and
+connection-string values, known secrets) plus the credential headers of HTTP requests."""
 
 from __future__ import annotations
 
 import logging
 import re
 
+from secplan import redact as shared
+
 #: Header values that carry credentials, in any text that echoes a request.
 _HEADER_VALUES = re.compile(
     r"(?i)(private-token|authorization|job-token|x-gitlab-token)(['\"]?\s*[:=]\s*['\"]?)"
     r"(bearer\s+|basic\s+)?[^\s'\",}]+"
 )
-_QUERY_TOKENS = re.compile(r"(?i)([?&](?:private_token|access_token|job_token)=)[^&\s'\"]+")
 MASK = "[REDACTED]"
 
 
-class Redactor:
-    """Removes the given secrets, and any credential header or query value, from text."""
-
-    def __init__(self, *secrets: str) -> None:
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+class Redactor(shared.Redactor):
+    """Removes the given secrets, and any credential header, URL password or secret-named
+    query value, from text."""
 
     def redact(self, text: object) -> str:
         """``text`` as a string with every secret and credential value masked."""
         out = str(text)
-        for secret in self._secrets:
+        # Literal secrets first: a token may itself look like a header value's start.
+        for secret in sorted(set(self.secrets), key=len, reverse=True):
             out = out.replace(secret, MASK)
         out = _HEADER_VALUES.sub(lambda m: f"{m[1]}{m[2]}{m[3] or ''}{MASK}", out)
-        return _QUERY_TOKENS.sub(lambda m: f"{m[1]}{MASK}", out)
+        return shared.redact(out, mask=MASK)
 
 
 class RedactingFilter(logging.Filter):
