@@ -125,3 +125,42 @@ def test_marker_round_trips_odd_plan_ids() -> None:
     from urllib.parse import unquote
 
     assert unquote(m["plan"]) == "team a/plan>x"
+
+
+def test_the_plan_page_shows_merge_request_threads_at_their_sections(
+    setup: Setup, api: MergeRequestApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from secplan.web.app import create_app
+    from secplan.web.security import Auth
+
+    setup.fake.merge_requests.add_thread(
+        setup.mr, "Why **weekly**?\n\n<script>alert(1)</script>", new_path="handbook/rotation.md",
+        new_line=12,
+    )  # fmt: skip
+    save_review(setup.root, collect_threads(api, "sec/planning!1", prefix="handbook"))
+    monkeypatch.setenv("GITLAB_TOKEN", setup.fake.token)
+    app = create_app(setup.root, auth=Auth(), scan_interval=0.0)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        page = client.get("/plans/rotation")
+        assert page.status_code == 200
+        html = page.text
+        by_section = mr_threads_for_plan(setup.root, "rotation")
+        counts = mr_open_counts_for_plan(setup.root, "rotation")
+        for anchor, threads in by_section.items():
+            if not anchor:
+                continue
+            review = html.split(f'id="review-{anchor}"', 1)[1].split("</section>", 1)[0]
+            assert review.count('class="thread mr-thread') == len(threads), anchor
+            # the heading's badge counts the open merge request threads too
+            heading = html.split(f'id="{anchor}"', 1)[1].split("</h", 1)[0]
+            assert f"{counts[anchor]} open thread" in heading, anchor
+        assert "<script>alert" not in html and "<strong>weekly</strong>" in html
+        assert html.count("Answer in GitLab") == sum(len(t) for t in by_section.values())
+        # a new review run shows up without a restart
+        setup.fake.merge_requests.add_thread(
+            setup.mr, "One more question.", new_path="handbook/rotation.md", new_line=12
+        )
+        save_review(setup.root, collect_threads(api, "sec/planning!1", prefix="handbook"))
+        assert "One more question." in client.get("/plans/rotation").text

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -343,16 +343,17 @@ class SectionThread:
     url: str
 
 
-def mr_threads_for_plan(root: Path, plan_id: str) -> dict[str | None, list[SectionThread]]:
+def mr_threads_for_plan(
+    root: Path, plan_id: str, entries: Mapping[str, dict[str, Any]] | None = None
+) -> dict[str | None, list[SectionThread]]:
     """Section anchor (None: above the first heading, or unknown) -> the merge request threads
     on plan ``plan_id`` that ``review comments`` cached, open merge requests first. Reads one
     JSON file; no GitLab. ``body`` is the reviewer's Markdown as written: sanitise it (nh3)
-    before it reaches a page."""
+    before it reaches a page. ``entries``: the cache as already read (else it is read)."""
     out: dict[str | None, list[SectionThread]] = {}
-    entries = sorted(
-        read_cache(root).items(), key=lambda kv: (kv[1].get("state") != "opened", kv[0])
-    )
-    for ref, entry in entries:
+    cached = read_cache(root) if entries is None else entries
+    ordered = sorted(cached.items(), key=lambda kv: (kv[1].get("state") != "opened", kv[0]))
+    for ref, entry in ordered:
         for t in entry.get("threads") or []:
             if not isinstance(t, dict) or t.get("plan") != plan_id:
                 continue
@@ -378,12 +379,14 @@ def save_review(root: Path, review: MrReview) -> Path:
     return write_entry(root, review.ref, entry)
 
 
-def mr_open_counts_for_plan(root: Path, plan_id: str) -> dict[str | None, int]:
+def mr_open_counts_for_plan(
+    root: Path, plan_id: str, entries: Mapping[str, dict[str, Any]] | None = None
+) -> dict[str | None, int]:
     """Section anchor -> unresolved merge request threads on it (for the counts on a plan
     page's headings); the same threads SP501 counts, merged and closed merge requests left
-    out."""
+    out. ``entries``: the cache as already read (else it is read)."""
     counts: dict[str | None, int] = {}
-    for entry in read_cache(root).values():
+    for entry in (read_cache(root) if entries is None else entries).values():
         if entry.get("state", "opened") != "opened":
             continue
         for t in entry.get("threads") or []:

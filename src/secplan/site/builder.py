@@ -277,6 +277,7 @@ class _Builder:
                 sorted(repr(i) for i in index.plan_issues(plan).values()),
                 threads_for(ctx, plan) if tracker else [],
                 feedback_flags(ctx, plan) if tracker else {},
+                repr(ctx.mr_threads.for_plan(plan.id)) if ctx.mr_threads is not None else "",
             )
             key = digest(self.new.global_key, self.shape, plan.content_hash, plan.rel_path, tracked)
             entry = None if fresh else self.old.plans.get(plan.id)

@@ -40,6 +40,7 @@ from secplan.tracker import Backend, open_backend
 from secplan.tracker.base import Tracker
 from secplan.web import page_cache, security
 from secplan.web.links import ServerLinks, SiteLinks
+from secplan.web.mr_threads import MrThreads
 from secplan.web.plans_cache import PlansCache, Readiness
 from secplan.web.security import Auth
 
@@ -159,6 +160,8 @@ class WebContext:
         self.tracker_version = 0
         self.tracker_stamp: object = None  # web.data: the database file's stamp at the last read
         self.reviews_version = 0
+        #: merge request threads ``review comments`` cached (GitLab backend only)
+        self.mr_threads = MrThreads(root) if config.backend == "gitlab" else None
         self.pages = page_cache.PageCache()
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
@@ -174,7 +177,13 @@ class WebContext:
 
             self.plans.refresh()
             issue_index(self)
+            self.refresh_mr_threads()
         return (self.plans.version, self.tracker_version, self.reviews_version)
+
+    def refresh_mr_threads(self) -> None:
+        """Re-read the cached merge request threads if they changed (pages show them)."""
+        if self.mr_threads is not None and self.mr_threads.refresh():
+            self.reviews_version += 1
 
     def start_watcher(self) -> None:
         """Rescan the handbook and re-read the tracker in a background thread."""
@@ -182,9 +191,11 @@ class WebContext:
 
         def tracker_too() -> None:
             refresh_tracker(self)
+            self.refresh_mr_threads()
 
         self.plans.watching = True
         refresh_tracker(self)  # the first snapshot before the first request
+        self.refresh_mr_threads()
         self._watcher = threading.Thread(
             target=self.plans.watch,
             args=(self._stop,),

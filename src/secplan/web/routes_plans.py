@@ -7,6 +7,7 @@ ever looked up in the loaded handbook, never joined to a filesystem path.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import asdict
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -18,7 +19,7 @@ from secplan.model import Plan
 from secplan.sync.coverage import section_at
 from secplan.tracker.base import TrackedIssue
 from secplan.web.annotate import render_items, split_sections
-from secplan.web.app import WebContext, get_ctx, render
+from secplan.web.app import WebContext, get_ctx, ref_kinds, render
 from secplan.web.assets import asset_response, handbook_asset
 from secplan.web.data import feedback_flags, issue_dict, issue_index, threads_for
 from secplan.web.links import ServerLinks, plan_page_path
@@ -292,6 +293,24 @@ def _yaml_str(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _mr_threads(ctx: WebContext, plan: Plan) -> dict[str | None, list[dict[str, Any]]]:
+    """Section anchor -> the plan's merge request threads as the page shows them: the body
+    rendered and sanitised like plan text, the GitLab link only when it is http(s)."""
+    if ctx.mr_threads is None:
+        return {}
+    return {
+        anchor: [
+            {
+                **asdict(t),
+                "html": render_fragment(t.body),
+                "url": t.url if t.url.startswith(("https://", "http://")) else "",
+            }
+            for t in threads
+        ]
+        for anchor, threads in ctx.mr_threads.for_plan(plan.id).items()
+    }
+
+
 def plan_page_context(
     ctx: WebContext,
     plan: Plan,
@@ -308,20 +327,24 @@ def plan_page_context(
     browser lands on) or, without one, at the top.
     """
     if links is None:
-        from secplan.web.app import ref_kinds  # the app imports this module
-
         links = ServerLinks(ctx.plans.known, ref_kinds(ctx))
     rendered = ctx.plans.rendered(plan)
     threads_by_section: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for t in view["threads"]:
         threads_by_section[t["section"]].append(t)
     open_counts = {c["anchor"]: c["open_threads"] for c in view["coverage"] if c["open_threads"]}
+    mr_threads = _mr_threads(ctx, plan)
+    if ctx.mr_threads is not None:
+        for anchor, count in ctx.mr_threads.open_counts(plan.id).items():
+            if anchor:
+                open_counts[anchor] = open_counts.get(anchor, 0) + count
     body = render_items(rendered.html, view["items"], links.ref)
     parts = split_sections(body, open_counts)
     placed = {anchor for _, anchor in parts if anchor}
     coverage = {c["anchor"]: c for c in view["coverage"]}
     # Threads on a section the text has no heading for (raw HTML, odd renderers) stay visible.
     unplaced = [t for t in view["threads"] if not t["outdated"] and t["section"] not in placed]
+    unplaced_mr = [t for a, ts in mr_threads.items() if a not in placed for t in ts]
     diagnostics_html = [
         {
             **d,
@@ -338,6 +361,8 @@ def plan_page_context(
         "toc": rendered.toc,
         "threads_by_section": threads_by_section,
         "unplaced_threads": unplaced,
+        "mr_threads_by_section": mr_threads,
+        "unplaced_mr_threads": unplaced_mr,
         "diagnostics_html": diagnostics_html,
         "breakdown": breakdown_for(ctx, plan),
         "rendered_items": {i["id"] for i in view["items"] if f'id="item-{i["id"]}"' in body},
