@@ -339,13 +339,22 @@ class _Builder:
             self.emit(files[-1], progress_svg(ctx, plan))
         # The plan file with line anchors, which the page's diagnostics link to.
         source_page = plan_source_file(plan)
-        source_html = render_page(
-            ctx, "source.html", self.links(source_page), **plan_source_context(plan)
-        )
+        source = plan_source_context(plan)
+        source_html = render_page(ctx, "source.html", self.links(source_page), **source)
         files.append(source_page)
         self.emit(source_page, source_html)
         record = linkcheck.page_links(page, html, plan.rel_path, self._source_lines(plan))
-        source_record = linkcheck.page_links(source_page, source_html, plan.rel_path, {})
+        # The numbered lines link only to themselves: the record keeps the rest of the page
+        # and the line anchors the diagnostics link to (the manifest stays small).
+        source_record = linkcheck.page_links(
+            source_page, source_html.replace(source["lines_html"], ""), plan.rel_path, {}
+        )
+        wanted = {d.get("line") for d in view["diagnostics"]}
+        source_record.ids.extend(
+            f"L{n}"
+            for n in sorted(w for w in wanted if isinstance(w, int))
+            if 0 < n <= source["line_count"]
+        )
         self.records[page] = record
         self.records[source_page] = source_record
         return PlanEntry(

@@ -6,6 +6,7 @@ ever looked up in the loaded handbook, never joined to a filesystem path.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import asdict
 from typing import Annotated, Any
@@ -13,6 +14,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup, escape
 
 from secplan.markdown.render import render_fragment
 from secplan.model import Plan
@@ -241,16 +243,32 @@ def source_href(plan: Plan, line: int | None, links: Any) -> str | None:
     return f"/plans/{quote(plan.id)}/source#L{int(line)}"
 
 
+#: The parser's line breaks (``\n``, ``\r\n``, ``\r``): line numbers of diagnostics count only
+#: these, not the other separators ``str.splitlines`` knows (U+2028, form feed, ...).
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
 def plan_source_context(plan: Plan) -> dict[str, Any]:
-    """The source view's template context: the plan file's lines (BOM dropped)."""
+    """The source view's template context: the plan file's lines (BOM dropped), numbered as
+    the parser numbers them, as one block of HTML (``lines_html``; escaped here, a line at a
+    time — a template loop over tens of thousands of lines is most of a site build)."""
     try:
         text = plan.path.read_bytes().decode("utf-8", errors="replace")
     except OSError:
         text = ""
+    lines = _LINE_BREAK.split(text.removeprefix("\ufeff"))
+    if lines and lines[-1] == "":
+        lines.pop()
+    html = "".join(
+        f'<li id="L{n}"><a class="line-no" href="#L{n}" aria-label="line {n}">{n}</a>'
+        f"<code>{escape(line)}</code></li>\n"
+        for n, line in enumerate(lines, start=1)
+    )
     return {
         "title": f"Source of {plan.title or plan.id}",
         "plan": {"id": plan.id, "title": plan.title or plan.id, "path": plan.rel_path},
-        "lines": text.removeprefix("\ufeff").splitlines(),
+        "lines_html": Markup(html),
+        "line_count": len(lines),
     }
 
 
