@@ -59,6 +59,26 @@ def test_diagnostics_are_markdown_and_link_to_their_source_line(
     assert client.get("/plans/nope/source").status_code == 404
 
 
+def test_the_source_view_numbers_lines_as_the_parser_does(
+    client: TestClient, handbook: Path
+) -> None:
+    # U+2028 and a form feed (pasted from a word processor) are no line breaks to the parser.
+    (handbook / "pasted.md").write_text(
+        PROSE.replace("TODO: decide", "Pasted\u2028text\x0cend.\n\nTODO: decide"),
+        encoding="utf-8",
+    )
+    page = client.get("/plans/pasted").text
+    panel = page.split('<section class="diagnostics">', 1)[1].split("</section>", 1)[0]
+    todo = next(li for li in panel.split("<li") if "<code>TODO</code>" in li)
+    found = re.search(r'href="/plans/pasted/source#L(\d+)"', todo)
+    assert found and found.group(1) == "9"  # the parser's line of the TODO
+    line = int(found.group(1))
+    source = client.get("/plans/pasted/source").text
+    listed = re.search(rf'<li id="L{line}">.*?</li>', source, re.S)
+    assert listed and "TODO: decide who owns this plan." in listed.group(0)
+    assert "Pasted\u2028text" in source  # one line, as the parser counts it
+
+
 def test_a_plan_without_items_shows_the_breakdown_to_copy(
     client: TestClient, handbook: Path
 ) -> None:
