@@ -15,8 +15,9 @@ from fastapi.responses import Response
 
 from secplan.sync.desired import EPIC_ITEM, parse_marker
 from secplan.tracker.base import TrackedIssue
-from secplan.web.app import WebContext, get_ctx, render
+from secplan.web.app import WebContext, get_ctx
 from secplan.web.data import issue_dict, issue_index
+from secplan.web.routes_tracker import html_page
 
 router = APIRouter()
 
@@ -119,15 +120,4 @@ def issue_page(
 ) -> Response:
     """The issue's page; an unknown ref gets the HTML 404 page."""
     ref = ref_from_path(path)
-    try:
-        view = issue_view(ctx, ref)
-    except HTTPException as exc:
-        return render(
-            request,
-            "error.html",
-            status_code=exc.status_code,
-            title=str(exc.status_code),
-            status=exc.status_code,
-            detail=exc.detail,
-        )
-    return render(request, "issue.html", **issue_context(view))
+    return html_page(request, lambda: ("issue.html", issue_context(issue_view(ctx, ref))))

@@ -97,10 +97,10 @@ def epics_json(ctx: Annotated[WebContext, Depends(get_ctx)]) -> dict[str, Any]:
 @router.get("/epics/", summary="Epics", response_class=Response, include_in_schema=False)
 def epics_page(request: Request, ctx: Annotated[WebContext, Depends(get_ctx)]) -> Response:
     """The epics with their progress."""
-    return _html(request, lambda: ("epics.html", {"title": "Epics", **epics_view(ctx)}))
+    return html_page(request, lambda: ("epics.html", {"title": "Epics", **epics_view(ctx)}))
 
 
-def _html(request: Request, build: Any) -> Response:
+def html_page(request: Request, build: Any) -> Response:
     """A page, or the HTML error page when building it raises (unknown ref, no tracker)."""
     try:
         template, context = build()
@@ -125,7 +125,7 @@ def epic_json(ref: str, ctx: Annotated[WebContext, Depends(get_ctx)]) -> dict[st
 @router.get("/epics/{ref:path}", summary="Epic page", response_class=Response)
 def epic_page(ref: str, request: Request, ctx: Annotated[WebContext, Depends(get_ctx)]) -> Response:
     """The epic's child issues grouped by milestone."""
-    return _html(request, lambda: ("epic.html", epic_context(epic_view(ctx, ref))))
+    return html_page(request, lambda: ("epic.html", epic_context(epic_view(ctx, ref))))
 
 
 def epic_context(view: dict[str, Any]) -> dict[str, Any]:
@@ -250,7 +250,7 @@ def board_page(
 ) -> Response:
     """Issues in columns (open, workflow labels, closed), filtered by label, milestone,
     assignee and plan."""
-    return _html(
+    return html_page(
         request,
         lambda: (
             "board.html",
