@@ -13,7 +13,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from secplan.markdown.render import render_fragment
 from secplan.model import Plan
 from secplan.sync.coverage import section_at
 from secplan.tracker.base import TrackedIssue
@@ -322,6 +321,8 @@ def plan_page_context(
     coverage = {c["anchor"]: c for c in view["coverage"]}
     # Threads on a section the text has no heading for (raw HTML, odd renderers) stay visible.
     unplaced = [t for t in view["threads"] if not t["outdated"] and t["section"] not in placed]
+    from secplan.markdown.render import render_fragment  # plan pages only: not at start
+
     diagnostics_html = [
         {
             **d,
