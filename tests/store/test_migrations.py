@@ -130,3 +130,42 @@ def test_opening_an_up_to_date_database_does_not_load_alembic(
         check=True,
     )
     assert out.stdout.strip() == "[]"
+
+
+def _schema(engine: sa.Engine) -> dict[str, list[object]]:
+    """Every table's columns (name, type, nullable), indexes, unique and foreign keys, in an
+    order that does not depend on how the table was built (a migration appends columns)."""
+    inspector = sa.inspect(engine)
+    return {
+        table: [
+            sorted(
+                (c["name"], str(c["type"]), bool(c["nullable"]))
+                for c in inspector.get_columns(table)
+            ),
+            sorted(
+                (str(i["name"]), tuple(i["column_names"]), bool(i["unique"]))
+                for i in inspector.get_indexes(table)
+            ),
+            sorted(tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)),
+            sorted(
+                (tuple(f["constrained_columns"]), f["referred_table"], str(f.get("options")))
+                for f in inspector.get_foreign_keys(table)
+            ),
+        ]
+        for table in inspector.get_table_names()
+    }
+
+
+def test_memory_store_has_the_migrated_schema(tmp_path: Path) -> None:
+    # The stand-in store of read-only commands without a database is built from the models,
+    # not by Alembic: it must be the schema the migrations give, at the newest revision.
+    from secplan.store.engine import open_memory_store
+    from secplan.tracker.local import LocalTracker
+
+    with open_store(tmp_path) as migrated, open_memory_store() as memory:
+        assert _schema(memory.engine) == _schema(migrated.engine)
+        assert current_revision(memory.engine) == head_revision()
+        with memory.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+        assert LocalTracker(memory).list_issues() == []

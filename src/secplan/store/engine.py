@@ -240,6 +240,31 @@ def open_store(root: Path, database_url: str | None = None, *, create: bool = Tr
     return Store(engine)
 
 
+def open_memory_store() -> Store:
+    """An empty store in memory, at the newest schema, for reading where no database exists.
+
+    Its tables come from the models (``create_all``) rather than the migrations: the result is
+    the same (a test compares models and migrated schema on every backend), without importing
+    Alembic and running every migration for a database nobody writes to.
+    """
+    from secplan.store.models import Base
+
+    engine = _sqlite_engine(make_url("sqlite://"))
+    try:
+        Base.metadata.create_all(engine)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO alembic_version (version_num) VALUES (?)", (HEAD_REVISION,)
+            )
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(engine)
+
+
 def _require_existing(url: URL) -> None:
     """A read-only command on a SQLite file that does not exist: say so, create nothing."""
     if url.get_backend_name() != "sqlite":

@@ -77,7 +77,7 @@ def open_store_for(
     """secplan's store for the handbook: ``database_url``, else the configured one, else the
     SQLite file under ``.secplan/``. ``read_only``: nothing is created; without a database the
     store is an empty in-memory one and the error says where the real one would be."""
-    from secplan.store.engine import open_store
+    from secplan.store.engine import open_memory_store, open_store
 
     url = database_url or config.database_url
     try:
@@ -85,7 +85,7 @@ def open_store_for(
     except NoDatabaseError as missing:
         if not read_only:  # pragma: no cover - open_store creates when not read-only
             raise
-        return open_store(config.root, "sqlite://"), missing
+        return open_memory_store(), missing
 
 
 def open_backend(

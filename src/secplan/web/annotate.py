@@ -21,8 +21,6 @@ from typing import Any
 
 from markupsafe import escape
 
-from secplan.markdown.render import render_fragment
-
 # A task-list entry as the sanitised renderer writes it (loose lists put it inside a <p>).
 _TASK = re.compile(r'<li>\s*(?:<p>\s*)?<input disabled="disabled" type="checkbox"[^>]*>')
 _LI = re.compile(r"<(/?)li\b[^>]*>")
@@ -111,6 +109,8 @@ def item_html(item: dict[str, Any], ref_href: RefHref) -> str:
     chips = _chips(item)
     if chips:
         parts.append(f'<p class="chips">{chips}</p>')
+    from secplan.markdown.render import render_fragment  # plan pages only: not at start
+
     description = description_without_acceptance(item.get("description") or "")
     if description:
         parts.append(f'<div class="item-description">{render_fragment(description)}</div>')

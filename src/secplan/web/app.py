@@ -453,6 +453,22 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
+    routes = route_modules()
+    from secplan.web import routes_docs
+
+    routes_docs.mount_assets(app)
+    for module in routes:
+        app.include_router(module.router)
+    return app
+
+
+def route_modules() -> list[Any]:
+    """The route modules, in the order their routers are included (imported here: they
+    import this module).
+
+    Order matters: the plan routes with suffixes (.json, /progress, /threads) come before
+    the catch-all plan page, because plan ids may contain "/".
+    """
     from secplan.web import (
         routes_catalog,
         routes_docs,
@@ -463,18 +479,15 @@ def create_app(
         routes_tracker,
     )
 
-    routes_docs.mount_assets(app)
-    # Order matters: the plan routes with suffixes (.json, /progress, /threads) come before
-    # the catch-all plan page, because plan ids may contain "/".
-    app.include_router(routes_catalog.router)
-    app.include_router(routes_reviews.router)
-    app.include_router(routes_tracker.router)
-    app.include_router(routes_issues.router)
-    app.include_router(routes_roadmap.router)
-    app.include_router(routes_docs.router)
-    app.include_router(routes_plans.router)
-
-    return app
+    return [
+        routes_catalog,
+        routes_reviews,
+        routes_tracker,
+        routes_issues,
+        routes_roadmap,
+        routes_docs,
+        routes_plans,
+    ]
 
 
 async def _through_cache(

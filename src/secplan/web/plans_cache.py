@@ -26,16 +26,18 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from secplan.config import Config, load_config
 from secplan.handbook import find_plan_files, load_handbook
 from secplan.handbook.files import SKIP_DIRS
 from secplan.handbook.loader import FileError, Handbook
-from secplan.markdown.render import RenderedPlan, render_markdown, split_front_matter
 from secplan.model import Plan
 from secplan.web.links import plan_page_path
+
+if TYPE_CHECKING:
+    from secplan.markdown.render import RenderedPlan
 
 #: (errors, warnings) for one plan, judged as if it were ready.
 Readiness = tuple[int, int]
@@ -302,6 +304,9 @@ class PlansCache:
         hit = self._rendered.get(key)
         if hit is not None:
             return hit
+        # Imported here: only plan pages render Markdown, and a warm start needs no parser.
+        from secplan.markdown.render import render_markdown, split_front_matter
+
         try:
             text = plan.path.read_text(encoding="utf-8", errors="replace")
         except OSError:

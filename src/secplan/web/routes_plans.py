@@ -16,7 +16,6 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup, escape
 
-from secplan.markdown.render import render_fragment
 from secplan.model import Plan
 from secplan.sync.coverage import section_at
 from secplan.tracker.base import TrackedIssue
@@ -316,6 +315,8 @@ def _mr_threads(ctx: WebContext, plan: Plan) -> dict[str | None, list[dict[str, 
     rendered and sanitised like plan text, the GitLab link only when it is http(s)."""
     if ctx.mr_threads is None:
         return {}
+    from secplan.markdown.render import render_fragment  # plan pages only: not at start
+
     return {
         anchor: [
             {
@@ -363,6 +364,8 @@ def plan_page_context(
     # Threads on a section the text has no heading for (raw HTML, odd renderers) stay visible.
     unplaced = [t for t in view["threads"] if not t["outdated"] and t["section"] not in placed]
     unplaced_mr = [t for a, ts in mr_threads.items() if a not in placed for t in ts]
+    from secplan.markdown.render import render_fragment  # plan pages only: not at start
+
     diagnostics_html = [
         {
             **d,

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -97,8 +98,13 @@ def verify_password(password: str, encoded: str) -> bool:
     return hmac.compare_digest(got, _unb64(want))
 
 
-#: Verified against when the user name is unknown, so that costs as much as a wrong password.
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user name is unknown, so that costs as much as a wrong
+    password. Made once, when users are configured (a scrypt run: not at import)."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
 #: Wrong passwords one client may send per window before it is refused without a check.
 MAX_FAILURES, FAILURE_WINDOW = 5, 60.0
 
@@ -119,6 +125,10 @@ class Auth:
     _failures: dict[str, deque[float]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    def __post_init__(self) -> None:
+        if self.users:
+            _dummy_hash()  # now, so the first unknown user costs no more than later ones
+
     @property
     def enabled(self) -> bool:
         """True when tokens or users are configured."""
@@ -138,6 +148,8 @@ class Auth:
             name, sep, hashed = pair.strip().partition(":")
             if sep and name and hashed:
                 auth.users[name] = hashed
+        if auth.users:
+            _dummy_hash()  # now, so the first unknown user costs no more than later ones
         return auth
 
     def throttled(self, client: str) -> bool:
@@ -182,7 +194,7 @@ class Auth:
                 if key in self._verified:
                     return name
             # An unknown user costs the same scrypt run as a wrong password.
-            if verify_password(password, hashed or _DUMMY_HASH) and hashed is not None:
+            if verify_password(password, hashed or _dummy_hash()) and hashed is not None:
                 self._verified.add(key)
                 return name
             self._failed(request.client.host if request.client else "")
