@@ -158,7 +158,7 @@ class PlanCache:
         if db is None or not wanted:
             return []
         try:
-            if len(wanted) > IN_THRESHOLD:
+            if len(wanted) > (IN_THRESHOLD if table == "plans" else BULK_THRESHOLD):
                 rows = db.execute(f"SELECT * FROM {table}").fetchall()
                 self._all_stored[table] = {row[0] for row in rows}
                 return rows
@@ -239,6 +239,18 @@ class PlanCache:
         self.hits += 1
         return plan
 
+    def _read_keys(self, table: str, column: str) -> None:
+        """Note every stored ``column`` of ``table`` (when the entries were read in batches,
+        not whole): lets a commit see there is nothing stale."""
+        if table in self._all_stored or self._db is None:
+            return
+        try:
+            self._all_stored[table] = {
+                row[0] for row in self._db.execute(f"SELECT {column} FROM {table}")
+            }
+        except sqlite3.Error:
+            return
+
     # -- writing ----------------------------------------------------------------------------
 
     def put(self, key: str, payload: str) -> None:
@@ -273,6 +285,8 @@ class PlanCache:
         ``present`` (after a whole-handbook load) lists every plan file's path: index rows of
         other paths and entries not :attr:`used` by this load are removed.
         """
+        if present is not None and not (self._new_entries or self._new_rows):
+            self._read_keys("plans", "key")
         if self._db is not None:
             with contextlib.suppress(sqlite3.Error):
                 self._db.close()
