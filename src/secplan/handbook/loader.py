@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -220,25 +220,51 @@ def scan_files(
     return slots
 
 
+#: What :func:`build_plans` hands its ``on_built`` callback: slots that have their outcome.
+OnBuilt = Callable[[list["PlanFile"]], None]
+
+
 def build_plans(
-    config: Config, slots: list[PlanFile], cache: PlanCache, jobs: int | None = None
+    config: Config,
+    slots: list[PlanFile],
+    cache: PlanCache,
+    jobs: int | None = None,
+    *,
+    on_built: OnBuilt | None = None,
+    batch: int = 256,
 ) -> None:
-    """Give every scanned slot without an outcome its plan: from the cache, else parsed."""
+    """Give every scanned slot without an outcome its plan: from the cache, else parsed.
+
+    With ``on_built``, the slots are handed to it about ``batch`` at a time as soon as they
+    have their outcome (cache hits first, then parsed ones, each in path order), while
+    worker processes go on parsing; the callback may drop the plans it was given.
+    """
     options = _parse_options(config)
     todo = [s for s in slots if s.outcome is None]
     for slot in todo:
         cache.used.add(slot.key)
-    stored = cache.entries([s.key for s in todo])
+    size = batch if on_built is not None and batch > 0 else max(len(todo), 1)
     to_parse: list[PlanFile] = []
-    for slot in todo:
-        plan = cache.plan(
-            stored.pop(slot.key, None), plan_id=slot.plan_id, path=slot.path, rel_path=slot.rel_path
-        )
-        if plan is not None:
-            slot.outcome = plan
-        else:
-            to_parse.append(slot)
-    _parse(to_parse, cache, options, jobs)
+    for i in range(0, len(todo), size):
+        part = todo[i : i + size]
+        stored = cache.entries([s.key for s in part])
+        hits: list[PlanFile] = []
+        for slot in part:
+            plan = cache.plan(
+                stored.pop(slot.key, None),
+                plan_id=slot.plan_id,
+                path=slot.path,
+                rel_path=slot.rel_path,
+            )
+            if plan is not None:
+                slot.outcome = plan
+                hits.append(slot)
+            else:
+                to_parse.append(slot)
+        del stored
+        if hits and on_built is not None:
+            on_built(hits)
+    _parse(to_parse, cache, options, jobs, on_built, size)
 
 
 def _job(
@@ -287,12 +313,24 @@ def _parse(
     cache: PlanCache,
     options: tuple[str, str | None, str | None],
     jobs: int | None,
+    on_built: OnBuilt | None = None,
+    size: int = 0,
 ) -> None:
     """Parse every slot into its plan, in worker processes when there are many.
 
     Each file's text is made only when its turn comes (and dropped once parsed), so the texts
     of a big handbook are never all in memory together.
     """
+    finished: set[int] = set()  # id() of the slots done (their plans may be dropped since)
+    ready: list[PlanFile] = []
+
+    def done(slot: PlanFile) -> None:
+        finished.add(id(slot))
+        ready.append(slot)
+        if on_built is not None and len(ready) >= size:
+            on_built(ready[:])
+            ready.clear()
+
     workers = worker_count(len(slots), jobs)
     if workers > 1:
         sent: deque[list[PlanFile]] = deque()
@@ -303,6 +341,7 @@ def _parse(
             for slot in slots:
                 job = _job(slot, cache, options)
                 if job is None:
+                    done(slot)
                     continue
                 batch.append(slot)
                 batch_jobs.append(job)
@@ -315,7 +354,7 @@ def _parse(
                 yield batch_jobs
 
         try:
-            # Plans are rebuilt here while the workers parse the next chunks.
+            # Plans are rebuilt (and handed on) here while the workers parse the next chunks.
             for payloads in parse_parallel(chunks(), workers):
                 for slot, payload in zip(sent.popleft(), payloads, strict=True):
                     cache.put(slot.key, payload)
@@ -325,18 +364,22 @@ def _parse(
                         path=slot.path,
                         rel_path=slot.rel_path,
                     )
+                    done(slot)
         except (OSError, RuntimeError):  # BrokenProcessPool is a RuntimeError
             pass  # no (more) processes to be had: parse the rest here
     for slot in slots:
-        if slot.outcome is not None:
+        if id(slot) in finished:
             continue
+        slot.outcome = None  # a job sent to a pool that broke
         job = _job(slot, cache, options)
-        if job is None:
-            continue
-        plan = parse_job(job)
-        if cache.enabled and cache.writable:
-            cache.put(slot.key, plan_json(plan))
-        slot.outcome = plan
+        if job is not None:
+            plan = parse_job(job)
+            if cache.enabled and cache.writable:
+                cache.put(slot.key, plan_json(plan))
+            slot.outcome = plan
+        done(slot)
+    if on_built is not None and ready:
+        on_built(ready)
 
 
 def discover_handbook(

@@ -430,15 +430,14 @@ def check_handbook(
     # read are known, then dropped: a cold check of a big handbook holds a batch of plans,
     # not all of them. A plan linking ahead to a plan of a later batch waits for it.
     waiting: list[PlanFile] = []
+
+    def built(batch: list[PlanFile]) -> None:
+        _conventions(batch, config)
+        note(batch)
+        waiting.extend(s for s in batch if isinstance(s.outcome, Plan) and not lint(s, final=False))
+
     with collector_paused(len(changed)):
-        for i in range(0, len(changed), BATCH):
-            batch = changed[i : i + BATCH]
-            build_plans(config, batch, cache, jobs)
-            _conventions(batch, config)
-            note(batch)
-            waiting.extend(
-                s for s in batch if isinstance(s.outcome, Plan) and not lint(s, final=False)
-            )
+        build_plans(config, changed, cache, jobs, on_built=built, batch=BATCH)
         for slot in waiting:
             lint(slot, final=True)
     note(slots)  # plans a rule asked for out of turn
