@@ -13,7 +13,9 @@ same function records and verifies, so the two cannot disagree.
 
 The handbook-level rules (the catalog) run only when their inputs changed: the catalog page, the
 plans' catalog rows and the plan ids. Their inputs are listed in :func:`_handbook_fingerprint`;
-a handbook rule that reads more must add it there.
+a handbook rule that reads more must add it there. They see the plans' catalog rows
+(``Handbook.catalog_rows``), not the plans: each plan is dropped once it is checked, so a cold
+run of a big handbook holds a batch of plans (:data:`BATCH`), not all of them.
 """
 
 from __future__ import annotations
