@@ -402,3 +402,38 @@ def test_an_unchanged_big_handbook_is_not_written_again(
     assert len(load_handbook(tmp_path).plans) == count - 1
     assert len(entries(tmp_path)) == count - 1  # a vanished plan is still pruned
     assert ("p0.md",) not in query(tmp_path, "SELECT rel_path FROM files")
+
+
+@pytest.mark.parametrize("garbage", [b"", b"not a database at all" * 100])
+def test_parse_results_written_in_batches_survive_a_replaced_cache_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, garbage: bytes
+) -> None:
+    import secplan.handbook.cache as cache_module
+
+    later(monkeypatch)
+    monkeypatch.setattr(cache_module, "FLUSH_ENTRIES", 2)
+    for n in range(7):
+        (tmp_path / f"p{n}.md").write_text(f"# Plan {n}\n\n- [ ] Item {n}\n", encoding="utf-8")
+    expected = load_handbook(tmp_path, use_cache=False).plans
+    (tmp_path / CACHE_FILE).parent.mkdir(parents=True)
+    (tmp_path / CACHE_FILE).write_bytes(garbage)
+    assert load_handbook(tmp_path).plans == expected
+    # The first batch replaced the damaged file; the later ones and the commit kept it.
+    assert len(entries(tmp_path)) == 7
+    assert len(query(tmp_path, "SELECT rel_path FROM files")) == 7
+    reads = count_reads(monkeypatch)
+    assert load_handbook(tmp_path).plans == expected
+    assert reads == []  # every plan from the cache, no file read again
+
+
+def test_bytes_beyond_the_budget_are_read_again_when_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loader_module, "KEEP_BYTES", 0)
+    for n in range(4):
+        (tmp_path / f"p{n}.md").write_text(f"# Plan {n}\n\n- [ ] Item {n}\n", encoding="utf-8")
+    expected = load_handbook(tmp_path, use_cache=False, jobs=1).plans
+    reads = count_reads(monkeypatch)
+    assert load_handbook(tmp_path, jobs=1).plans == expected
+    assert sorted(reads) == sorted(["p0.md", "p1.md", "p2.md", "p3.md"] * 2)  # hashed, parsed
+    assert load_handbook(tmp_path, use_cache=False, jobs=2).plans == expected  # in workers

@@ -17,10 +17,11 @@ It holds two tables:
   re-read finds the file old enough, its row is trusted from then on.
 
 Everything is read in bulk (one query for the index, one for the entries on big loads) and
-written in one transaction at the end of a load. The cache is only a speed-up: a corrupt or
-foreign file is a miss (and replaced), a cache that cannot be written (read-only checkout,
-``.secplan`` not a directory, a locked database) is simply not written, and a cache path
-through a symbolic link is never used.
+written in one transaction at the end of a load; on big loads the parse results are written
+in batches of :data:`FLUSH_ENTRIES` as they come, so their JSON is never all held at once.
+The cache is only a speed-up: a corrupt or foreign file is a miss (and replaced), a cache
+that cannot be written (read-only checkout, ``.secplan`` not a directory, a locked database)
+is simply not written, and a cache path through a symbolic link is never used.
 """
 
 from __future__ import annotations
@@ -48,6 +49,12 @@ DISABLE_ENV = "SECPLAN_NO_CACHE"
 RACY_NS = 2_000_000_000
 #: Above this many lookups, a whole table is read in one query instead of row by row.
 BULK_THRESHOLD = 200
+#: Up to this many, the rows are read with one ``IN`` query (the batches of a whole-handbook
+#: check); above it, the whole table.
+IN_THRESHOLD = 1000
+#: Queued parse results are written once this many are waiting: a cold load of a big
+#: handbook never holds the JSON of every plan.
+FLUSH_ENTRIES = 256
 _SCHEMA_VERSION = 1
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS plans (key TEXT PRIMARY KEY, data TEXT NOT NULL)",
@@ -151,9 +158,18 @@ class PlanCache:
         if db is None or not wanted:
             return []
         try:
-            if len(wanted) > BULK_THRESHOLD:
+            if len(wanted) > (IN_THRESHOLD if table == "plans" else BULK_THRESHOLD):
                 rows = db.execute(f"SELECT * FROM {table}").fetchall()
                 self._all_stored[table] = {row[0] for row in rows}
+                return rows
+            if len(wanted) > BULK_THRESHOLD:  # a batch of a big load: one query, its rows only
+                values = list(wanted)
+                rows = []
+                for i in range(0, len(values), 500):  # old SQLite allows 999 variables
+                    part = values[i : i + 500]
+                    marks = ",".join("?" * len(part))
+                    query = f"SELECT * FROM {table} WHERE {column} IN ({marks})"
+                    rows.extend(db.execute(query, part).fetchall())
                 return rows
             query = f"SELECT * FROM {table} WHERE {column} = ?"
             return [row for value in wanted for row in db.execute(query, (value,))]
@@ -223,12 +239,45 @@ class PlanCache:
         self.hits += 1
         return plan
 
+    def _read_keys(self, table: str, column: str) -> None:
+        """Note every stored ``column`` of ``table`` (when the entries were read in batches,
+        not whole): lets a commit see there is nothing stale."""
+        if table in self._all_stored or self._db is None:
+            return
+        try:
+            self._all_stored[table] = {
+                row[0] for row in self._db.execute(f"SELECT {column} FROM {table}")
+            }
+        except sqlite3.Error:
+            return
+
     # -- writing ----------------------------------------------------------------------------
 
     def put(self, key: str, payload: str) -> None:
         """Queue a parse result (the JSON of :func:`plan_to_data`) for :meth:`commit`."""
         if self.enabled and self.writable:
             self._new_entries[key] = payload
+            if len(self._new_entries) >= FLUSH_ENTRIES:
+                self._flush_entries()
+
+    def _flush_entries(self) -> None:
+        """Write the queued parse results now, in their own transaction (the index rows and
+        the pruning wait for :meth:`commit`)."""
+        try:
+            db = open_for_writing(self.root, CACHE_FILE, corrupt=self._corrupt)
+            try:
+                with db:
+                    begin_with_schema(db, _SCHEMA, _SCHEMA_VERSION)
+                    db.executemany(
+                        "INSERT OR REPLACE INTO plans (key, data) VALUES (?, ?)",
+                        self._new_entries.items(),
+                    )
+            finally:
+                db.close()
+            self._corrupt = False  # replaced: what was just written must stay
+        except (OSError, sqlite3.Error):
+            self.writable = False
+        self._new_entries.clear()
 
     def commit(self, *, present: Iterable[str] | None = None) -> None:
         """Write what this load learnt in one transaction; failures are ignored.
@@ -236,6 +285,8 @@ class PlanCache:
         ``present`` (after a whole-handbook load) lists every plan file's path: index rows of
         other paths and entries not :attr:`used` by this load are removed.
         """
+        if present is not None and not (self._new_entries or self._new_rows):
+            self._read_keys("plans", "key")
         if self._db is not None:
             with contextlib.suppress(sqlite3.Error):
                 self._db.close()
@@ -282,6 +333,7 @@ class PlanCache:
                     self._prune(db, "plans", "key", self.used)
         finally:
             db.close()
+        self._corrupt = False
         self._remove_legacy()
 
     def _remove_legacy(self) -> None:

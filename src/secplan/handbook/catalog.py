@@ -167,7 +167,10 @@ def render_catalog_table(handbook: Handbook) -> str:
         "| " + " | ".join(HEADER) + " |",
         "| " + " | ".join("---" for _ in HEADER) + " |",
     ]
-    lines.extend(catalog_row(plan, gitlab_url) for plan in _sorted_plans(handbook))
+    if handbook.catalog_rows is not None:
+        lines.extend(row for _, row in sorted(handbook.catalog_rows.items()))
+    else:
+        lines.extend(catalog_row(plan, gitlab_url) for plan in _sorted_plans(handbook))
     return "\n".join(lines) + "\n"
 
 

@@ -6,7 +6,8 @@ import gc
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ from secplan.handbook.files import (
     stat_error,
 )
 from secplan.handbook.parallel import (
+    CHUNK,
     ParseJob,
     parse_job,
     parse_parallel,
@@ -66,6 +68,9 @@ __all__ = [  # what other modules import from here
 
 #: From this many plan files on, the loaded plans are moved out of the collector's sight.
 FREEZE_MIN_FILES = 1000
+#: The bytes read for hashing are kept for the parse up to this much in all; files beyond it
+#: are read again when parsed, so a cold load never holds every file's text at once.
+KEEP_BYTES = 8 << 20
 
 
 @dataclass
@@ -77,6 +82,9 @@ class Handbook:
     plans: list[Plan] = field(default_factory=list)
     catalog_path: Path | None = None
     errors: list[FileError] = field(default_factory=list)
+    #: The plans' catalog rows by plan id, when the catalog is to be judged without the plans
+    #: themselves (the whole-handbook check drops each plan once it is checked).
+    catalog_rows: dict[str, str] | None = field(default=None, repr=False, compare=False)
 
     _index: dict[str, Plan] = field(default_factory=dict, init=False, repr=False, compare=False)
     _index_key: tuple[int, int] = field(default=(0, -1), init=False, repr=False, compare=False)
@@ -127,12 +135,13 @@ class PlanFile:
     digest: str = ""
     key: str = ""  # the parse cache's entry key (content hash, parser version, options)
     data: bytes | None = None  # the bytes, when they had to be read
-    outcome: Plan | FileError | ParseJob | None = None
+    outcome: Plan | FileError | None = None
 
 
 def _hash_files(slots: list[PlanFile], cache: PlanCache) -> None:
     """Content hashes: from the index when ``stat`` proves a file unchanged, else from its bytes."""
     index = cache.index([s.rel_path for s in slots])
+    kept = 0
     for slot in slots:
         checked = now_ns()
         try:
@@ -157,6 +166,9 @@ def _hash_files(slots: list[PlanFile], cache: PlanCache) -> None:
         slot.digest = hashlib.sha256(slot.data).hexdigest()
         if len(slot.data) == stamp.size:  # otherwise it changed while being read
             cache.record(slot.rel_path, stamp, slot.digest, checked)
+        kept += len(slot.data)
+        if kept > KEEP_BYTES:
+            slot.data = None  # read again when parsed (and hashed again: the bytes decide)
 
 
 def _parse_options(config: Config) -> tuple[str, str | None, str | None]:
@@ -208,43 +220,74 @@ def scan_files(
     return slots
 
 
+#: What :func:`build_plans` hands its ``on_built`` callback: slots that have their outcome.
+OnBuilt = Callable[[list["PlanFile"]], None]
+
+
 def build_plans(
-    config: Config, slots: list[PlanFile], cache: PlanCache, jobs: int | None = None
+    config: Config,
+    slots: list[PlanFile],
+    cache: PlanCache,
+    jobs: int | None = None,
+    *,
+    on_built: OnBuilt | None = None,
+    batch: int = 256,
 ) -> None:
-    """Give every scanned slot without an outcome its plan: from the cache, else parsed."""
+    """Give every scanned slot without an outcome its plan: from the cache, else parsed.
+
+    With ``on_built``, the slots are handed to it about ``batch`` at a time as soon as they
+    have their outcome (cache hits first, then parsed ones, each in path order), while
+    worker processes go on parsing; the callback may drop the plans it was given.
+    """
     options = _parse_options(config)
     todo = [s for s in slots if s.outcome is None]
     for slot in todo:
         cache.used.add(slot.key)
-    stored = cache.entries([s.key for s in todo])
-    jobs_todo: list[PlanFile] = []
-    for slot in todo:
-        plan = cache.plan(
-            stored.get(slot.key), plan_id=slot.plan_id, path=slot.path, rel_path=slot.rel_path
-        )
-        if plan is not None:
-            slot.outcome = plan
-            continue
-        if slot.data is None:  # the index knew its hash, the cache lacked its entry
-            try:
-                slot.data = slot.path.read_bytes()
-            except OSError as exc:
-                slot.outcome = read_error(slot.path, slot.rel_path, exc)
-                continue
-            digest = hashlib.sha256(slot.data).hexdigest()
-            if digest != slot.digest:
-                slot.digest, slot.key = digest, cache_key(digest, *options)
-                cache.used.add(slot.key)
-        text = decode_plan(slot.data, slot.path, slot.rel_path)
-        slot.data = None
-        if isinstance(text, FileError):
-            slot.outcome = text
-            continue
-        slot.outcome = ParseJob(
-            text, slot.plan_id, str(slot.path), slot.rel_path, *options, slot.digest
-        )
-        jobs_todo.append(slot)
-    _parse(jobs_todo, cache, jobs)
+    size = batch if on_built is not None and batch > 0 else max(len(todo), 1)
+    to_parse: list[PlanFile] = []
+    for i in range(0, len(todo), size):
+        part = todo[i : i + size]
+        stored = cache.entries([s.key for s in part])
+        hits: list[PlanFile] = []
+        for slot in part:
+            plan = cache.plan(
+                stored.pop(slot.key, None),
+                plan_id=slot.plan_id,
+                path=slot.path,
+                rel_path=slot.rel_path,
+            )
+            if plan is not None:
+                slot.outcome = plan
+                hits.append(slot)
+            else:
+                to_parse.append(slot)
+        del stored
+        if hits and on_built is not None:
+            on_built(hits)
+    _parse(to_parse, cache, options, jobs, on_built, size)
+
+
+def _job(
+    slot: PlanFile, cache: PlanCache, options: tuple[str, str | None, str | None]
+) -> ParseJob | None:
+    """The slot's parse job, its bytes read now when they were not kept; None (the slot's
+    outcome a :class:`FileError`) when they cannot be read or decoded."""
+    if slot.data is None:
+        try:
+            slot.data = slot.path.read_bytes()
+        except OSError as exc:
+            slot.outcome = read_error(slot.path, slot.rel_path, exc)
+            return None
+        digest = hashlib.sha256(slot.data).hexdigest()
+        if digest != slot.digest:  # changed since it was hashed (or the index was stale)
+            slot.digest, slot.key = digest, cache_key(digest, *options)
+            cache.used.add(slot.key)
+    text = decode_plan(slot.data, slot.path, slot.rel_path)
+    slot.data = None
+    if isinstance(text, FileError):
+        slot.outcome = text
+        return None
+    return ParseJob(text, slot.plan_id, str(slot.path), slot.rel_path, *options, slot.digest)
 
 
 def _load_files(
@@ -265,31 +308,78 @@ def _load_files(
     return [slot.rel_path for slot in slots]
 
 
-def _parse(slots: list[PlanFile], cache: PlanCache, jobs: int | None) -> None:
-    """Replace every slot's ParseJob by its plan, in worker processes when there are many."""
-    parse_jobs = [s.outcome for s in slots if isinstance(s.outcome, ParseJob)]
-    workers = worker_count(len(parse_jobs), jobs)
-    done = 0
+def _parse(
+    slots: list[PlanFile],
+    cache: PlanCache,
+    options: tuple[str, str | None, str | None],
+    jobs: int | None,
+    on_built: OnBuilt | None = None,
+    size: int = 0,
+) -> None:
+    """Parse every slot into its plan, in worker processes when there are many.
+
+    Each file's text is made only when its turn comes (and dropped once parsed), so the texts
+    of a big handbook are never all in memory together.
+    """
+    finished: set[int] = set()  # id() of the slots done (their plans may be dropped since)
+    ready: list[PlanFile] = []
+
+    def done(slot: PlanFile) -> None:
+        finished.add(id(slot))
+        ready.append(slot)
+        if on_built is not None and len(ready) >= size:
+            on_built(ready[:])
+            ready.clear()
+
+    workers = worker_count(len(slots), jobs)
     if workers > 1:
+        sent: deque[list[PlanFile]] = deque()
+
+        def chunks() -> Iterator[list[ParseJob]]:
+            batch: list[PlanFile] = []
+            batch_jobs: list[ParseJob] = []
+            for slot in slots:
+                job = _job(slot, cache, options)
+                if job is None:
+                    done(slot)
+                    continue
+                batch.append(slot)
+                batch_jobs.append(job)
+                if len(batch_jobs) == CHUNK:
+                    sent.append(batch)
+                    yield batch_jobs
+                    batch, batch_jobs = [], []
+            if batch_jobs:
+                sent.append(batch)
+                yield batch_jobs
+
         try:
-            # Plans are rebuilt here while the workers parse the next chunks.
-            for slot, payload in zip(slots, parse_parallel(parse_jobs, workers), strict=False):
-                cache.put(slot.key, payload)
-                slot.outcome = plan_from_data(
-                    json.loads(payload),
-                    plan_id=slot.plan_id,
-                    path=slot.path,
-                    rel_path=slot.rel_path,
-                )
-                done += 1
+            # Plans are rebuilt (and handed on) here while the workers parse the next chunks.
+            for payloads in parse_parallel(chunks(), workers):
+                for slot, payload in zip(sent.popleft(), payloads, strict=True):
+                    cache.put(slot.key, payload)
+                    slot.outcome = plan_from_data(
+                        json.loads(payload),
+                        plan_id=slot.plan_id,
+                        path=slot.path,
+                        rel_path=slot.rel_path,
+                    )
+                    done(slot)
         except (OSError, RuntimeError):  # BrokenProcessPool is a RuntimeError
             pass  # no (more) processes to be had: parse the rest here
-    for slot in slots[done:]:
-        assert isinstance(slot.outcome, ParseJob)
-        plan = parse_job(slot.outcome)
-        if cache.enabled and cache.writable:
-            cache.put(slot.key, plan_json(plan))
-        slot.outcome = plan
+    for slot in slots:
+        if id(slot) in finished:
+            continue
+        slot.outcome = None  # a job sent to a pool that broke
+        job = _job(slot, cache, options)
+        if job is not None:
+            plan = parse_job(job)
+            if cache.enabled and cache.writable:
+                cache.put(slot.key, plan_json(plan))
+            slot.outcome = plan
+        done(slot)
+    if on_built is not None and ready:
+        on_built(ready)
 
 
 def discover_handbook(

@@ -13,7 +13,8 @@ import gc
 import json
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -24,7 +25,8 @@ from secplan.model import Plan
 PARALLEL_MIN_FILES = 400
 #: Overrides the number of parsing processes (1 = never parallel).
 JOBS_ENV = "SECPLAN_JOBS"
-_CHUNK = 64
+#: Files per task sent to a worker.
+CHUNK = 64
 
 
 class ParseJob(NamedTuple):
@@ -101,17 +103,27 @@ def worker_count(files: int, jobs: int | None) -> int:
     return max(1, min(jobs, files // 2 or 1))
 
 
-def parse_parallel(jobs: Sequence[ParseJob], workers: int) -> Iterator[str]:
-    """The cache JSON of every job, in order, parsed by ``workers`` processes."""
+def parse_parallel(chunks: Iterable[list[ParseJob]], workers: int) -> Iterator[list[str]]:
+    """The cache JSON of every chunk's jobs, chunk by chunk in order, parsed by ``workers``
+    processes.
+
+    Chunks are taken from ``chunks`` only a few ahead of the results, so the texts waiting to
+    be parsed and the results waiting to be read stay a few chunks' worth.
+    """
     # Imported here: a check that parses nothing (a warm one) should not pay for them.
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
-    chunks = [list(jobs[i : i + _CHUNK]) for i in range(0, len(jobs), _CHUNK)]
     # fork is cheap (nothing to import again) but unsafe once other threads run (a web
     # server); then a fresh interpreter per worker is the safe choice.
     method = "fork" if threading.active_count() == 1 else "spawn"
     context = multiprocessing.get_context(method)
+    ahead = 2 * workers
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for results in pool.map(_parse_chunk, chunks):
-            yield from results
+        pending: deque[Future[list[str]]] = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(_parse_chunk, chunk))
+            if len(pending) >= ahead:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

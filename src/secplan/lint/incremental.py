@@ -13,7 +13,9 @@ same function records and verifies, so the two cannot disagree.
 
 The handbook-level rules (the catalog) run only when their inputs changed: the catalog page, the
 plans' catalog rows and the plan ids. Their inputs are listed in :func:`_handbook_fingerprint`;
-a handbook rule that reads more must add it there.
+a handbook rule that reads more must add it there. They see the plans' catalog rows
+(``Handbook.catalog_rows``), not the plans: each plan is dropped once it is checked, so a cold
+run of a big handbook holds a batch of plans (:data:`BATCH`), not all of them.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ from secplan.model import Plan
 #: Bump when what is stored, or how a read is observed, changes.
 FINDINGS_VERSION = "1"
 _NO_ANCHORS = "-"  # digest of "not a parsed plan"
+#: Plans built (and then checked and dropped) at a time.
+BATCH = 256
 
 
 def _digest(*parts: str) -> str:
@@ -357,9 +361,6 @@ def check_handbook(
     kept = {s.rel_path: r for s in slots if (r := reusable(s)) is not None}
     changed = [s for s in slots if s.outcome is None and s.rel_path not in kept]
     built_any = bool(changed)
-    with collector_paused(len(changed)):
-        build_plans(config, changed, cache, jobs)
-    _conventions(changed, config)
     world = _World(root, config, cache, slots, plan_ids, threads)
     gitlab_url = config_gitlab_url(config)
     rows: dict[str, str] = {}
@@ -369,31 +370,8 @@ def check_handbook(
             world.anchor_ids[slot.plan_id] = record.anchors
             world.anchor_digests[slot.plan_id] = record.anchors_digest
             rows[slot.plan_id] = record.row
-        elif isinstance(slot.outcome, Plan):
-            ids = slot.outcome.anchor_ids()
-            world.anchor_ids[slot.plan_id] = ids
-            world.anchor_digests[slot.plan_id] = anchors_digest(ids)
-            rows[slot.plan_id] = catalog_row(slot.outcome, gitlab_url)
 
-    # Unchanged plans whose reads now observe something else are checked again.
     prefix = root_prefix(root, cwd)
-    cached: dict[str, list[Finding]] = {}
-    for slot in slots:
-        record = kept.get(slot.rel_path)
-        if record is None:
-            continue
-        shown = _shown(prefix, slot.rel_path, slot.path, cwd)
-        found = _decode_plan_findings(record.findings, slot.plan_id, slot.rel_path, shown)
-        if found is None or not world.holds(record.deps):
-            del kept[slot.rel_path]
-        else:
-            cached[slot.rel_path] = found
-    recheck = [s for s in slots if s.outcome is None and s.rel_path not in kept]
-    built_any = built_any or bool(recheck)
-    with collector_paused(len(recheck)):
-        build_plans(config, recheck, cache, jobs)
-    _conventions(recheck, config)
-
     trace: list[tuple[str, str]] = []
     ctx = LintContext(
         root=root,
@@ -407,21 +385,32 @@ def check_handbook(
         trace=trace,
         known_epics=known_epics,
     )
-    result = CheckResult()
-    for slot in slots:
-        found = cached.get(slot.rel_path)
-        if found is not None:
-            result.plans_checked += 1
-            result.findings.extend(found)
-            continue
+    checked: dict[str, list[Finding]] = {}  # rel_path -> findings of the plans checked here
+
+    def note(built: list[PlanFile]) -> None:
+        """What the other plans' rules may read of freshly built plans: anchors, catalog row."""
+        for slot in built:
+            if isinstance(slot.outcome, Plan) and slot.plan_id not in world.anchor_digests:
+                ids = slot.outcome.anchor_ids()
+                world.anchor_ids[slot.plan_id] = ids
+                world.anchor_digests[slot.plan_id] = anchors_digest(ids)
+                rows[slot.plan_id] = catalog_row(slot.outcome, gitlab_url)
+
+    def lint(slot: PlanFile, *, final: bool) -> bool:
+        """Check a built plan and store its findings; then drop the plan (a rule asking for it
+        again rebuilds it). False, and nothing kept, when not ``final`` and a rule read the
+        anchors of a plan not built yet: it is checked again once every plan is."""
         plan = slot.outcome
-        if not isinstance(plan, Plan):
-            continue
-        result.plans_checked += 1
+        assert isinstance(plan, Plan)
         trace.clear()
         findings = engine.check_plan(plan, ctx, cwd, prefix)
-        result.findings.extend(findings)
-        deps = [[kind, k, world.observe(kind, k)] for kind, k in dict.fromkeys(trace)]
+        reads = dict.fromkeys(trace)
+        if not final and any(
+            kind == "anchors" and k in world.by_id and k not in world.anchor_digests
+            for kind, k in reads
+        ):
+            return False
+        deps = [[kind, k, world.observe(kind, k)] for kind, k in reads]
         store.put(
             slot.rel_path,
             PlanRecord(
@@ -435,6 +424,60 @@ def check_handbook(
                 _encode(findings),
             ),
         )
+        checked[slot.rel_path] = findings
+        slot.outcome = None  # the findings are what is left of it
+        return True
+
+    # Changed plans are built a batch at a time and checked as soon as the plans their rules
+    # read are known, then dropped: a cold check of a big handbook holds a batch of plans,
+    # not all of them. A plan linking ahead to a plan of a later batch waits for it.
+    waiting: list[PlanFile] = []
+
+    def built(batch: list[PlanFile]) -> None:
+        _conventions(batch, config)
+        note(batch)
+        waiting.extend(s for s in batch if isinstance(s.outcome, Plan) and not lint(s, final=False))
+
+    with collector_paused(len(changed)):
+        build_plans(config, changed, cache, jobs, on_built=built, batch=BATCH)
+        for slot in waiting:
+            lint(slot, final=True)
+    note(slots)  # plans a rule asked for out of turn
+
+    # Unchanged plans whose reads now observe something else are checked again.
+    cached: dict[str, list[Finding]] = {}
+    for slot in slots:
+        record = kept.get(slot.rel_path)
+        if record is None:
+            continue
+        shown = _shown(prefix, slot.rel_path, slot.path, cwd)
+        found = _decode_plan_findings(record.findings, slot.plan_id, slot.rel_path, shown)
+        if found is None or not world.holds(record.deps):
+            del kept[slot.rel_path]
+        else:
+            cached[slot.rel_path] = found
+    recheck = [
+        s
+        for s in slots
+        if s.outcome is None and s.rel_path not in kept and s.rel_path not in checked
+    ]
+    built_any = built_any or bool(recheck)
+    with collector_paused(len(recheck)):
+        build_plans(config, recheck, cache, jobs)
+    _conventions(recheck, config)
+    note(recheck)
+    for slot in recheck:
+        if isinstance(slot.outcome, Plan):
+            lint(slot, final=True)
+
+    result = CheckResult()
+    for slot in slots:
+        found = cached.get(slot.rel_path)
+        if found is None:
+            found = checked.get(slot.rel_path)
+        if found is not None:
+            result.plans_checked += 1
+            result.findings.extend(found)
 
     handbook.errors.extend(s.outcome for s in slots if isinstance(s.outcome, FileError))
     result.files_unreadable = len(handbook.errors)
@@ -444,25 +487,22 @@ def check_handbook(
         fingerprint = _handbook_fingerprint(
             key,
             handbook.catalog_path,
-            list(rows.items()),  # in path order, which the file list fixes
+            [(s.plan_id, rows[s.plan_id]) for s in slots if s.plan_id in rows],  # path order
             [f"{e.rel_path}:{e.code}" for e in handbook.errors],
         )
         handbook_findings = None
         if stored_handbook is not None and stored_handbook[0] == fingerprint:
             handbook_findings = _decode_handbook_findings(stored_handbook[1], root, cwd)
         if handbook_findings is None:
-            rest = [s for s in slots if s.outcome is None]
-            built_any = built_any or bool(rest)
-            with collector_paused(len(rest)):
-                build_plans(config, rest, cache, jobs)
-            handbook.plans = [s.outcome for s in slots if isinstance(s.outcome, Plan)]
+            # The handbook rules see the plans' catalog rows, not the plans (long dropped).
+            handbook.catalog_rows = rows
             full = engine.context(handbook, require_ready, threads, set(plan_ids))
             handbook_findings = engine.handbook_findings(handbook, full, cwd)
             store.put_handbook(fingerprint, _encode(handbook_findings, with_rel_path=True))
         result.findings.extend(handbook_findings)
 
     result.findings.sort(key=sort_key)
-    present = [s.rel_path for s in slots if s.rel_path in kept or isinstance(s.outcome, Plan)]
+    present = [s.rel_path for s in slots if s.rel_path in kept or s.rel_path in checked]
     store.commit(present)
     cache.used.update(s.key for s in slots if s.key)
     cache.commit(present=[s.rel_path for s in slots] if built_any else None)
