@@ -8,10 +8,14 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.pg import throwaway_postgres
+
+if TYPE_CHECKING:
+    from tests.gitlab_fake import FakeGitLab
 
 PROJECT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -86,3 +90,16 @@ def corpora() -> Path:
     if not CORPORA.is_dir():
         pytest.skip("../shared/corpora is not present")
     return CORPORA
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeGitLab]:
+    """A GitLab stand-in holding the sync fixture handbook's group, projects and users
+    (``tests.sync.conftest.start_sync_fake``), stopped after the test."""
+    from tests.sync.conftest import start_sync_fake
+
+    stand_in = start_sync_fake()
+    try:
+        yield stand_in
+    finally:
+        stand_in.stop()

@@ -11,27 +11,17 @@ import select
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import run_cli
 from tests.gitlab_fake import FakeGitLab
-from tests.sync.conftest import SYNC_FIXTURES, start_sync_fake
+from tests.sync.conftest import SYNC_FIXTURES
 
 STATS_LINE = re.compile(
     r"^API calls: (\d+) reads, (\d+) writes, (\d+) retries, (\d+) waits \((\d+\.\d) s\)$", re.M
 )
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeGitLab]:
-    stand_in = start_sync_fake()
-    try:
-        yield stand_in
-    finally:
-        stand_in.stop()
 
 
 def gitlab_handbook(dest: Path, fake: FakeGitLab) -> Path:

@@ -5,10 +5,7 @@ during a whole apply never make a second issue for an item."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from secplan.config import load_config
 from secplan.store import Store
@@ -16,17 +13,8 @@ from secplan.sync.apply import apply_plans
 from secplan.sync.desired import parse_marker
 from secplan.sync.state import StoreState
 from tests.gitlab_fake import FakeGitLab
-from tests.sync.conftest import gitlab_tracker, load, start_sync_fake
+from tests.sync.conftest import gitlab_tracker, load
 from tests.sync.test_crash_and_concurrency import write_bulk_plan
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeGitLab]:
-    stand_in = start_sync_fake()
-    try:
-        yield stand_in
-    finally:
-        stand_in.stop()
 
 
 def run(

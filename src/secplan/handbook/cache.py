@@ -260,6 +260,11 @@ class PlanCache:
             if len(self._new_entries) >= FLUSH_ENTRIES:
                 self._flush_entries()
 
+    def _insert_entries(self, db: sqlite3.Connection) -> None:
+        db.executemany(
+            "INSERT OR REPLACE INTO plans (key, data) VALUES (?, ?)", self._new_entries.items()
+        )
+
     def _flush_entries(self) -> None:
         """Write the queued parse results now, in their own transaction (the index rows and
         the pruning wait for :meth:`commit`)."""
@@ -268,10 +273,7 @@ class PlanCache:
             try:
                 with db:
                     begin_with_schema(db, _SCHEMA, _SCHEMA_VERSION)
-                    db.executemany(
-                        "INSERT OR REPLACE INTO plans (key, data) VALUES (?, ?)",
-                        self._new_entries.items(),
-                    )
+                    self._insert_entries(db)
             finally:
                 db.close()
             self._corrupt = False  # replaced: what was just written must stay
@@ -317,10 +319,7 @@ class PlanCache:
         try:
             with db:
                 begin_with_schema(db, _SCHEMA, _SCHEMA_VERSION)
-                db.executemany(
-                    "INSERT OR REPLACE INTO plans (key, data) VALUES (?, ?)",
-                    self._new_entries.items(),
-                )
+                self._insert_entries(db)
                 db.executemany(
                     "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [

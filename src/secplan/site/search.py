@@ -60,11 +60,11 @@ def _shard_dir(index: int) -> str:
     return f"{BUNDLE}/shard-{index:02d}"
 
 
-def _load_state(out: Path) -> dict[str, list[str]]:
+def _load_state(out: Path) -> dict[int, list[str]]:
+    """The shards the last build wrote, by number; {} when unknown."""
     try:
         data = json.loads((out / STATE).read_text("utf-8"))
-        shards = data["shards"]
-        return {str(k): [str(p) for p in v] for k, v in shards.items()}
+        return {int(k): [str(p) for p in v] for k, v in data["shards"].items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
 
@@ -106,46 +106,50 @@ def index_site(out: Path, pages: Collection[str], changed: Collection[str]) -> S
     removed. Shards none of whose plan pages changed are kept as they are. A plan page whose
     name has glob syntax in it (braces, commas, brackets) is not searchable.
     """
-    result = SearchResult()
     wanted = sorted(p for p in pages if _indexable(p))
     count = shard_count(len(wanted))
-    shards: dict[str, list[str]] = {}
+    shards: dict[int, list[str]] = {}
     for page in wanted:
-        shards.setdefault(str(shard_of(page, count)), []).append(page)
+        shards.setdefault(shard_of(page, count), []).append(page)
     # A shard whose page list differs (the count changed, pages came or went) is indexed again.
     old = _load_state(out) if (out / BUNDLE).is_dir() else {}
     if not old:
         shutil.rmtree(out / BUNDLE, ignore_errors=True)  # no state: an older layout, or a failure
     touched = set(changed)
-    todo = [
+    todo = sorted(
         key
         for key, members in shards.items()
         if old.get(key) != members
         or touched.intersection(members)
-        or not (out / _shard_dir(int(key)) / "pagefind-entry.json").is_file()
-    ]
+        or not (out / _shard_dir(key) / "pagefind-entry.json").is_file()
+    )
     for key in set(old) - set(shards):
-        shutil.rmtree(out / _shard_dir(int(key)), ignore_errors=True)
+        shutil.rmtree(out / _shard_dir(key), ignore_errors=True)
     workers = max(1, min(len(todo), os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        errors = list(pool.map(lambda k: _run_pagefind(out, _shard_dir(int(k)), shards[k]), todo))
+        errors = list(pool.map(lambda k: _run_pagefind(out, _shard_dir(k), shards[k]), todo))
     failed = [e for e in errors if e]
     if failed:
         (out / STATE).unlink(missing_ok=True)  # the next build starts again
         return SearchResult(ok=False, error=failed[0])
-    result.indexed = [_shard_dir(int(k)) for k in sorted(todo, key=int)]
     (out / BUNDLE).mkdir(parents=True, exist_ok=True)
     if shards:
-        first = _shard_dir(min(int(k) for k in shards))
+        first = _shard_dir(min(shards))
         for name in UI_FILES:
             source, copy = out / first / name, out / BUNDLE / name
             if source.is_file() and (todo or not copy.is_file()):
                 shutil.copyfile(source, copy)
-    bundles = [_shard_dir(int(k)) + "/" for k in sorted(shards, key=int)]
-    state = json.dumps({"bundles": bundles, "shards": shards}, separators=(",", ":"))
+    ordered = sorted(shards)
+    state = json.dumps(
+        {
+            "bundles": [_shard_dir(k) + "/" for k in ordered],
+            "shards": {k: shards[k] for k in ordered},
+        },
+        separators=(",", ":"),
+    )
     if _read(out / STATE) != state:  # an unchanged site writes nothing
         (out / STATE).write_text(state, "utf-8")
-    return result
+    return SearchResult(indexed=[_shard_dir(k) for k in todo])
 
 
 def _read(path: Path) -> str | None:
