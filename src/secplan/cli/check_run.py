@@ -32,6 +32,7 @@ def run(
     """Check, write the findings to stdout, and return the exit code (0, or 1 on errors)."""
     from secplan.lint.formats import FORMATS, text
     from secplan.lint.runner import CheckOptions, resolve_targets, run_check
+    from secplan.lint.snapshot import Rendering
 
     cwd = Path.cwd()
     targets = resolve_targets(paths, root or find_config_root(cwd), cwd)
@@ -42,9 +43,14 @@ def run(
         fix=fix,
         database_url=database_url,
     )
+    if output_format in ("text", "json") and not (statistics or fix):
+        colour = output_format == "text" and text.use_colour(sys.stdout)
+        options.rendering = Rendering(output_format, colour)
     result = run_check(targets, options, cwd)
     try:
-        if output_format == "text":
+        if result.rendered is not None:
+            sys.stdout.write(result.rendered[0])
+        elif output_format == "text":
             text.write(result, sys.stdout, statistics=statistics)
         else:
             FORMATS[output_format](result, sys.stdout)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from secplan.handbook.cache import RACY_NS, now_ns
 from secplan.handbook.files import CATALOG_NAMES, FileError, Walk, discover, rel_path_of
@@ -20,22 +21,37 @@ from secplan.handbook.files import CATALOG_NAMES, FileError, Walk, discover, rel
 _VERSION = 1
 
 
-def _times(path: Path) -> tuple[int, int]:
+def _times(path: Path | str) -> tuple[int, int]:
     st = os.stat(path)
     return st.st_mtime_ns, st.st_ctime_ns
+
+
+def _holds(root: Path, data: dict[str, Any]) -> bool:
+    if data.get("version") != _VERSION:
+        return False
+    checked = int(data["checked_ns"])
+    base = f"{root}{os.sep}"
+    for rel, mtime, ctime in data["dirs"]:
+        if (mtime, ctime) != _times(base + rel if rel else root):
+            return False
+        if checked - max(mtime, ctime) < RACY_NS:
+            return False  # changed too close to the walk: list it again
+    return True
+
+
+def listing_holds(root: Path, stored: str) -> bool:
+    """Whether the ``stored`` listing still lists the files of ``root`` (no directory changed)."""
+    try:
+        return _holds(root, json.loads(stored))
+    except (OSError, ValueError, TypeError, KeyError):
+        return False
 
 
 def _reuse(root: Path, stored: str) -> list[Path] | None:
     try:
         data = json.loads(stored)
-        if data.get("version") != _VERSION:
+        if not _holds(root, data):
             return None
-        checked = int(data["checked_ns"])
-        for rel, mtime, ctime in data["dirs"]:
-            if (mtime, ctime) != _times(root / rel if rel else root):
-                return None
-            if checked - max(mtime, ctime) < RACY_NS:
-                return None  # changed too close to the walk: list it again
         return [root.joinpath(rel) for rel in data["files"]]
     except (OSError, ValueError, TypeError, KeyError):
         return None
@@ -46,14 +62,14 @@ def discover_listed(
 ) -> tuple[list[Path], list[FileError], Path | None, str | None]:
     """``discover(root)``, reusing the ``stored`` listing while it holds.
 
-    Returns files, refusals, the catalog page and the listing to store (None: keep the stored
-    one, or there is none worth storing).
+    Returns files, refusals, the catalog page and the listing that describes them: ``stored``
+    when it was reused, a new one to store, or None when this walk cannot be reused.
     """
     if stored:
         files = _reuse(root, stored)
         if files is not None:
             catalog = next((root / n for n in CATALOG_NAMES if (root / n).is_file()), None)
-            return files, [], catalog, None
+            return files, [], catalog, stored
     walk = Walk([])
     checked = now_ns()
     files, errors, catalog = discover(root, walk=walk)

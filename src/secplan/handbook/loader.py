@@ -136,6 +136,8 @@ class PlanFile:
     key: str = ""  # the parse cache's entry key (content hash, parser version, options)
     data: bytes | None = None  # the bytes, when they had to be read
     outcome: Plan | FileError | None = None
+    stamp: FileStamp | None = None  # what ``stat`` said before the file was hashed
+    checked_ns: int = 0  # when it said so
 
 
 def _hash_files(slots: list[PlanFile], cache: PlanCache) -> None:
@@ -153,7 +155,8 @@ def _hash_files(slots: list[PlanFile], cache: PlanCache) -> None:
         if problem is not None:
             slot.outcome = problem
             continue
-        stamp = FileStamp.of(st)
+        stamp = slot.stamp = FileStamp.of(st)
+        slot.checked_ns = checked
         known = cache.known_hash(index.get(slot.rel_path), stamp)
         if known is not None:
             slot.digest = known

@@ -144,6 +144,10 @@ class CheckResult:
     plans_checked: int = 0
     files_unreadable: int = 0
     notes: list[str] = field(default_factory=list)  # problems of the run itself (a failed fix)
+    #: The output already written out, when the run came from (or made) a check snapshot
+    #: (:mod:`secplan.lint.snapshot`): its text and number of errors. ``findings`` is then
+    #: empty when the snapshot answered.
+    rendered: tuple[str, int] | None = None
 
     def counts(self) -> Counter[str]:
         """Number of (unfixed) findings per severity."""
@@ -156,6 +160,8 @@ class CheckResult:
     @property
     def has_errors(self) -> bool:
         """Whether any remaining finding has error severity (exit code 1)."""
+        if self.rendered is not None:
+            return self.rendered[1] > 0
         return any(f.severity == "error" for f in self.remaining())
 
     def extend(self, other: CheckResult) -> None:

@@ -7,7 +7,7 @@ findings cache (:mod:`secplan.lint.findings_cache`) without rebuilding the plan.
 Cross-plan inputs are not declared by the rules but written down while they run: the context
 hands the rules containers and methods that log each read (``plan_ids`` membership, another
 plan's anchors or Plan object, open-thread counts, files on disk) as ``(kind, key)``.
-:meth:`_World.observe` gives the value of a read against the handbook as it is now; a cached
+:meth:`World.observe` gives the value of a read against the handbook as it is now; a cached
 plan is reused only if every one of its reads observes the value it had when it was checked. The
 same function records and verifies, so the two cannot disagree.
 
@@ -25,7 +25,7 @@ import json
 from collections.abc import Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import secplan
 from secplan.config import Config
@@ -44,6 +44,9 @@ from secplan.lint.findings_cache import FindingsCache, PlanRecord
 from secplan.lint.registry import Finding, all_rules
 from secplan.markdown.version import PARSER_VERSION
 from secplan.model import Plan
+
+if TYPE_CHECKING:
+    from secplan.lint.snapshot import Snapshot
 
 #: Bump when what is stored, or how a read is observed, changes.
 FINDINGS_VERSION = "1"
@@ -108,7 +111,7 @@ def run_key(
     )
 
 
-class _World:
+class World:
     """The handbook as it is now, as far as the rules' cross-plan reads can see it."""
 
     def __init__(
@@ -116,14 +119,12 @@ class _World:
         root: Path,
         config: Config,
         cache: PlanCache,
-        slots: list[PlanFile],
+        by_id: Mapping[str, PlanFile],
         plan_ids: frozenset[str],
         threads: Mapping[str, int],
     ) -> None:
         self.root, self.config, self.cache = root, config, cache
-        self.by_id = {
-            s.plan_id: s for s in slots if s.outcome is None or isinstance(s.outcome, Plan)
-        }
+        self.by_id = by_id  # the plan files (not refused ones) by plan id
         self.plan_ids = plan_ids
         self.threads = threads
         self.anchor_ids: dict[str, AbstractSet[str] | str] = {}  # str: JSON not decoded yet
@@ -136,6 +137,10 @@ class _World:
         if isinstance(ids, str):
             ids = self.anchor_ids[pid] = frozenset(json.loads(ids))
         return ids
+
+    def anchor_digest(self, pid: str) -> str:
+        """What a read of ``pid``'s anchors observes: their digest, or "no such plan"."""
+        return self.anchor_digests.get(pid, _NO_ANCHORS)
 
     def plan(self, pid: str) -> Plan | None:
         slot = self.by_id.get(pid)
@@ -150,7 +155,7 @@ class _World:
         if kind == "id":
             return key in self.plan_ids
         if kind == "anchors":
-            return self.anchor_digests.get(key, _NO_ANCHORS)
+            return self.anchor_digest(key)
         if kind == "plan":
             slot = self.by_id.get(key)
             return slot.key if slot is not None else None
@@ -208,7 +213,7 @@ class _TracedIds(AbstractSet[str]):
 class _TracedPlans(Mapping[str, Plan]):
     """``ctx.plans_by_id``: every plan of the handbook, rebuilt only when a rule asks for it."""
 
-    def __init__(self, world: _World, trace: list[tuple[str, str]]) -> None:
+    def __init__(self, world: World, trace: list[tuple[str, str]]) -> None:
         self._world, self._trace = world, trace
 
     def __getitem__(self, key: str) -> Plan:
@@ -244,6 +249,86 @@ class _TracedThreads(Mapping[str, int]):
     def __len__(self) -> int:
         self._trace.append(("threads*", ""))
         return len(self._threads)
+
+
+class Checker:
+    """Checks built plans one at a time: records each one's cross-plan reads, queues its
+    findings-cache row, then drops the plan."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        world: World,
+        store: FindingsCache,
+        key: str,
+        rows: dict[str, str],
+        cwd: Path | None,
+        prefix: str | None,
+        *,
+        require_ready: bool,
+        known_epics: frozenset[str] | None,
+    ) -> None:
+        self.engine, self.world, self.store, self.key, self.rows = engine, world, store, key, rows
+        self.cwd, self.prefix = cwd, prefix
+        self.gitlab_url = config_gitlab_url(world.config)
+        self.trace: list[tuple[str, str]] = []
+        self.ctx = LintContext(
+            root=world.root,
+            config=world.config,
+            require_ready=require_ready,
+            open_threads=_TracedThreads(world.threads, self.trace),
+            plan_ids=_TracedIds(world.plan_ids, self.trace),
+            plans_by_id=_TracedPlans(world, self.trace),
+            whole_handbook=True,
+            anchor_lookup=world.anchors,
+            trace=self.trace,
+            known_epics=known_epics,
+        )
+        self.checked: dict[str, list[Finding]] = {}  # rel_path -> findings of the plans checked
+        self.deps: dict[str, list[list[Any]]] = {}  # rel_path -> their reads, as stored
+
+    def note(self, built: list[PlanFile]) -> None:
+        """What the other plans' rules may read of freshly built plans: anchors, catalog row."""
+        world = self.world
+        for slot in built:
+            if isinstance(slot.outcome, Plan) and slot.plan_id not in world.anchor_digests:
+                ids = slot.outcome.anchor_ids()
+                world.anchor_ids[slot.plan_id] = ids
+                world.anchor_digests[slot.plan_id] = anchors_digest(ids)
+                self.rows[slot.plan_id] = catalog_row(slot.outcome, self.gitlab_url)
+
+    def lint(self, slot: PlanFile, *, final: bool) -> bool:
+        """Check a built plan and store its findings; then drop the plan (a rule asking for it
+        again rebuilds it). False, and nothing kept, when not ``final`` and a rule read the
+        anchors of a plan not built yet: it is checked again once every plan is."""
+        plan, world, trace = slot.outcome, self.world, self.trace
+        assert isinstance(plan, Plan)
+        trace.clear()
+        findings = self.engine.check_plan(plan, self.ctx, self.cwd, self.prefix)
+        reads = dict.fromkeys(trace)
+        if not final and any(
+            kind == "anchors" and k in world.by_id and k not in world.anchor_digests
+            for kind, k in reads
+        ):
+            return False
+        deps = [[kind, k, world.observe(kind, k)] for kind, k in reads]
+        self.store.put(
+            slot.rel_path,
+            PlanRecord(
+                slot.plan_id,
+                slot.key,
+                self.key,
+                json.dumps(sorted(world.anchors(slot.plan_id) or ()), ensure_ascii=False),
+                world.anchor_digest(slot.plan_id),
+                self.rows[slot.plan_id],
+                json.dumps(deps, ensure_ascii=False),
+                _encode(findings),
+            ),
+        )
+        self.checked[slot.rel_path] = findings
+        self.deps[slot.rel_path] = deps
+        slot.outcome = None  # the findings are what is left of it
+        return True
 
 
 # --- encoding findings ------------------------------------------------------------------------
@@ -325,17 +410,22 @@ def check_handbook(
     cwd: Path | None = None,
     jobs: int | None = None,
     known_epics: frozenset[str] | None = None,
+    snapshot: Snapshot | None = None,
 ) -> CheckResult:
     """Check the whole handbook at ``root``: the same result as loading it and running
-    :meth:`Engine.check`, with unchanged plans taken from the findings cache."""
+    :meth:`Engine.check`, with unchanged plans taken from the findings cache.
+
+    With a ``snapshot``, the result is kept there too and comes back rendered in its format.
+    """
     threads = dict(open_threads or {})
     root = root.absolute()
     if not root.is_dir():
         raise NotFoundError(f"handbook directory not found: {root}")
     cache = PlanCache(root)
     store = FindingsCache(root, enabled=cache.enabled)
-    files, errors, catalog, listing = discover_listed(root, store.listing())
-    if listing is not None:
+    stored_listing = store.listing()
+    files, errors, catalog, listing = discover_listed(root, stored_listing)
+    if listing is not None and listing != stored_listing:
         store.put_listing(listing)
     handbook = Handbook(root=root, config=config, catalog_path=catalog, errors=errors)
     slots = scan_files(handbook, files, handbook.catalog_path, cache)
@@ -361,8 +451,8 @@ def check_handbook(
     kept = {s.rel_path: r for s in slots if (r := reusable(s)) is not None}
     changed = [s for s in slots if s.outcome is None and s.rel_path not in kept]
     built_any = bool(changed)
-    world = _World(root, config, cache, slots, plan_ids, threads)
-    gitlab_url = config_gitlab_url(config)
+    by_id = {s.plan_id: s for s in slots if s.outcome is None or isinstance(s.outcome, Plan)}
+    world = World(root, config, cache, by_id, plan_ids, threads)
     rows: dict[str, str] = {}
     for slot in slots:
         record = kept.get(slot.rel_path)
@@ -372,61 +462,18 @@ def check_handbook(
             rows[slot.plan_id] = record.row
 
     prefix = root_prefix(root, cwd)
-    trace: list[tuple[str, str]] = []
-    ctx = LintContext(
-        root=root,
-        config=config,
+    checker = Checker(
+        engine,
+        world,
+        store,
+        key,
+        rows,
+        cwd,
+        prefix,
         require_ready=require_ready,
-        open_threads=_TracedThreads(threads, trace),
-        plan_ids=_TracedIds(plan_ids, trace),
-        plans_by_id=_TracedPlans(world, trace),
-        whole_handbook=True,
-        anchor_lookup=world.anchors,
-        trace=trace,
         known_epics=known_epics,
     )
-    checked: dict[str, list[Finding]] = {}  # rel_path -> findings of the plans checked here
-
-    def note(built: list[PlanFile]) -> None:
-        """What the other plans' rules may read of freshly built plans: anchors, catalog row."""
-        for slot in built:
-            if isinstance(slot.outcome, Plan) and slot.plan_id not in world.anchor_digests:
-                ids = slot.outcome.anchor_ids()
-                world.anchor_ids[slot.plan_id] = ids
-                world.anchor_digests[slot.plan_id] = anchors_digest(ids)
-                rows[slot.plan_id] = catalog_row(slot.outcome, gitlab_url)
-
-    def lint(slot: PlanFile, *, final: bool) -> bool:
-        """Check a built plan and store its findings; then drop the plan (a rule asking for it
-        again rebuilds it). False, and nothing kept, when not ``final`` and a rule read the
-        anchors of a plan not built yet: it is checked again once every plan is."""
-        plan = slot.outcome
-        assert isinstance(plan, Plan)
-        trace.clear()
-        findings = engine.check_plan(plan, ctx, cwd, prefix)
-        reads = dict.fromkeys(trace)
-        if not final and any(
-            kind == "anchors" and k in world.by_id and k not in world.anchor_digests
-            for kind, k in reads
-        ):
-            return False
-        deps = [[kind, k, world.observe(kind, k)] for kind, k in reads]
-        store.put(
-            slot.rel_path,
-            PlanRecord(
-                slot.plan_id,
-                slot.key,
-                key,
-                json.dumps(sorted(world.anchors(slot.plan_id) or ()), ensure_ascii=False),
-                world.anchor_digests[slot.plan_id],
-                rows[slot.plan_id],
-                json.dumps(deps, ensure_ascii=False),
-                _encode(findings),
-            ),
-        )
-        checked[slot.rel_path] = findings
-        slot.outcome = None  # the findings are what is left of it
-        return True
+    checked, lint, note = checker.checked, checker.lint, checker.note
 
     # Changed plans are built a batch at a time and checked as soon as the plans their rules
     # read are known, then dropped: a cold check of a big handbook holds a batch of plans,
@@ -502,6 +549,21 @@ def check_handbook(
         result.findings.extend(handbook_findings)
 
     result.findings.sort(key=sort_key)
+    if snapshot is not None:
+        deps: dict[str, str | list[list[Any]]] = {rel: r.deps for rel, r in kept.items()}
+        deps.update(checker.deps)
+        result.rendered = snapshot.save(
+            key=key,
+            prefix=prefix,
+            cwd=cwd,
+            listing=listing,
+            threads=threads,
+            slots=slots,
+            digests=world.anchor_digests,
+            rows=rows,
+            deps=deps,
+            result=result,
+        )
     present = [s.rel_path for s in slots if s.rel_path in kept or s.rel_path in checked]
     store.commit(present)
     cache.used.update(s.key for s in slots if s.key)

@@ -8,7 +8,7 @@ once, with only the named files parsed when PATHs name part of it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from secplan.config import Config, load_config
@@ -19,6 +19,7 @@ from secplan.handbook.loader import CATALOG_NAMES
 from secplan.lint.engine import CheckResult, Engine, Selector
 from secplan.lint.fix import apply_fixes
 from secplan.lint.incremental import check_handbook
+from secplan.lint.snapshot import Rendering, Snapshot
 from secplan.lint.threads import load_known_epics, load_open_threads, with_mr_threads
 
 
@@ -44,6 +45,8 @@ class CheckOptions:
     require_ready: bool = False
     fix: bool = False
     database_url: str | None = None
+    #: The output the result will be written as, when a check snapshot may keep it.
+    rendering: Rendering | None = None
 
 
 def is_handbook_root(path: Path) -> bool:
@@ -140,16 +143,31 @@ def _check_target(target: Target, options: CheckOptions, cwd: Path) -> CheckResu
         notes.append(f"epics were not checked against the tracker (SP404): {why}")
     outside = is_outside_handbook(target.root, config)
     if target.whole and not options.fix and not outside:
-        # The usual run: unchanged plans' findings come from the findings cache.
-        cached = check_handbook(
-            target.root,
-            config,
-            engine,
-            require_ready=options.require_ready,
-            open_threads=threads,
-            cwd=cwd,
-            known_epics=epics,
-        )
+        # The usual run: unchanged plans' findings come from the findings cache, or the
+        # whole output from the snapshot of the last run.
+        snapshot = None
+        cached = None
+        if options.rendering is not None:
+            snapshot = Snapshot(target.root.absolute(), options.rendering)
+            cached = snapshot.check(
+                config,
+                engine,
+                require_ready=options.require_ready,
+                open_threads=threads,
+                cwd=cwd,
+                known_epics=epics,
+            )
+        if cached is None:
+            cached = check_handbook(
+                target.root,
+                config,
+                engine,
+                require_ready=options.require_ready,
+                open_threads=threads,
+                cwd=cwd,
+                known_epics=epics,
+                snapshot=snapshot,
+            )
         cached.notes[:0] = notes
         return cached
     if outside:
@@ -188,6 +206,9 @@ def _check_target(target: Target, options: CheckOptions, cwd: Path) -> CheckResu
 def run_check(targets: list[Target], options: CheckOptions, cwd: Path | None = None) -> CheckResult:
     """Check every target and merge the findings (sorted by path, line, column, code)."""
     cwd = cwd or Path.cwd()
+    if len(targets) == 1:
+        return _check_target(targets[0], options, cwd)
+    options = replace(options, rendering=None)  # merged findings are written as usual
     result = CheckResult()
     for target in targets:
         result.extend(_check_target(target, options, cwd))

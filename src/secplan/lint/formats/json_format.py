@@ -16,11 +16,14 @@ from secplan.lint.registry import Finding
 
 
 def encode_findings(findings: list[Finding]) -> str:
-    """``json.dumps([f.to_dict() for f in findings], indent=2, ensure_ascii=False)``, one
-    template per finding: codes, names, severities, paths and plan ids repeat, so each is
-    encoded once."""
-    if not findings:
-        return "[]"
+    """``json.dumps([f.to_dict() for f in findings], indent=2, ensure_ascii=False)``."""
+    return assemble([encode_items(findings)])
+
+
+def encode_items(findings: list[Finding]) -> str:
+    """The findings as the list's items, one template per finding: codes, names, severities,
+    paths and plan ids repeat, so each is encoded once. Items of consecutive runs of findings
+    joined by :func:`assemble` are the document of all of them."""
     seen: dict[str | None, str] = {None: "null"}
 
     def once(text: str | None) -> str:
@@ -29,21 +32,23 @@ def encode_findings(findings: list[Finding]) -> str:
             shown = seen[text] = encode_basestring(str(text))
         return shown
 
-    return (
-        "[\n"
-        + ",\n".join(
-            [
-                f'  {{\n    "code": {once(f.code)},\n    "name": {once(f.name)},\n'
-                f'    "severity": {once(f.severity)},\n'
-                f'    "message": {encode_basestring(f.message)},\n'
-                f'    "path": {once(f.path)},\n    "line": {f.line:d},\n'
-                f'    "column": {f.column:d},\n    "plan": {once(f.plan)},\n'
-                f'    "fixable": {"true" if f.fixable else "false"}\n  }}'
-                for f in findings
-            ]
-        )
-        + "\n]"
+    return ",\n".join(
+        [
+            f'  {{\n    "code": {once(f.code)},\n    "name": {once(f.name)},\n'
+            f'    "severity": {once(f.severity)},\n'
+            f'    "message": {encode_basestring(f.message)},\n'
+            f'    "path": {once(f.path)},\n    "line": {f.line:d},\n'
+            f'    "column": {f.column:d},\n    "plan": {once(f.plan)},\n'
+            f'    "fixable": {"true" if f.fixable else "false"}\n  }}'
+            for f in findings
+        ]
     )
+
+
+def assemble(parts: list[str]) -> str:
+    """The JSON list of the items of ``parts`` (each from :func:`encode_items`, maybe empty)."""
+    items = ",\n".join([part for part in parts if part])
+    return f"[\n{items}\n]" if items else "[]"
 
 
 def write(result: CheckResult, stream: TextIO) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Mapping
 from typing import TextIO
 
 from secplan.lint.engine import CheckResult
@@ -14,7 +15,8 @@ _BOLD, _RESET = "\x1b[1m", "\x1b[0m"
 _CHUNK_LINES = 512
 
 
-def _use_colour(stream: TextIO) -> bool:
+def use_colour(stream: TextIO) -> bool:
+    """Colour for a terminal, unless NO_COLOR is set or the terminal is dumb."""
     if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
     isatty = getattr(stream, "isatty", None)
@@ -28,24 +30,46 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 def summary(result: CheckResult) -> list[str]:
     """The summary lines: counts by severity, fixed and fixable counts."""
     remaining = result.remaining()
-    fixed = len(result.findings) - len(remaining)
-    plans = _plural(result.plans_checked, "plan")
-    if not remaining:
+    return summary_of(
+        result.plans_checked,
+        result.counts(),
+        fixed=len(result.findings) - len(remaining),
+        fixable=sum(1 for f in remaining if f.fixable),
+    )
+
+
+def summary_of(
+    plans_checked: int, counts: Mapping[str, int], *, fixed: int, fixable: int
+) -> list[str]:
+    """The summary lines of a run that checked ``plans_checked`` plans, with ``counts`` of
+    remaining findings by severity."""
+    plans = _plural(plans_checked, "plan")
+    total = sum(counts.values())
+    if not total:
         head = "All checks passed!" if not fixed else f"Fixed {_plural(fixed, 'problem')}."
         return [f"{head} ({plans} checked)"]
-    counts = result.counts()
     parts = [
-        _plural(counts[sev], sev, "info" if sev == "info" else None)
+        _plural(counts.get(sev, 0), sev, "info" if sev == "info" else None)
         for sev in ("error", "warning", "info")
-        if counts[sev]
+        if counts.get(sev, 0)
     ]
     if fixed:
         parts.append(f"{fixed} fixed")
-    lines = [f"Found {_plural(len(remaining), 'problem')} ({', '.join(parts)}) in {plans}."]
-    fixable = sum(1 for f in remaining if f.fixable)
+    lines = [f"Found {_plural(total, 'problem')} ({', '.join(parts)}) in {plans}."]
     if fixable:
         lines.append(f"[*] {fixable} fixable with the `--fix` option.")
     return lines
+
+
+def line_of(f: Finding, colour: bool) -> str:
+    """One finding's line: ``path:line:col: CODE [*] message``."""
+    mark = "[*] " if f.fixable else ""
+    if colour:
+        location = f"{_BOLD}{f.path}:{f.line}:{f.column}:{_RESET}"
+        code = f"{_COLOURS.get(f.severity, '')}{_BOLD}{f.code}{_RESET}"
+    else:
+        location, code = f"{f.path}:{f.line}:{f.column}:", f.code
+    return f"{location} {code} {mark}{f.message}\n"
 
 
 def write(result: CheckResult, stream: TextIO, statistics: bool = False) -> None:
@@ -54,20 +78,14 @@ def write(result: CheckResult, stream: TextIO, statistics: bool = False) -> None
     Plain string formatting, no Rich: colour is a few ANSI codes on a terminal. Lines go out
     in chunks, so a line-buffered terminal is not flushed once per finding.
     """
-    colour = _use_colour(stream)
+    colour = use_colour(stream)
     remaining = result.remaining()
     if statistics:
         write_statistics(result, stream)
     else:
         chunk: list[str] = []
         for f in remaining:
-            mark = "[*] " if f.fixable else ""
-            if colour:
-                location = f"{_BOLD}{f.path}:{f.line}:{f.column}:{_RESET}"
-                code = f"{_COLOURS.get(f.severity, '')}{_BOLD}{f.code}{_RESET}"
-            else:
-                location, code = f"{f.path}:{f.line}:{f.column}:", f.code
-            chunk.append(f"{location} {code} {mark}{f.message}\n")
+            chunk.append(line_of(f, colour))
             if len(chunk) == _CHUNK_LINES:
                 stream.write("".join(chunk))
                 chunk.clear()
