@@ -80,7 +80,7 @@ def _output(root: Path, fmt: str, **options: Any) -> tuple[str, bool]:
     result = run_check([Target(root)], CheckOptions(rendering=Rendering(fmt), **options), root)
     if result.rendered is None:  # a handbook the snapshot cannot hold
         return _written(result, fmt)
-    return result.rendered[0], result.has_errors
+    return b"".join(result.rendered[0]).decode(), result.has_errors
 
 
 def _same_as_cold(root: Path, fmt: str = "json", **options: Any) -> str:
@@ -179,10 +179,19 @@ def test_threads_options_and_configuration_are_inputs(
 
 def test_a_damaged_snapshot_is_a_miss(hb: Path) -> None:
     first = _same_as_cold(hb)
-    with sqlite3.connect(hb / SNAPSHOT_FILE) as db:
-        db.execute("UPDATE files SET stamp = 'x', fragment = 'garbage'")
-        db.execute("UPDATE meta SET data = '{'")
-    assert _same_as_cold(hb) == first
+    damage = [
+        "UPDATE files SET stamp = 'x', piece = x'00ff'",  # patches of every file
+        "UPDATE meta SET offsets = '[0, 1]'",
+        "UPDATE meta SET data = '[]'",
+        "UPDATE meta SET reads = 'null'",
+        "UPDATE meta SET rels = rels || char(0)",
+        "UPDATE meta SET data = '{'",
+        "DELETE FROM files",
+    ]
+    for statement in damage:
+        with sqlite3.connect(hb / SNAPSHOT_FILE) as db:
+            db.execute(statement)
+        assert _same_as_cold(hb) == first, statement
     (hb / SNAPSHOT_FILE).write_bytes(b"garbage" * 1000)
     assert _same_as_cold(hb) == first
     assert _same_as_cold(hb) == first

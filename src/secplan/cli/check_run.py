@@ -49,7 +49,13 @@ def run(
     result = run_check(targets, options, cwd)
     try:
         if result.rendered is not None:
-            sys.stdout.write(result.rendered[0])
+            buffer = getattr(sys.stdout, "buffer", None)
+            utf8 = (sys.stdout.encoding or "").lower().replace("-", "") == "utf8"
+            if buffer is None or not utf8:  # a text-only stream, or another encoding
+                sys.stdout.write(b"".join(result.rendered[0]).decode())
+            else:
+                sys.stdout.flush()
+                buffer.writelines(result.rendered[0])
         elif output_format == "text":
             text.write(result, sys.stdout, statistics=statistics)
         else:

@@ -26,7 +26,10 @@ def _times(path: Path | str) -> tuple[int, int]:
     return st.st_mtime_ns, st.st_ctime_ns
 
 
-def _holds(root: Path, data: dict[str, Any]) -> bool:
+def dirs_hold(root: Path, data: dict[str, Any]) -> bool:
+    """Whether the directories of a listing (its ``version``, ``checked_ns`` and ``dirs``)
+    are as they were, none of them changed too close to the walk to tell (raises OSError,
+    ValueError, TypeError or KeyError on a damaged listing)."""
     if data.get("version") != _VERSION:
         return False
     checked = int(data["checked_ns"])
@@ -39,18 +42,10 @@ def _holds(root: Path, data: dict[str, Any]) -> bool:
     return True
 
 
-def listing_holds(root: Path, stored: str) -> bool:
-    """Whether the ``stored`` listing still lists the files of ``root`` (no directory changed)."""
-    try:
-        return _holds(root, json.loads(stored))
-    except (OSError, ValueError, TypeError, KeyError):
-        return False
-
-
 def _reuse(root: Path, stored: str) -> list[Path] | None:
     try:
         data = json.loads(stored)
-        if not _holds(root, data):
+        if not dirs_hold(root, data):
             return None
         return [root.joinpath(rel) for rel in data["files"]]
     except (OSError, ValueError, TypeError, KeyError):

@@ -145,9 +145,9 @@ class CheckResult:
     files_unreadable: int = 0
     notes: list[str] = field(default_factory=list)  # problems of the run itself (a failed fix)
     #: The output already written out, when the run came from (or made) a check snapshot
-    #: (:mod:`secplan.lint.snapshot`): its text and number of errors. ``findings`` is then
-    #: empty when the snapshot answered.
-    rendered: tuple[str, int] | None = None
+    #: (:mod:`secplan.lint.snapshot`): its UTF-8 text in chunks and its number of errors.
+    #: ``findings`` is then empty when the snapshot answered.
+    rendered: tuple[list[bytes | memoryview], int] | None = None
 
     def counts(self) -> Counter[str]:
         """Number of (unfixed) findings per severity."""

@@ -6,7 +6,8 @@ unchanged plans, but it still looks at every plan in Python (its row, its reads,
 then the sort and the encoding of all of them). The snapshot keeps the last run's *output*
 instead: one row per file in output order with its ``stat`` stamp, the text of its findings in
 the run's format, and their counts. A later run with the same inputs ``stat``s the files,
-re-checks the few that changed and joins the stored texts.
+re-checks the few that changed and puts their new texts in (the file's layout:
+:mod:`secplan.lint.snapshot_store`).
 
 It answers only when that is provably the same output as a full check:
 
@@ -39,36 +40,20 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from secplan.config import Config
-from secplan.handbook.cache import (
-    CACHE_DIR,
-    RACY_NS,
-    PlanCache,
-    connect,
-    open_for_writing,
-    safe_location,
-)
+from secplan.handbook.cache import PlanCache, safe_location
 from secplan.handbook.conventions import apply_conventions
 from secplan.handbook.files import CATALOG_NAMES
 from secplan.handbook.kep import KEP_METADATA
-from secplan.handbook.listing import listing_holds
+from secplan.handbook.listing import dirs_hold
 from secplan.handbook.loader import Handbook, PlanFile, build_plans, scan_files
+from secplan.lint import snapshot_store as stored_file
 from secplan.lint.engine import CheckResult, Engine, _shown, root_prefix, sort_key
 from secplan.lint.findings_cache import FindingsCache
 from secplan.lint.incremental import Checker, World, anchors_digest, run_key
 from secplan.lint.registry import Finding
+from secplan.lint.snapshot_store import SNAPSHOT_FILE, Chunk, Counts, Entry, Patch, stamp_text
 from secplan.model import Plan
 
-SNAPSHOT_FILE = CACHE_DIR / "check.sqlite3"
-_SCHEMA_VERSION = 1
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1),"
-    " key TEXT NOT NULL, data TEXT NOT NULL)",
-    # One row per plan file and per other path with findings, in output order.
-    "CREATE TABLE IF NOT EXISTS files (idx INTEGER PRIMARY KEY, rel_path TEXT, plan_id TEXT,"
-    " stamp TEXT, checked_ns INTEGER NOT NULL, anchors TEXT NOT NULL, row TEXT NOT NULL,"
-    " mixed INTEGER NOT NULL, errors INTEGER NOT NULL, warnings INTEGER NOT NULL,"
-    " infos INTEGER NOT NULL, fixable INTEGER NOT NULL, fragment TEXT NOT NULL)",
-)
 _COUNTED = ("error", "warning", "info", "fixable")
 #: More changed plans than this and the full check is as cheap.
 MAX_CHANGED = 64
@@ -83,35 +68,37 @@ class Rendering:
         self.fmt, self.colour = fmt, colour and fmt == "text"
         self.name = f"{fmt}+colour" if self.colour else fmt
 
-    def fragment(self, findings: list[Finding]) -> str:
-        """The output text of one file's findings."""
+    def piece(self, findings: list[Finding]) -> bytes:
+        """One file's part of the output, UTF-8 (a JSON piece ends with its separator)."""
+        if not findings:
+            return b""
         if self.fmt == "json":
             from secplan.lint.formats.json_format import encode_items
 
-            return encode_items(findings)
+            return encode_items(findings).encode() + b",\n"
         from secplan.lint.formats.text import line_of
 
-        return "".join([line_of(f, self.colour) for f in findings])
+        return "".join([line_of(f, self.colour) for f in findings]).encode()
 
-    def document(self, parts: list[str], plans_checked: int, counts: Mapping[str, int]) -> str:
-        """The whole output from the files' fragments in order (``counts``: by severity, and
-        ``fixable``)."""
+    def document(
+        self, body: list[Chunk], plans_checked: int, counts: Mapping[str, int]
+    ) -> list[Chunk]:
+        """The whole output from the files' pieces in order (``counts``: by severity, and
+        ``fixable``), as UTF-8 chunks: what the format's writer writes for the same findings."""
         if self.fmt == "json":
-            from secplan.lint.formats.json_format import assemble
-
-            return assemble(parts) + "\n"
+            filled = [i for i, chunk in enumerate(body) if len(chunk)]
+            if not filled:
+                return [b"[]\n"]
+            last = filled[-1]  # drop the last piece's separator
+            return [b"[\n", *body[:last], memoryview(body[last])[:-2], b"\n]\n"]
         from secplan.lint.formats.text import summary_of
 
         severities = {k: v for k, v in counts.items() if k != "fixable"}
         summary = summary_of(plans_checked, severities, fixed=0, fixable=counts["fixable"])
-        return "".join(parts) + "".join(line + "\n" for line in summary)
+        return [*body, "".join(line + "\n" for line in summary).encode()]
 
 
-def _stamp(st: os.stat_result) -> str:
-    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
-
-
-def _counts(findings: list[Finding]) -> tuple[int, int, int, int]:
+def _counts(findings: list[Finding]) -> Counts:
     sev = [f.severity for f in findings]
     fixable = sum(1 for f in findings if f.fixable)
     return sev.count("error"), sev.count("warning"), sev.count("info"), fixable
@@ -122,30 +109,19 @@ def _digest(*parts: str) -> str:
 
 
 def snapshot_key(
-    key: str,
-    rendering: Rendering,
-    prefix: str | None,
-    listing: str | None,
-    threads: Mapping[str, int],
+    key: str, rendering: Rendering, prefix: str | None, threads: Mapping[str, int]
 ) -> str:
-    """The inputs of a run beyond its files: the findings' run key, the output, the listing."""
-    return _digest(
-        key,
-        rendering.name,
-        repr(prefix),
-        hashlib.sha256((listing or "").encode()).hexdigest(),
-        json.dumps(sorted(threads.items())),
-    )
+    """The inputs of a run beyond its files: the findings' run key, the output, the threads."""
+    return _digest(key, rendering.name, repr(prefix), json.dumps(sorted(threads.items())))
 
 
 class _Reads:
     """What the rules of all plans read, as far as a changed plan can matter to the others."""
 
-    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
-        data = data or {}
-        self.plans: set[str] = set(data.get("plans", ()))  # read whole
-        self.anchors: set[str] = set(data.get("anchors", ()))  # anchors read
-        self.paths: dict[str, Any] = dict(data.get("paths", {}))  # files asked about
+    def __init__(self, paths: Mapping[str, Any], other: Mapping[str, Any]) -> None:
+        self.paths: dict[str, Any] = dict(paths)  # files asked about, and whether they existed
+        self.plans: set[str] = set(other.get("plans", ()))  # read whole
+        self.anchors: set[str] = set(other.get("anchors", ()))  # anchors read
 
     def add(self, deps: list[list[Any]]) -> None:
         for kind, key, value in deps:
@@ -156,12 +132,8 @@ class _Reads:
             elif kind == "path":
                 self.paths[key] = value
 
-    def data(self) -> dict[str, Any]:
-        return {
-            "plans": sorted(self.plans),
-            "anchors": sorted(self.anchors),
-            "paths": self.paths,
-        }
+    def stored(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        return self.paths, {"plans": sorted(self.plans), "anchors": sorted(self.anchors)}
 
 
 class _LazySlots(Mapping[str, PlanFile]):
@@ -224,11 +196,6 @@ class _Run(NamedTuple):
     known_epics: frozenset[str] | None
 
 
-#: A re-checked plan's row: its fragment, its counts (:data:`_COUNTED`), its slot, the digest
-#: of its anchors.
-_Redone = dict[int, tuple[str, tuple[int, int, int, int], PlanFile, str]]
-
-
 class Snapshot:
     """The snapshot of one handbook for one output format."""
 
@@ -253,117 +220,91 @@ class Snapshot:
         full check can tell."""
         if not (self.enabled and self.file.is_file()):
             return None
-        try:
-            return self._check(config, engine, require_ready, open_threads, cwd, known_epics)
-        except (sqlite3.Error, OSError, ValueError, TypeError, KeyError):
-            return None  # a damaged or vanished snapshot: the full check answers
-
-    def _check(
-        self,
-        config: Config,
-        engine: Engine,
-        require_ready: bool,
-        threads: Mapping[str, int],
-        cwd: Path | None,
-        known_epics: frozenset[str] | None,
-    ) -> CheckResult | None:
         root = self.root
         page = next((root / n for n in CATALOG_NAMES if (root / n).is_file()), None)
-        store = FindingsCache(root)
-        listing = store.listing()
-        if listing is None:
-            return None
-        key = run_key(
-            root, config, engine, require_ready, known_epics, page.read_bytes() if page else b""
-        )
-        prefix = root_prefix(root, cwd)
-        db = connect(self.file, read_only=True)
         try:
-            if db.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_VERSION:
+            key = run_key(
+                root, config, engine, require_ready, known_epics, page.read_bytes() if page else b""
+            )
+            prefix = root_prefix(root, cwd)
+            run = _Run(
+                config, engine, page, key, prefix, require_ready, open_threads, cwd, known_epics
+            )
+            wanted = snapshot_key(key, self.rendering, prefix, open_threads)
+            snapshot = stored_file.read(self.file, wanted)
+            if snapshot is None or not dirs_hold(root, snapshot.data["listing"]):
+                return None  # another run's, or a file may have come or gone
+            return self._answer(run, snapshot)
+        except (sqlite3.Error, OSError, ValueError, TypeError, KeyError, IndexError):
+            return None  # a damaged or vanished snapshot: the full check answers
+
+    def _answer(self, run: _Run, snapshot: stored_file.Stored) -> CheckResult | None:
+        data = snapshot.data
+        changed = self._changed(snapshot)
+        if changed is None:
+            return None
+        for rel, value in snapshot.paths.items():
+            if (self.root / rel).exists() != value:
                 return None
-            meta = db.execute("SELECT key, data FROM meta WHERE id = 1").fetchone()
-            wanted = snapshot_key(key, self.rendering, prefix, listing, threads)
-            if meta is None or meta[0] != wanted or not listing_holds(root, listing):
-                return None
-            data = json.loads(meta[1])
-            files = db.execute(
-                "SELECT idx, rel_path, plan_id, stamp, checked_ns, errors, warnings, infos,"
-                " fixable, fragment FROM files ORDER BY idx"
-            ).fetchall()
-            changed = self._changed(files)
-            if changed is None:
-                return None
-            details = {
-                idx: db.execute(
-                    "SELECT anchors, row, mixed FROM files WHERE idx = ?", (idx,)
-                ).fetchone()
-                for idx in changed
-            }
-        finally:
-            db.close()
-        reads = _Reads(data["reads"])
-        for rel, value in reads.paths.items():
-            if (root / rel).exists() != value:
-                return None
-        parts = [row[9] for row in files]
-        counts = [row[5:9] for row in files]
+        totals = [int(n) for n in data["totals"]]
+        replaced: dict[int, bytes] = {}
         if changed:
-            run = _Run(config, engine, page, key, prefix, require_ready, threads, cwd, known_epics)
-            redone = self._recheck(run, store, files, changed, details, reads)
-            if redone is None:
+            reads = _Reads(snapshot.paths, snapshot.reads())
+            details = stored_file.details(self.file, changed)
+            patches = self._recheck(run, snapshot, details, reads)
+            if patches is None:
                 return None
-            for idx, (fragment, numbers, _slot, _digest) in redone.items():
-                parts[idx], counts[idx] = fragment, numbers
-            self._update(redone, reads)
-        totals = {name: sum(c[i] for c in counts) for i, name in enumerate(_COUNTED)}
+            for idx, new in patches.items():
+                replaced[idx] = new.piece
+                for i, (old, now) in enumerate(zip(details[idx].counts, new.counts, strict=True)):
+                    totals[i] += now - old
+            data = {**data, "totals": totals}
+            with contextlib.suppress(OSError, sqlite3.Error):
+                stored_file.patch(self.root, data, reads.stored(), patches)
+        counts = dict(zip(_COUNTED, totals, strict=True))
         plans_checked = int(data["plans_checked"])
         result = CheckResult(plans_checked=plans_checked)
-        result.rendered = (
-            self.rendering.document(parts, plans_checked, totals),
-            totals.get("error", 0),
-        )
+        chunks = self.rendering.document(snapshot.body(replaced), plans_checked, counts)
+        result.rendered = (chunks, counts["error"])
         return result
 
-    def _changed(self, files: list[tuple[Any, ...]]) -> list[int] | None:
-        """The rows of plan files changed since (racily clean ones included); None when a
-        file is gone or too many changed."""
+    def _changed(self, snapshot: stored_file.Stored) -> list[int] | None:
+        """The plan files changed since (racily clean ones included); None when a file is
+        gone or too many changed."""
         base = f"{self.root}{os.sep}"
-        changed: list[int] = []
-        for idx, rel, pid, stamp, checked, *_ in files:
-            if stamp is None:
-                continue  # a path with findings that is not a plan file
-            try:
-                st = os.stat(base + rel)
-            except OSError:
-                return None
-            if _stamp(st) != stamp or checked - max(st.st_mtime_ns, st.st_ctime_ns) < RACY_NS:
-                if pid is None:
-                    return None
-                changed.append(idx)
-                if len(changed) > MAX_CHANGED:
-                    return None
-        return changed
+        now = []
+        for rel in snapshot.rels:
+            if not rel:
+                now.append("")  # a path with findings that is no plan file
+                continue
+            st = os.stat(base + rel)
+            now.append(f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}")
+        if now == snapshot.stamps:
+            return []
+        changed = [i for i, (a, b) in enumerate(zip(now, snapshot.stamps, strict=True)) if a != b]
+        return changed if len(changed) <= MAX_CHANGED else None
 
     def _recheck(
         self,
         run: _Run,
-        store: FindingsCache,
-        files: list[tuple[Any, ...]],
-        changed: list[int],
-        details: dict[int, tuple[str, str, int]],
+        snapshot: stored_file.Stored,
+        details: dict[int, stored_file.Detail],
         reads: _Reads,
-    ) -> _Redone | None:
+    ) -> dict[int, Patch] | None:
         """Check the changed plans again; None when that could change another file's output."""
         root, config = self.root, run.config
         cache = PlanCache(root)
         handbook = Handbook(root=root, config=config, catalog_path=run.page, errors=[])
-        rel_of = {row[2]: row[1] for row in files if row[2] is not None}
+        rel_of = {pid: rel for pid, rel in zip(snapshot.pids, snapshot.rels, strict=True) if rel}
         by_id = _LazySlots(handbook, rel_of, cache)
         world = _LazyWorld(root, config, cache, by_id, frozenset(rel_of), run.threads)
+        # The findings cache and the parse cache are not written: the snapshot alone now knows
+        # these plans' results, and a full check would re-check just them (one write, not
+        # three, and a check of an unchanged handbook writes nothing).
         checker = Checker(
             run.engine,
             world,
-            store,
+            FindingsCache(root, enabled=False),
             run.key,
             {},
             run.cwd,
@@ -371,64 +312,41 @@ class Snapshot:
             require_ready=run.require_ready,
             known_epics=run.known_epics,
         )
-        targets = [by_id[files[idx][2]] for idx in changed]
-        if any(s.outcome is not None or s.stamp is None for s in targets):
-            return None  # unreadable now, or too large: the full check reports it
-        build_plans(config, targets, cache)
-        plans = [s.outcome for s in targets if isinstance(s.outcome, Plan)]
+        targets = {idx: by_id[snapshot.pids[idx]] for idx in details}
+        if any(
+            not s.rel_path or s.outcome is not None or s.stamp is None for s in targets.values()
+        ):
+            return None  # no plan file, unreadable now or too large: the full check reports it
+        build_plans(config, list(targets.values()), cache)
+        plans = [s.outcome for s in targets.values() if isinstance(s.outcome, Plan)]
         if len(plans) != len(targets):
             return None
         apply_conventions(plans, config)
-        checker.note(targets)
-        for idx, slot in zip(changed, targets, strict=True):
-            digest, row, mixed = details[idx]
-            if mixed or slot.plan_id in reads.plans or checker.rows[slot.plan_id] != row:
-                return None
-            if world.anchor_digests[slot.plan_id] != digest and slot.plan_id in reads.anchors:
-                return None
-        redone: _Redone = {}
-        for idx, slot in zip(changed, targets, strict=True):
-            shown = _shown(run.prefix, slot.rel_path, slot.path, run.cwd)
+        checker.note(list(targets.values()))
+        for idx, slot in targets.items():
+            old = details[idx]
             pid = slot.plan_id
+            if old.mixed or pid in reads.plans or checker.rows[pid] != old.row:
+                return None
+            if world.anchor_digests[pid] != old.anchors and pid in reads.anchors:
+                return None
+        patches: dict[int, Patch] = {}
+        for idx, slot in targets.items():
+            assert slot.stamp is not None
+            shown = _shown(run.prefix, slot.rel_path, slot.path, run.cwd)
+            digest = world.anchor_digests[slot.plan_id]
             checker.lint(slot, final=True)
             findings = sorted(checker.checked[slot.rel_path], key=sort_key)
             if any(f.path != shown for f in findings):
                 return None
             reads.add(checker.deps[slot.rel_path])
-            digest = world.anchor_digests[pid]
-            redone[idx] = (self.rendering.fragment(findings), _counts(findings), slot, digest)
-        store.commit([])
-        cache.used.update(s.key for s in targets)
-        cache.commit()
-        return redone
-
-    def _update(self, redone: _Redone, reads: _Reads) -> None:
-        """Write the re-checked plans' rows; a failure leaves the snapshot as it was."""
-        with contextlib.suppress(OSError, sqlite3.Error):
-            db = open_for_writing(self.root, SNAPSHOT_FILE, corrupt=False)
-            try:
-                with db:
-                    db.execute("BEGIN IMMEDIATE")
-                    db.executemany(
-                        "UPDATE files SET stamp = ?, checked_ns = ?, anchors = ?, errors = ?,"
-                        " warnings = ?, infos = ?, fixable = ?, fragment = ? WHERE idx = ?",
-                        (
-                            (
-                                _stamp_of(slot),
-                                slot.checked_ns,
-                                digest,
-                                *numbers,
-                                fragment,
-                                idx,
-                            )
-                            for idx, (fragment, numbers, slot, digest) in redone.items()
-                        ),
-                    )
-                    old = json.loads(db.execute("SELECT data FROM meta WHERE id = 1").fetchone()[0])
-                    old["reads"] = reads.data()
-                    db.execute("UPDATE meta SET data = ? WHERE id = 1", (json.dumps(old),))
-            finally:
-                db.close()
+            patches[idx] = Patch(
+                stamp_text(slot.stamp, slot.checked_ns),
+                digest,
+                _counts(findings),
+                self.rendering.piece(findings),
+            )
+        return patches
 
     # --- writing it ----------------------------------------------------------------------------
 
@@ -445,7 +363,7 @@ class Snapshot:
         rows: Mapping[str, str],
         deps: Mapping[str, str | list[list[Any]]],
         result: CheckResult,
-    ) -> tuple[str, int] | None:
+    ) -> tuple[list[Chunk], int] | None:
         """Keep the result of a full check (its findings sorted) and return its output, or
         None when the snapshot cannot hold this handbook (the caller writes the output)."""
         if result.files_unreadable or listing is None:
@@ -460,67 +378,42 @@ class Snapshot:
         found: dict[str, list[Finding]] = {}
         for f in result.findings:
             found.setdefault(f.path, []).append(f)
-        reads = _Reads()
-        rows_out: list[tuple[Any, ...]] = []
-        parts: list[str] = []
-        for idx, shown in enumerate(sorted(slot_at.keys() | found.keys())):
+        reads = _Reads({}, {})
+        entries: list[Entry] = []
+        for shown in sorted(slot_at.keys() | found.keys()):
             owner = slot_at.get(shown)
             findings = found.get(shown, [])
-            fragment = self.rendering.fragment(findings)
-            parts.append(fragment)
+            piece, counts = self.rendering.piece(findings), _counts(findings)
             if owner is None:
-                rows_out.append((idx, None, None, None, 0, "", "", 1, *_counts(findings), fragment))
+                entries.append(Entry("", "", "", "", "", True, counts, piece))
                 continue
             stored = deps.get(owner.rel_path)
-            if stored is None:
+            if stored is None or owner.stamp is None:
                 return None  # not checked: cannot be kept
             reads.add(json.loads(stored) if isinstance(stored, str) else stored)
-            rows_out.append(
-                (
-                    idx,
+            entries.append(
+                Entry(
                     owner.rel_path,
                     owner.plan_id,
-                    _stamp_of(owner),
-                    owner.checked_ns,
+                    stamp_text(owner.stamp, owner.checked_ns),
                     digests.get(owner.plan_id, ""),
                     rows.get(owner.plan_id, ""),
-                    int(any(f.plan != owner.plan_id for f in findings)),
-                    *_counts(findings),
-                    fragment,
+                    any(f.plan != owner.plan_id for f in findings),
+                    counts,
+                    piece,
                 )
             )
-        totals = result.counts()
-        counts = {k: totals.get(k, 0) for k in _COUNTED}
-        counts["fixable"] = sum(1 for f in result.findings if f.fixable)
-        text = self.rendering.document(parts, result.plans_checked, counts)
+        totals = [sum(e.counts[i] for e in entries) for i in range(len(_COUNTED))]
+        counts_by = dict(zip(_COUNTED, totals, strict=True))
+        text = self.rendering.document([e.piece for e in entries], result.plans_checked, counts_by)
         if self.enabled:
-            data = {"plans_checked": result.plans_checked, "reads": reads.data()}
+            walked = json.loads(listing)
+            data = {
+                "plans_checked": result.plans_checked,
+                "totals": totals,
+                "listing": {k: walked[k] for k in ("version", "checked_ns", "dirs")},
+            }
+            wanted = snapshot_key(key, self.rendering, prefix, threads)
             with contextlib.suppress(OSError, sqlite3.Error):
-                self._write(
-                    snapshot_key(key, self.rendering, prefix, listing, threads), data, rows_out
-                )
-        return text, counts["error"]
-
-    def _write(self, key: str, data: dict[str, Any], rows: list[tuple[Any, ...]]) -> None:
-        db = open_for_writing(self.root, SNAPSHOT_FILE, corrupt=False)
-        try:
-            with db:
-                db.execute("BEGIN IMMEDIATE")
-                db.execute("DROP TABLE IF EXISTS meta")
-                db.execute("DROP TABLE IF EXISTS files")
-                db.execute("PRAGMA user_version = 0")
-                for statement in _SCHEMA:
-                    db.execute(statement)
-                db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
-                db.execute("INSERT INTO meta VALUES (1, ?, ?)", (key, json.dumps(data)))
-                db.executemany(
-                    "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-                )
-        finally:
-            db.close()
-
-
-def _stamp_of(slot: PlanFile) -> str:
-    stamp = slot.stamp
-    assert stamp is not None
-    return f"{stamp.size}:{stamp.mtime_ns}:{stamp.ctime_ns}:{stamp.ino}"
+                stored_file.write(self.root, wanted, data, reads.stored(), entries)
+        return text, counts_by["error"]

@@ -17,13 +17,14 @@ from secplan.lint.registry import Finding
 
 def encode_findings(findings: list[Finding]) -> str:
     """``json.dumps([f.to_dict() for f in findings], indent=2, ensure_ascii=False)``."""
-    return assemble([encode_items(findings)])
+    items = encode_items(findings)
+    return f"[\n{items}\n]" if items else "[]"
 
 
 def encode_items(findings: list[Finding]) -> str:
     """The findings as the list's items, one template per finding: codes, names, severities,
-    paths and plan ids repeat, so each is encoded once. Items of consecutive runs of findings
-    joined by :func:`assemble` are the document of all of them."""
+    paths and plan ids repeat, so each is encoded once. The items of consecutive runs of
+    findings joined by ``",\n"`` are the items of all of them."""
     seen: dict[str | None, str] = {None: "null"}
 
     def once(text: str | None) -> str:
@@ -43,12 +44,6 @@ def encode_items(findings: list[Finding]) -> str:
             for f in findings
         ]
     )
-
-
-def assemble(parts: list[str]) -> str:
-    """The JSON list of the items of ``parts`` (each from :func:`encode_items`, maybe empty)."""
-    items = ",\n".join([part for part in parts if part])
-    return f"[\n{items}\n]" if items else "[]"
 
 
 def write(result: CheckResult, stream: TextIO) -> None:
