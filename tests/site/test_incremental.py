@@ -95,3 +95,41 @@ def test_an_edit_re_indexes_only_the_search_shard_of_its_page(
     assert json.loads((out / "pagefind/shards.json").read_text())["bundles"] == shards
     for shard in shards:
         assert (out / shard / "pagefind-entry.json").is_file()
+
+
+def test_a_renamed_heading_breaks_and_mends_the_links_to_it(
+    site_handbook: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "public"
+    assert build(site_handbook, out, search=False).broken == []
+    _edit(site_handbook / "patching.md", "## Schedule", "## Timetable")
+    report = build(site_handbook, out, search=False)
+    assert [(b.source, b.line, b.url) for b in report.broken] == [
+        ("edr-rollout/index.html.md", 17, "../patching.html#schedule")
+    ]
+    _edit(site_handbook / "patching.md", "## Timetable", "## Schedule")
+    assert build(site_handbook, out, search=False).broken == []
+
+
+def test_a_removed_asset_is_a_finding_of_the_kept_pages_that_link_it(
+    site_handbook: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "public"
+    build(site_handbook, out, search=False)
+    image = site_handbook / "network" / "zones.png"
+    data = image.read_bytes()
+    image.unlink()
+    report = build(site_handbook, out, search=False)
+    # No plan changed: their pages are not written again, yet the check sees the lost file.
+    assert report.written == [] and report.removed == ["plans/network/zones.png"]
+    assert sorted((b.source, b.line) for b in report.broken) == [
+        ("network/_index.md", 11),
+        ("network/firewall.md", 10),
+    ]
+    image.write_bytes(data)
+    report = build(site_handbook, out, search=False)
+    assert report.broken == [] and report.written == ["plans/network/zones.png"]
+    # The finding is remembered too: a build where nothing changed reports the same.
+    image.unlink()
+    build(site_handbook, out, search=False)
+    assert len(build(site_handbook, out, search=False).broken) == 2

@@ -48,7 +48,7 @@ from secplan.site.pages import SITE_CSP, render_page
 from secplan.site.search import BUNDLE, index_site
 from secplan.web.app import HERE as WEB_DIR
 from secplan.web.app import WebContext, lint_readiness
-from secplan.web.assets import handbook_asset, is_active_svg
+from secplan.web.assets import asset_rel_path, handbook_asset, is_active_svg
 from secplan.web.links import (
     SiteLinks,
     epic_site_file,
@@ -146,7 +146,10 @@ class _Builder:
         self.new = Manifest()
         self.report = BuildReport(out=out)
         self.produced: set[str] = set()
+        #: Link-check records of the pages rendered by this build.
         self.records: dict[str, PageLinks] = {}
+        #: Pages of plans this build kept: their manifest records (ids, link-check result).
+        self.kept_pages: dict[str, dict[str, Any]] = {}
         self.search = search and find_spec("pagefind") is not None
         if search and not self.search:
             self.report.warnings.append(
@@ -235,10 +238,9 @@ class _Builder:
         self.report.written.append(rel)
         return True
 
-    def emit_page(self, rel: str, html: str, record: PageLinks | None = None) -> None:
+    def emit_page(self, rel: str, html: str) -> None:
         self.emit(rel, html)
-        self.records[rel] = record or linkcheck.page_links(rel, html)
-        self.new.pages[rel] = self.records[rel].to_json()
+        self.records[rel] = linkcheck.page_links(rel, html)
 
     def emit_json(self, rel: str, data: Any) -> None:
         # Compact, as the server sends it: an indent makes json use its slow pure-Python encoder.
@@ -284,8 +286,7 @@ class _Builder:
             if entry is not None and entry.key == key and self._still_there(entry.files):
                 self.produced.update(entry.files)
                 self.report.kept += len(entry.files)
-                for page, rec in entry.pages.items():
-                    self.records[page] = PageLinks.from_json(rec)
+                self.kept_pages.update(entry.pages)
                 self.new.plans[plan.id] = entry
             else:
                 self.new.plans[plan.id] = self._build_plan(plan, key)
@@ -303,15 +304,62 @@ class _Builder:
             entry.ready_key, entry.readiness = self._ready.get(
                 plan.id, (entry.ready_key, entry.readiness)
             )
+        self._check_links(plans)
         self.new.files = sorted(self.produced)
-        self.report.broken, self.report.external = linkcheck.check(
-            self.records, self.produced, self.base_url
-        )
         self.new.save(self.out)
         ctx.close()
         self.report.search = self.search
         self.report.seconds = time.perf_counter() - started
         return self.report
+
+    def _check_links(self, plans: list[Plan]) -> None:
+        """The link check of every page: pages rendered now are checked, the others keep the
+        last build's result unless a file they link to came or went or an anchored one got
+        other ids (then their plan is rendered again, which writes nothing new)."""
+        came_or_went = self.produced.symmetric_difference(self.old.files)
+        old_ids: dict[str, Any] = dict(self.old.pages)
+        for old_entry in self.old.plans.values():
+            old_ids.update(old_entry.pages)
+        ids_changed = {
+            page
+            for page, record in self.records.items()
+            if (old_ids.get(page) or {}).get("ids") != record.ids
+        }
+        kept: dict[str, linkcheck.PageResult] = {}
+        for plan in plans:
+            entry = self.new.plans[plan.id]
+            if any(page in self.records for page in entry.pages):
+                continue  # rendered by this build
+            results = {page: _page_result(rec) for page, rec in entry.pages.items()}
+            usable = {p: r for p, r in results.items() if r is not None}
+            if len(usable) == len(results) and not any(
+                r.stale(came_or_went, ids_changed) for r in usable.values()
+            ):
+                kept.update(usable)
+                continue
+            for page in entry.pages:
+                self.kept_pages.pop(page, None)
+            self.new.plans[plan.id] = self._build_plan(plan, entry.key)
+            self.report.plans_rebuilt += 1
+
+        def ids_of(page: str) -> set[str] | None:
+            record = self.records.get(page)
+            if record is not None:
+                return set(record.ids)
+            stored = self.kept_pages.get(page)
+            return set(stored.get("ids") or ()) if stored is not None else None
+
+        pages_of = {p: e for e in self.new.plans.values() for p in e.pages}
+        for page in sorted({*self.records, *kept}):
+            result = kept.get(page)
+            if result is None:
+                record = self.records[page]
+                result = linkcheck.check_page(page, record, self.produced, ids_of, self.base_url)
+                stored = {"ids": record.ids, **result.to_json()}
+                entry = pages_of.get(page)
+                (entry.pages if entry is not None else self.new.pages)[page] = stored
+            self.report.broken.extend(result.broken)
+            self.report.external.extend(result.external)
 
     def _still_there(self, files: Iterable[str]) -> bool:
         return all((self.out / f).is_file() for f in files)
@@ -361,7 +409,7 @@ class _Builder:
             key=key,
             files=files,
             assets=self._linked_assets(plan),
-            pages={page: record.to_json(), source_page: source_record.to_json()},
+            pages={page: {}, source_page: {}},  # their link-check results: _check_links
         )
 
     def _source_lines(self, plan: Plan) -> dict[str, int]:
@@ -381,7 +429,7 @@ class _Builder:
         return out
 
     def _linked_assets(self, plan: Plan) -> list[str]:
-        """Handbook files (root-relative) the plan's text links or shows."""
+        """Handbook files (root-relative) the plan's text links or shows, present or not."""
         folder = posixpath.dirname(plan.rel_path)
         found: set[str] = set()
         for m in _URL_ATTR.finditer(self.ctx.plans.rendered(plan).html):
@@ -390,7 +438,8 @@ class _Builder:
                 continue
             path = unquote(url.split("#", 1)[0].split("?", 1)[0])
             rel = posixpath.normpath(posixpath.join(folder, path))
-            if handbook_asset(self.root, rel) is not None:
+            # Missing files too: one that comes back is copied without the plan changing.
+            if asset_rel_path(rel) is not None:
                 found.add(rel)
         return sorted(found)
 
@@ -483,7 +532,7 @@ class _Builder:
 
         pages = sorted(
             p
-            for p in self.records
+            for p in {*self.records, *self.kept_pages}
             if p not in ("404.html", "search.html") and not p.startswith("source/")
         )
         prefix = (self.base_url or "").rstrip("/") + "/" if self.base_url else ""
@@ -499,11 +548,11 @@ class _Builder:
         wanted = sorted({a for e in self.new.plans.values() for a in e.assets})
         for rel in wanted:
             site = f"plans/{rel}"
-            if site in self.produced:
-                self.report.warnings.append(f"{rel}: not copied, a page of the site has its name")
-                continue
             src = handbook_asset(self.root, rel)
             if src is None:
+                continue  # not there (any more), or not to be shown
+            if site in self.produced:
+                self.report.warnings.append(f"{rel}: not copied, a page of the site has its name")
                 continue
             if is_active_svg(src):
                 self.report.warnings.append(f"{rel}: not copied, the SVG carries script")
@@ -551,6 +600,15 @@ class _Builder:
         for path in (self.out / BUNDLE).rglob("*"):
             if path.is_file():
                 self.produced.add(path.relative_to(self.out).as_posix())
+
+
+def _page_result(stored: dict[str, Any]) -> linkcheck.PageResult | None:
+    """A kept page's link-check result from the manifest; None when it has none (or a broken
+    one): the page is checked again."""
+    try:
+        return linkcheck.PageResult.from_json(stored)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _page_url(page: str) -> str:
