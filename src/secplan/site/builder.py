@@ -356,8 +356,8 @@ class _Builder:
                 record = self.records[page]
                 result = linkcheck.check_page(page, record, self.produced, ids_of, self.base_url)
                 stored = {"ids": record.ids, **result.to_json()}
-                entry = pages_of.get(page)
-                (entry.pages if entry is not None else self.new.pages)[page] = stored
+                owner = pages_of.get(page)
+                (owner.pages if owner is not None else self.new.pages)[page] = stored
             self.report.broken.extend(result.broken)
             self.report.external.extend(result.external)
 
