@@ -209,3 +209,18 @@ def test_the_output_may_not_hold_the_handbook(tmp_path: Path, bad: str) -> None:
     shutil.copytree(EXAMPLE_HANDBOOK, root, ignore=shutil.ignore_patterns(".secplan"))
     with pytest.raises(UsageError):
         build(root, root if bad == "" else tmp_path)
+
+
+def test_files_with_the_same_bytes_render_from_their_own_folders(
+    site_handbook: Path, tmp_path: Path
+) -> None:
+    (site_handbook / "copies").mkdir()
+    shutil.copyfile(site_handbook / "patching.md", site_handbook / "copies" / "patching.md")
+    out = tmp_path / "public"
+    build(site_handbook, out, search=False)
+    original = (out / "plans/patching.html").read_text(encoding="utf-8")
+    copy = (out / "plans/copies/patching.html").read_text(encoding="utf-8")
+    # The same text, but its link to network/_index.md names no plan from copies/.
+    assert 'href="network/_index.html"' in original
+    assert 'href="network/_index.html"' not in copy
+    assert 'href="network/_index.md"' in copy
