@@ -41,7 +41,7 @@ from secplan.config import Config, load_config
 from secplan.errors import UsageError
 from secplan.handbook.loader import Handbook
 from secplan.model import Plan
-from secplan.site import linkcheck
+from secplan.site import linkcheck, workers
 from secplan.site.linkcheck import Broken, Link, PageLinks
 from secplan.site.manifest import MANIFEST_NAME, Manifest, PlanEntry, digest, files_digest
 from secplan.site.pages import SITE_CSP, render_page
@@ -274,6 +274,7 @@ class _Builder:
 
         index = issue_index(ctx)
         self.issues = set(index.by_ref) if tracker else set()
+        todo: list[tuple[Plan, str]] = []
         for plan in plans:
             tracked = (
                 sorted(repr(i) for i in index.plan_issues(plan).values()),
@@ -289,8 +290,9 @@ class _Builder:
                 self.kept_pages.update(entry.pages)
                 self.new.plans[plan.id] = entry
             else:
-                self.new.plans[plan.id] = self._build_plan(plan, key)
-                self.report.plans_rebuilt += 1
+                todo.append((plan, key))
+        for rendered in workers.render_all(self, todo):
+            self._merge(rendered)
         self._build_catalog()
         if tracker is not None:
             self._build_tracker_pages()
@@ -360,6 +362,40 @@ class _Builder:
                 (owner.pages if owner is not None else self.new.pages)[page] = stored
             self.report.broken.extend(result.broken)
             self.report.external.extend(result.external)
+
+    def render_plan(self, plan: Plan, key: str) -> workers.Rendered:
+        """Render and write one plan's files; what it did is returned (for :meth:`_merge`,
+        here or in the builder a worker process was forked from), not kept."""
+        written, kept, records = len(self.report.written), self.report.kept, self.records
+        self.records = {}
+        try:
+            entry = self._build_plan(plan, key)
+            return workers.Rendered(
+                plan.id,
+                entry,
+                self.records,
+                self.report.written[written:],
+                self.report.kept - kept,
+            )
+        finally:
+            self.records = records
+            del self.report.written[written:]
+            self.report.kept = kept
+
+    def after_fork(self) -> None:
+        """In a worker process: its own database connections, never the parent's."""
+        backend = getattr(self.ctx, "_backend", None)
+        engine = getattr(getattr(backend, "store", None), "engine", None)
+        if engine is not None:
+            engine.dispose(close=False)
+
+    def _merge(self, rendered: workers.Rendered) -> None:
+        self.new.plans[rendered.plan_id] = rendered.entry
+        self.produced.update(rendered.entry.files)
+        self.records.update(rendered.records)
+        self.report.written.extend(rendered.written)
+        self.report.kept += rendered.kept
+        self.report.plans_rebuilt += 1
 
     def _still_there(self, files: Iterable[str]) -> bool:
         return all((self.out / f).is_file() for f in files)
