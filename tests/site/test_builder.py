@@ -224,3 +224,26 @@ def test_files_with_the_same_bytes_render_from_their_own_folders(
     assert 'href="network/_index.html"' in original
     assert 'href="network/_index.html"' not in copy
     assert 'href="network/_index.md"' in copy
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    # The burn-up charts end at today's time: compared by name only.
+    return {
+        p.relative_to(out).as_posix(): b"" if p.suffix == ".svg" else p.read_bytes()
+        for p in out.rglob("*")
+        if p.is_file() and p.name != ".secplan-manifest.json"
+    }
+
+
+@pytest.mark.parametrize("demo", [False, True], ids=["handbook", "tracker"])
+def test_worker_processes_write_the_same_site(
+    site_handbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo: bool
+) -> None:
+    root = prepare_demo(tmp_path / "demo") if demo else site_handbook
+    monkeypatch.setenv("SECPLAN_JOBS", "1")
+    serial = build(root, tmp_path / "serial", search=False)
+    monkeypatch.setenv("SECPLAN_JOBS", "2")
+    parallel = build(root, tmp_path / "parallel", search=False)
+    assert _files(tmp_path / "parallel") == _files(tmp_path / "serial")
+    assert parallel.written == serial.written and parallel.broken == serial.broken
+    assert parallel.plans_rebuilt == serial.plans_rebuilt == serial.plans_total

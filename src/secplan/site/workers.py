@@ -24,7 +24,7 @@ from secplan.site.manifest import PlanEntry
 
 #: Below this many plans to render, they are rendered in the builder's process.
 PARALLEL_MIN_PLANS = 64
-#: Plans per task sent to a worker.
+#: Plans per task sent to a worker (at most).
 CHUNK = 16
 
 
@@ -60,7 +60,7 @@ def worker_count(plans: int) -> int:
         return 1
     else:
         jobs = available_cores()
-    return max(1, min(jobs, plans // CHUNK or 1))
+    return max(1, min(jobs, plans))
 
 
 # The forked workers find the builder and the work here (inherited, never pickled).
@@ -89,7 +89,9 @@ def render_all(renderer: PlanRenderer, todo: Sequence[tuple[Plan, str]]) -> Iter
         import multiprocessing
 
         _RENDERER, _TODO = renderer, todo
-        chunks = [(i, min(i + CHUNK, len(todo))) for i in range(0, len(todo), CHUNK)]
+        # Several chunks a worker, so one that draws the big plans does not hold up the end.
+        size = max(1, min(CHUNK, len(todo) // (4 * workers)))
+        chunks = [(i, min(i + size, len(todo))) for i in range(0, len(todo), size)]
         try:
             context = multiprocessing.get_context("fork")
             with context.Pool(workers, initializer=_start) as pool:
