@@ -67,11 +67,16 @@ def build(
     else:
         for warning in report.warnings:
             err_console.print(f"Warning: {escape(warning)}")
-        for broken in report.broken:
-            err_console.print(escape(str(broken)))
-        if list_external:
-            for link in report.external:
-                console.print(f"{escape(link.source)}:{link.line}: external {escape(link.url)}")
+        # One print of many lines: rich's cost is per call (thousands on a big handbook).
+        if report.broken:
+            err_console.print("\n".join(escape(str(broken)) for broken in report.broken))
+        if list_external and report.external:
+            console.print(
+                "\n".join(
+                    f"{escape(link.source)}:{link.line}: external {escape(link.url)}"
+                    for link in report.external
+                )
+            )
         err_console.print(
             f"Built {report.out}: {report.plans_total} plans ({report.plans_rebuilt} rebuilt), "
             f"{len(report.written)} files written, {report.kept} unchanged, "

@@ -40,6 +40,7 @@ from secplan import __version__
 from secplan.config import Config, load_config
 from secplan.errors import UsageError
 from secplan.handbook.loader import Handbook
+from secplan.handbook.parallel import JOBS_ENV, available_cores
 from secplan.model import Plan
 from secplan.site import linkcheck, workers
 from secplan.site.linkcheck import Broken, Link, PageLinks
@@ -164,6 +165,8 @@ class _Builder:
             root,
             config,
             scan_interval=float("inf"),  # one build, one snapshot of the handbook
+            # A build has the machine: parse on every core, busy or not (SECPLAN_JOBS rules).
+            jobs=None if os.environ.get(JOBS_ENV) else available_cores(),
             readiness=self._readiness,
             plan_href=self._plan_href,
         )
@@ -273,6 +276,10 @@ class _Builder:
         from secplan.web.data import feedback_flags, issue_index, threads_for
 
         index = issue_index(ctx)
+        # One snapshot for the whole build: every page (and every worker) reads this one, and
+        # its per-plan coverage is computed once, not again when the read gets old.
+        ctx.index_cache = (time.monotonic(), index, ctx.index_cache[2] if ctx.index_cache else "")
+        ctx.plans.watching = True
         self.issues = set(index.by_ref) if tracker else set()
         todo: list[tuple[Plan, str]] = []
         for plan in plans:

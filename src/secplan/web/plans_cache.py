@@ -126,8 +126,10 @@ class PlansCache:
         scan_interval: float = 1.0,
         readiness: ReadinessFn | None = None,
         plan_href: PlanHref = server_plan_href,
+        jobs: int | None = None,
     ) -> None:
         self.root = root.resolve()
+        self._jobs = jobs  # parsing processes of the first load (None: the loader decides)
         self._plan_href = plan_href
         self.config = config or load_config(self.root)
         self.scan_interval = scan_interval
@@ -157,7 +159,7 @@ class PlansCache:
 
     def _load_all(self) -> None:
         self._dir_stamps = _dirs(self.root)
-        handbook = load_handbook(self.root, self.config)
+        handbook = load_handbook(self.root, self.config, jobs=self._jobs)
         self.handbook = handbook
         self._plans = {p.id: p for p in handbook.plans}
         self._by_path = {p.path: p.id for p in handbook.plans}
