@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from secplan.site import search
+from secplan.site import builder, fastpath, search
 from secplan.site.builder import build
 from secplan.site.manifest import MANIFEST_NAME
 
@@ -133,3 +133,42 @@ def test_a_removed_asset_is_a_finding_of_the_kept_pages_that_link_it(
     image.unlink()
     build(site_handbook, out, search=False)
     assert len(build(site_handbook, out, search=False).broken) == 2
+
+
+def test_nothing_changed_is_answered_without_loading_the_handbook(
+    site_handbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fastpath, "RACY_NS", 0)  # the files were all written just now
+    out = tmp_path / "public"
+    (site_handbook / "network" / "zones.png").unlink()  # two findings to remember
+    first = build(site_handbook, out, search=False)
+    assert len(first.broken) == 2
+
+    def no_full_build(*args: object, **kwargs: object) -> None:
+        raise AssertionError("built again")
+
+    monkeypatch.setattr(builder, "full_build", no_full_build)
+    again = build(site_handbook, out, search=False)
+    assert again.written == [] and again.plans_total == first.plans_total
+    assert again.broken == first.broken and again.external == first.external
+    # Any input or a lost output file means the full build.
+    for change in (
+        lambda: _edit(site_handbook / "patching.md", "within 48 hours", "within 24 hours"),
+        lambda: (out / "plans/patching.html").unlink(),
+        lambda: (site_handbook / "network" / "zones.png").write_bytes(b"png"),
+    ):
+        change()
+        with pytest.raises(AssertionError, match="built again"):
+            build(site_handbook, out, search=False)
+        monkeypatch.undo()
+        monkeypatch.setattr(fastpath, "RACY_NS", 0)
+        build(site_handbook, out, search=False)
+        monkeypatch.setattr(builder, "full_build", no_full_build)
+    assert build(site_handbook, out, search=False).broken == []
+
+
+def test_a_file_changed_just_now_is_never_trusted(site_handbook: Path, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    build(site_handbook, out, search=False)
+    # Same size and times as recorded would not do: the file is too young to judge by them.
+    assert fastpath.inputs_digest(site_handbook.resolve(), out, None, None, False) is None

@@ -53,7 +53,8 @@ def build(
     database exists (never created). A second build rewrites only what changed. Internal
     links and anchors are checked (exit 1 on a broken one, with the plan's file:line).
     """
-    from secplan.site.builder import build as build_site
+    # Not the builder: a build where nothing changed needs none of the web UI's modules.
+    from secplan.site.fastpath import build as build_site
 
     report = build_site(
         resolve_root(root),

@@ -29,7 +29,6 @@ import re
 import shutil
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -42,10 +41,11 @@ from secplan.errors import UsageError
 from secplan.handbook.loader import Handbook
 from secplan.handbook.parallel import JOBS_ENV, available_cores
 from secplan.model import Plan
-from secplan.site import linkcheck, workers
-from secplan.site.linkcheck import Broken, Link, PageLinks
+from secplan.site import fastpath, linkcheck, workers
+from secplan.site.linkcheck import PageLinks
 from secplan.site.manifest import MANIFEST_NAME, Manifest, PlanEntry, digest, files_digest
 from secplan.site.pages import SITE_CSP, render_page
+from secplan.site.report import BuildReport
 from secplan.site.search import BUNDLE, index_site
 from secplan.web.app import HERE as WEB_DIR
 from secplan.web.app import WebContext, lint_readiness
@@ -62,42 +62,6 @@ from secplan.web.security import Auth
 
 _URL_ATTR = re.compile(r'\s(?:href|src)="([^"]*)"')
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-
-
-@dataclass
-class BuildReport:
-    """What a build did: pages written and kept, assets, link check, search."""
-
-    out: Path
-    written: list[str] = field(default_factory=list)
-    kept: int = 0
-    removed: list[str] = field(default_factory=list)
-    plans_rebuilt: int = 0
-    plans_total: int = 0
-    assets: int = 0
-    warnings: list[str] = field(default_factory=list)
-    broken: list[Broken] = field(default_factory=list)
-    external: list[Link] = field(default_factory=list)
-    tracker: bool = False
-    search: bool = False
-    seconds: float = 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        """The report as ``secplan build --format json`` prints it."""
-        return {
-            "out": str(self.out),
-            "written": self.written,
-            "kept": self.kept,
-            "removed": self.removed,
-            "plans": {"total": self.plans_total, "rebuilt": self.plans_rebuilt},
-            "assets": self.assets,
-            "tracker": self.tracker,
-            "search": self.search,
-            "warnings": self.warnings,
-            "broken_links": [asdict(b) for b in self.broken],
-            "external_links": [asdict(x) for x in self.external],
-            "seconds": round(self.seconds, 3),
-        }
 
 
 def tracker_database_exists(root: Path, database_url: str | None) -> bool:
@@ -117,16 +81,6 @@ def tracker_database_exists(root: Path, database_url: str | None) -> bool:
         name = url.database or ""
         return bool(name) and name != ":memory:" and Path(name).is_file()
     return True  # a database server: reading it creates nothing
-
-
-def _check_out(root: Path, out: Path) -> None:
-    if out == root or out in root.parents:
-        raise UsageError(
-            f"the output folder {out} contains the handbook",
-            hint="Write the site to a folder of its own, e.g. --out public/.",
-        )
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out} exists and is not a folder", hint="Choose another --out.")
 
 
 class _Builder:
@@ -671,11 +625,23 @@ def build(
     database_url: str | None = None,
     search: bool = True,
 ) -> BuildReport:
-    """Build the static site of the handbook at ``root`` into ``out`` (incrementally)."""
-    root = root.resolve()
-    out = out.resolve()
-    _check_out(root, out)
-    if base_url is not None and not base_url.strip():
-        base_url = None
-    config = load_config(root)
-    return _Builder(root, out, base_url, database_url, config, search).run()
+    """Build the static site of the handbook at ``root`` into ``out`` (incrementally; a build
+    where nothing changed is answered by :mod:`secplan.site.fastpath`)."""
+    return fastpath.build(root, out, base_url=base_url, database_url=database_url, search=search)
+
+
+def full_build(
+    root: Path,
+    out: Path,
+    base_url: str | None,
+    database_url: str | None,
+    search: bool,
+    inputs: str | None,
+) -> BuildReport:
+    """The build itself (``root`` and ``out`` resolved and checked); ``inputs`` is the digest
+    of what it reads, taken before it started, recorded for the next build."""
+    builder = _Builder(root, out, base_url, database_url, load_config(root), search)
+    report = builder.run()
+    # A search index that failed (or could not be built) is tried again next time.
+    fastpath.record(out, inputs if report.search or not search else None, report, builder.new.files)
+    return report
