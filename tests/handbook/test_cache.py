@@ -97,6 +97,22 @@ def test_cached_results_are_used_not_reparsed(handbook: Path) -> None:
     assert load_handbook(handbook, use_cache=False).by_id()["other"].title == "Other"
 
 
+def test_files_with_the_same_bytes_all_come_from_the_cache(
+    handbook: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("copy-a.md", "copy-b.md"):
+        (handbook / name).write_bytes((handbook / "other.md").read_bytes())
+    first = load_handbook(handbook)
+
+    def no_parsing(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(loader_module, "parse_job", no_parsing)
+    second = load_handbook(handbook)
+    assert [p.id for p in second.plans] == [p.id for p in first.plans]
+    assert len(second.plans) == 4
+
+
 def test_unchanged_files_are_recognised_by_stat_alone(
     handbook: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -209,3 +209,41 @@ def test_the_output_may_not_hold_the_handbook(tmp_path: Path, bad: str) -> None:
     shutil.copytree(EXAMPLE_HANDBOOK, root, ignore=shutil.ignore_patterns(".secplan"))
     with pytest.raises(UsageError):
         build(root, root if bad == "" else tmp_path)
+
+
+def test_files_with_the_same_bytes_render_from_their_own_folders(
+    site_handbook: Path, tmp_path: Path
+) -> None:
+    (site_handbook / "copies").mkdir()
+    shutil.copyfile(site_handbook / "patching.md", site_handbook / "copies" / "patching.md")
+    out = tmp_path / "public"
+    build(site_handbook, out, search=False)
+    original = (out / "plans/patching.html").read_text(encoding="utf-8")
+    copy = (out / "plans/copies/patching.html").read_text(encoding="utf-8")
+    # The same text, but its link to network/_index.md names no plan from copies/.
+    assert 'href="network/_index.html"' in original
+    assert 'href="network/_index.html"' not in copy
+    assert 'href="network/_index.md"' in copy
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    # The burn-up charts end at today's time: compared by name only.
+    return {
+        p.relative_to(out).as_posix(): b"" if p.suffix == ".svg" else p.read_bytes()
+        for p in out.rglob("*")
+        if p.is_file() and p.name != ".secplan-manifest.json"
+    }
+
+
+@pytest.mark.parametrize("demo", [False, True], ids=["handbook", "tracker"])
+def test_worker_processes_write_the_same_site(
+    site_handbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo: bool
+) -> None:
+    root = prepare_demo(tmp_path / "demo") if demo else site_handbook
+    monkeypatch.setenv("SECPLAN_JOBS", "1")
+    serial = build(root, tmp_path / "serial", search=False)
+    monkeypatch.setenv("SECPLAN_JOBS", "2")
+    parallel = build(root, tmp_path / "parallel", search=False)
+    assert _files(tmp_path / "parallel") == _files(tmp_path / "serial")
+    assert parallel.written == serial.written and parallel.broken == serial.broken
+    assert parallel.plans_rebuilt == serial.plans_rebuilt == serial.plans_total

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from secplan.site import search
+from secplan.site import builder, fastpath, search
 from secplan.site.builder import build
 from secplan.site.manifest import MANIFEST_NAME
 
@@ -95,3 +95,80 @@ def test_an_edit_re_indexes_only_the_search_shard_of_its_page(
     assert json.loads((out / "pagefind/shards.json").read_text())["bundles"] == shards
     for shard in shards:
         assert (out / shard / "pagefind-entry.json").is_file()
+
+
+def test_a_renamed_heading_breaks_and_mends_the_links_to_it(
+    site_handbook: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "public"
+    assert build(site_handbook, out, search=False).broken == []
+    _edit(site_handbook / "patching.md", "## Schedule", "## Timetable")
+    report = build(site_handbook, out, search=False)
+    assert [(b.source, b.line, b.url) for b in report.broken] == [
+        ("edr-rollout/index.html.md", 17, "../patching.html#schedule")
+    ]
+    _edit(site_handbook / "patching.md", "## Timetable", "## Schedule")
+    assert build(site_handbook, out, search=False).broken == []
+
+
+def test_a_removed_asset_is_a_finding_of_the_kept_pages_that_link_it(
+    site_handbook: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "public"
+    build(site_handbook, out, search=False)
+    image = site_handbook / "network" / "zones.png"
+    data = image.read_bytes()
+    image.unlink()
+    report = build(site_handbook, out, search=False)
+    # No plan changed: their pages are not written again, yet the check sees the lost file.
+    assert report.written == [] and report.removed == ["plans/network/zones.png"]
+    assert sorted((b.source, b.line) for b in report.broken) == [
+        ("network/_index.md", 11),
+        ("network/firewall.md", 10),
+    ]
+    image.write_bytes(data)
+    report = build(site_handbook, out, search=False)
+    assert report.broken == [] and report.written == ["plans/network/zones.png"]
+    # The finding is remembered too: a build where nothing changed reports the same.
+    image.unlink()
+    build(site_handbook, out, search=False)
+    assert len(build(site_handbook, out, search=False).broken) == 2
+
+
+def test_nothing_changed_is_answered_without_loading_the_handbook(
+    site_handbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fastpath, "RACY_NS", 0)  # the files were all written just now
+    out = tmp_path / "public"
+    (site_handbook / "network" / "zones.png").unlink()  # two findings to remember
+    first = build(site_handbook, out, search=False)
+    assert len(first.broken) == 2
+
+    def no_full_build(*args: object, **kwargs: object) -> None:
+        raise AssertionError("built again")
+
+    monkeypatch.setattr(builder, "full_build", no_full_build)
+    again = build(site_handbook, out, search=False)
+    assert again.written == [] and again.plans_total == first.plans_total
+    assert again.broken == first.broken and again.external == first.external
+    # Any input or a lost output file means the full build.
+    for change in (
+        lambda: _edit(site_handbook / "patching.md", "within 48 hours", "within 24 hours"),
+        lambda: (out / "plans/patching.html").unlink(),
+        lambda: (site_handbook / "network" / "zones.png").write_bytes(b"png"),
+    ):
+        change()
+        with pytest.raises(AssertionError, match="built again"):
+            build(site_handbook, out, search=False)
+        monkeypatch.undo()
+        monkeypatch.setattr(fastpath, "RACY_NS", 0)
+        build(site_handbook, out, search=False)
+        monkeypatch.setattr(builder, "full_build", no_full_build)
+    assert build(site_handbook, out, search=False).broken == []
+
+
+def test_a_file_changed_just_now_is_never_trusted(site_handbook: Path, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    build(site_handbook, out, search=False)
+    # Same size and times as recorded would not do: the file is too young to judge by them.
+    assert fastpath.inputs_digest(site_handbook.resolve(), out, None, None, False) is None

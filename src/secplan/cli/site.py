@@ -53,7 +53,8 @@ def build(
     database exists (never created). A second build rewrites only what changed. Internal
     links and anchors are checked (exit 1 on a broken one, with the plan's file:line).
     """
-    from secplan.site.builder import build as build_site
+    # Not the builder: a build where nothing changed needs none of the web UI's modules.
+    from secplan.site.fastpath import build as build_site
 
     report = build_site(
         resolve_root(root),
@@ -67,11 +68,16 @@ def build(
     else:
         for warning in report.warnings:
             err_console.print(f"Warning: {escape(warning)}")
-        for broken in report.broken:
-            err_console.print(escape(str(broken)))
-        if list_external:
-            for link in report.external:
-                console.print(f"{escape(link.source)}:{link.line}: external {escape(link.url)}")
+        # One print of many lines: rich's cost is per call (thousands on a big handbook).
+        if report.broken:
+            err_console.print("\n".join(escape(str(broken)) for broken in report.broken))
+        if list_external and report.external:
+            console.print(
+                "\n".join(
+                    f"{escape(link.source)}:{link.line}: external {escape(link.url)}"
+                    for link in report.external
+                )
+            )
         err_console.print(
             f"Built {report.out}: {report.plans_total} plans ({report.plans_rebuilt} rebuilt), "
             f"{len(report.written)} files written, {report.kept} unchanged, "

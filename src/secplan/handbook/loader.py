@@ -253,8 +253,9 @@ def build_plans(
         stored = cache.entries([s.key for s in part])
         hits: list[PlanFile] = []
         for slot in part:
+            # get, not pop: files with the same bytes (a copied template) share one entry.
             plan = cache.plan(
-                stored.pop(slot.key, None),
+                stored.get(slot.key),
                 plan_id=slot.plan_id,
                 path=slot.path,
                 rel_path=slot.rel_path,

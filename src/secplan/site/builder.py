@@ -29,7 +29,6 @@ import re
 import shutil
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -40,15 +39,17 @@ from secplan import __version__
 from secplan.config import Config, load_config
 from secplan.errors import UsageError
 from secplan.handbook.loader import Handbook
+from secplan.handbook.parallel import JOBS_ENV, available_cores
 from secplan.model import Plan
-from secplan.site import linkcheck
-from secplan.site.linkcheck import Broken, Link, PageLinks
+from secplan.site import fastpath, linkcheck, workers
+from secplan.site.linkcheck import PageLinks
 from secplan.site.manifest import MANIFEST_NAME, Manifest, PlanEntry, digest, files_digest
 from secplan.site.pages import SITE_CSP, render_page
+from secplan.site.report import BuildReport
 from secplan.site.search import BUNDLE, index_site
 from secplan.web.app import HERE as WEB_DIR
 from secplan.web.app import WebContext, lint_readiness
-from secplan.web.assets import handbook_asset, is_active_svg
+from secplan.web.assets import asset_rel_path, handbook_asset, is_active_svg
 from secplan.web.links import (
     SiteLinks,
     epic_site_file,
@@ -61,42 +62,6 @@ from secplan.web.security import Auth
 
 _URL_ATTR = re.compile(r'\s(?:href|src)="([^"]*)"')
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-
-
-@dataclass
-class BuildReport:
-    """What a build did: pages written and kept, assets, link check, search."""
-
-    out: Path
-    written: list[str] = field(default_factory=list)
-    kept: int = 0
-    removed: list[str] = field(default_factory=list)
-    plans_rebuilt: int = 0
-    plans_total: int = 0
-    assets: int = 0
-    warnings: list[str] = field(default_factory=list)
-    broken: list[Broken] = field(default_factory=list)
-    external: list[Link] = field(default_factory=list)
-    tracker: bool = False
-    search: bool = False
-    seconds: float = 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        """The report as ``secplan build --format json`` prints it."""
-        return {
-            "out": str(self.out),
-            "written": self.written,
-            "kept": self.kept,
-            "removed": self.removed,
-            "plans": {"total": self.plans_total, "rebuilt": self.plans_rebuilt},
-            "assets": self.assets,
-            "tracker": self.tracker,
-            "search": self.search,
-            "warnings": self.warnings,
-            "broken_links": [asdict(b) for b in self.broken],
-            "external_links": [asdict(x) for x in self.external],
-            "seconds": round(self.seconds, 3),
-        }
 
 
 def tracker_database_exists(root: Path, database_url: str | None) -> bool:
@@ -118,16 +83,6 @@ def tracker_database_exists(root: Path, database_url: str | None) -> bool:
     return True  # a database server: reading it creates nothing
 
 
-def _check_out(root: Path, out: Path) -> None:
-    if out == root or out in root.parents:
-        raise UsageError(
-            f"the output folder {out} contains the handbook",
-            hint="Write the site to a folder of its own, e.g. --out public/.",
-        )
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out} exists and is not a folder", hint="Choose another --out.")
-
-
 class _Builder:
     def __init__(
         self,
@@ -146,7 +101,10 @@ class _Builder:
         self.new = Manifest()
         self.report = BuildReport(out=out)
         self.produced: set[str] = set()
+        #: Link-check records of the pages rendered by this build.
         self.records: dict[str, PageLinks] = {}
+        #: Pages of plans this build kept: their manifest records (ids, link-check result).
+        self.kept_pages: dict[str, dict[str, Any]] = {}
         self.search = search and find_spec("pagefind") is not None
         if search and not self.search:
             self.report.warnings.append(
@@ -161,6 +119,8 @@ class _Builder:
             root,
             config,
             scan_interval=float("inf"),  # one build, one snapshot of the handbook
+            # A build has the machine: parse on every core, busy or not (SECPLAN_JOBS rules).
+            jobs=None if os.environ.get(JOBS_ENV) else available_cores(),
             readiness=self._readiness,
             plan_href=self._plan_href,
         )
@@ -235,10 +195,9 @@ class _Builder:
         self.report.written.append(rel)
         return True
 
-    def emit_page(self, rel: str, html: str, record: PageLinks | None = None) -> None:
+    def emit_page(self, rel: str, html: str) -> None:
         self.emit(rel, html)
-        self.records[rel] = record or linkcheck.page_links(rel, html)
-        self.new.pages[rel] = self.records[rel].to_json()
+        self.records[rel] = linkcheck.page_links(rel, html)
 
     def emit_json(self, rel: str, data: Any) -> None:
         # Compact, as the server sends it: an indent makes json use its slow pure-Python encoder.
@@ -271,7 +230,12 @@ class _Builder:
         from secplan.web.data import feedback_flags, issue_index, threads_for
 
         index = issue_index(ctx)
+        # One snapshot for the whole build: every page (and every worker) reads this one, and
+        # its per-plan coverage is computed once, not again when the read gets old.
+        ctx.index_cache = (time.monotonic(), index, ctx.index_cache[2] if ctx.index_cache else "")
+        ctx.plans.watching = True
         self.issues = set(index.by_ref) if tracker else set()
+        todo: list[tuple[Plan, str]] = []
         for plan in plans:
             tracked = (
                 sorted(repr(i) for i in index.plan_issues(plan).values()),
@@ -284,12 +248,12 @@ class _Builder:
             if entry is not None and entry.key == key and self._still_there(entry.files):
                 self.produced.update(entry.files)
                 self.report.kept += len(entry.files)
-                for page, rec in entry.pages.items():
-                    self.records[page] = PageLinks.from_json(rec)
+                self.kept_pages.update(entry.pages)
                 self.new.plans[plan.id] = entry
             else:
-                self.new.plans[plan.id] = self._build_plan(plan, key)
-                self.report.plans_rebuilt += 1
+                todo.append((plan, key))
+        for rendered in workers.render_all(self, todo):
+            self._merge(rendered)
         self._build_catalog()
         if tracker is not None:
             self._build_tracker_pages()
@@ -303,15 +267,96 @@ class _Builder:
             entry.ready_key, entry.readiness = self._ready.get(
                 plan.id, (entry.ready_key, entry.readiness)
             )
+        self._check_links(plans)
         self.new.files = sorted(self.produced)
-        self.report.broken, self.report.external = linkcheck.check(
-            self.records, self.produced, self.base_url
-        )
         self.new.save(self.out)
         ctx.close()
         self.report.search = self.search
         self.report.seconds = time.perf_counter() - started
         return self.report
+
+    def _check_links(self, plans: list[Plan]) -> None:
+        """The link check of every page: pages rendered now are checked, the others keep the
+        last build's result unless a file they link to came or went or an anchored one got
+        other ids (then their plan is rendered again, which writes nothing new)."""
+        came_or_went = self.produced.symmetric_difference(self.old.files)
+        old_ids: dict[str, Any] = dict(self.old.pages)
+        for old_entry in self.old.plans.values():
+            old_ids.update(old_entry.pages)
+        ids_changed = {
+            page
+            for page, record in self.records.items()
+            if (old_ids.get(page) or {}).get("ids") != record.ids
+        }
+        kept: dict[str, linkcheck.PageResult] = {}
+        for plan in plans:
+            entry = self.new.plans[plan.id]
+            if any(page in self.records for page in entry.pages):
+                continue  # rendered by this build
+            results = {page: _page_result(rec) for page, rec in entry.pages.items()}
+            usable = {p: r for p, r in results.items() if r is not None}
+            if len(usable) == len(results) and not any(
+                r.stale(came_or_went, ids_changed) for r in usable.values()
+            ):
+                kept.update(usable)
+                continue
+            for page in entry.pages:
+                self.kept_pages.pop(page, None)
+            self.new.plans[plan.id] = self._build_plan(plan, entry.key)
+            self.report.plans_rebuilt += 1
+
+        def ids_of(page: str) -> set[str] | None:
+            record = self.records.get(page)
+            if record is not None:
+                return set(record.ids)
+            stored = self.kept_pages.get(page)
+            return set(stored.get("ids") or ()) if stored is not None else None
+
+        pages_of = {p: e for e in self.new.plans.values() for p in e.pages}
+        for page in sorted({*self.records, *kept}):
+            result = kept.get(page)
+            if result is None:
+                record = self.records[page]
+                result = linkcheck.check_page(page, record, self.produced, ids_of, self.base_url)
+                stored = {"ids": record.ids, **result.to_json()}
+                owner = pages_of.get(page)
+                (owner.pages if owner is not None else self.new.pages)[page] = stored
+            self.report.broken.extend(result.broken)
+            self.report.external.extend(result.external)
+
+    def render_plan(self, plan: Plan, key: str) -> workers.Rendered:
+        """Render and write one plan's files; what it did is returned (for :meth:`_merge`,
+        here or in the builder a worker process was forked from), not kept."""
+        written, kept, records = len(self.report.written), self.report.kept, self.records
+        self.records = {}
+        try:
+            entry = self._build_plan(plan, key)
+            return workers.Rendered(
+                plan.id,
+                entry,
+                self.records,
+                self.report.written[written:],
+                self.report.kept - kept,
+            )
+        finally:
+            self.records = records
+            del self.report.written[written:]
+            self.report.kept = kept
+
+    def after_fork(self) -> None:
+        """In a worker process: its own database connections, never the parent's."""
+        backend = getattr(self.ctx, "_backend", None)
+        engine = getattr(getattr(backend, "store", None), "engine", None)
+        if engine is not None:
+            engine.dispose(close=False)
+
+    def _merge(self, rendered: workers.Rendered) -> None:
+        self.new.plans[rendered.plan_id] = rendered.entry
+        self.produced.update(rendered.entry.files)
+        self.records.update(rendered.records)
+        self.report.written.extend(rendered.written)
+        self.report.kept += rendered.kept
+        self.report.plans_rebuilt += 1
 
     def _still_there(self, files: Iterable[str]) -> bool:
         return all((self.out / f).is_file() for f in files)
@@ -361,7 +406,7 @@ class _Builder:
             key=key,
             files=files,
             assets=self._linked_assets(plan),
-            pages={page: record.to_json(), source_page: source_record.to_json()},
+            pages={page: {}, source_page: {}},  # their link-check results: _check_links
         )
 
     def _source_lines(self, plan: Plan) -> dict[str, int]:
@@ -381,7 +426,7 @@ class _Builder:
         return out
 
     def _linked_assets(self, plan: Plan) -> list[str]:
-        """Handbook files (root-relative) the plan's text links or shows."""
+        """Handbook files (root-relative) the plan's text links or shows, present or not."""
         folder = posixpath.dirname(plan.rel_path)
         found: set[str] = set()
         for m in _URL_ATTR.finditer(self.ctx.plans.rendered(plan).html):
@@ -390,7 +435,8 @@ class _Builder:
                 continue
             path = unquote(url.split("#", 1)[0].split("?", 1)[0])
             rel = posixpath.normpath(posixpath.join(folder, path))
-            if handbook_asset(self.root, rel) is not None:
+            # Missing files too: one that comes back is copied without the plan changing.
+            if asset_rel_path(rel) is not None:
                 found.add(rel)
         return sorted(found)
 
@@ -483,7 +529,7 @@ class _Builder:
 
         pages = sorted(
             p
-            for p in self.records
+            for p in {*self.records, *self.kept_pages}
             if p not in ("404.html", "search.html") and not p.startswith("source/")
         )
         prefix = (self.base_url or "").rstrip("/") + "/" if self.base_url else ""
@@ -499,11 +545,11 @@ class _Builder:
         wanted = sorted({a for e in self.new.plans.values() for a in e.assets})
         for rel in wanted:
             site = f"plans/{rel}"
-            if site in self.produced:
-                self.report.warnings.append(f"{rel}: not copied, a page of the site has its name")
-                continue
             src = handbook_asset(self.root, rel)
             if src is None:
+                continue  # not there (any more), or not to be shown
+            if site in self.produced:
+                self.report.warnings.append(f"{rel}: not copied, a page of the site has its name")
                 continue
             if is_active_svg(src):
                 self.report.warnings.append(f"{rel}: not copied, the SVG carries script")
@@ -553,6 +599,15 @@ class _Builder:
                 self.produced.add(path.relative_to(self.out).as_posix())
 
 
+def _page_result(stored: dict[str, Any]) -> linkcheck.PageResult | None:
+    """A kept page's link-check result from the manifest; None when it has none (or a broken
+    one): the page is checked again."""
+    try:
+        return linkcheck.PageResult.from_json(stored)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def _page_url(page: str) -> str:
     """A page's address: folders for ``index.html`` pages (``plans/a/``, the home page ``""``)."""
     if page == "index.html":
@@ -570,11 +625,23 @@ def build(
     database_url: str | None = None,
     search: bool = True,
 ) -> BuildReport:
-    """Build the static site of the handbook at ``root`` into ``out`` (incrementally)."""
-    root = root.resolve()
-    out = out.resolve()
-    _check_out(root, out)
-    if base_url is not None and not base_url.strip():
-        base_url = None
-    config = load_config(root)
-    return _Builder(root, out, base_url, database_url, config, search).run()
+    """Build the static site of the handbook at ``root`` into ``out`` (incrementally; a build
+    where nothing changed is answered by :mod:`secplan.site.fastpath`)."""
+    return fastpath.build(root, out, base_url=base_url, database_url=database_url, search=search)
+
+
+def full_build(
+    root: Path,
+    out: Path,
+    base_url: str | None,
+    database_url: str | None,
+    search: bool,
+    inputs: str | None,
+) -> BuildReport:
+    """The build itself (``root`` and ``out`` resolved and checked); ``inputs`` is the digest
+    of what it reads, taken before it started, recorded for the next build."""
+    builder = _Builder(root, out, base_url, database_url, load_config(root), search)
+    report = builder.run()
+    # A search index that failed (or could not be built) is tried again next time.
+    fastpath.record(out, inputs if report.search or not search else None, report, builder.new.files)
+    return report

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html as htmllib
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
@@ -123,43 +123,114 @@ def _site_path(page: str, url: str, base_path: str | None) -> str | None:
     return joined + ("/" if url.endswith("/") else "")
 
 
+@dataclass
+class PageResult:
+    """The link check of one page: its findings, its external links, and what they depend on.
+
+    ``targets`` maps every site file the page links to (resolved, present or not) to the
+    anchors it asks of it: a later build reuses the result while none of those files came or
+    went and none of the anchored ones changed its ids.
+    """
+
+    broken: list[Broken] = field(default_factory=list)
+    external: list[Link] = field(default_factory=list)
+    targets: dict[str, list[str]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        """The manifest's shape."""
+        return {
+            "broken": [[b.source, b.line, b.url, b.reason] for b in self.broken],
+            "external": [[x.url, x.source, x.line] for x in self.external],
+            "targets": self.targets,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> PageResult:
+        """Back from :meth:`to_json` (raises on a malformed record)."""
+        broken, external, targets = data["broken"], data["external"], data["targets"]
+        if not (isinstance(broken, list) and isinstance(external, list)):
+            raise TypeError("not a page result")
+        if not isinstance(targets, dict):
+            raise TypeError("not a page result")
+        return cls(
+            broken=[Broken(str(s), int(n), str(u), str(r)) for s, n, u, r in broken],
+            external=[Link(str(u), str(s), int(n)) for u, s, n in external],
+            targets={str(t): [str(a) for a in anchors] for t, anchors in targets.items()},
+        )
+
+    def stale(self, came_or_went: Set[str], ids_changed: Set[str]) -> bool:
+        """Whether a change of the site can change this result."""
+        for target, anchors in self.targets.items():
+            if target in came_or_went or f"{target}/index.html" in came_or_went:
+                return True
+            if anchors and target in ids_changed:
+                return True
+        return False
+
+
+def check_page(
+    page: str,
+    record: PageLinks,
+    present: Set[str],
+    ids_of: Callable[[str], Set[str] | None],
+    base_url: str | None = None,
+) -> PageResult:
+    """The link check of one page against the site's files (``present``) and the ids of its
+    pages (``ids_of``: None for a file that has no record, whose anchors are not checked)."""
+    base = urlsplit(base_url) if base_url else None
+    base_path = (base.path.rstrip("/") + "/") if base is not None else None
+    prefix = base_url.rstrip("/") + "/" if base_url else None
+    result = PageResult()
+    targets: dict[str, set[str]] = {}
+    for link in record.links:
+        url = link.url
+        if not url or url.startswith("data:"):
+            continue
+        if prefix is not None and url.startswith(prefix):
+            # Keep the base URL's path: site paths are resolved below it.
+            url = (base_path or "/").rstrip("/") + url[len(prefix) - 1 :]
+        elif _SCHEME.match(url):
+            result.external.append(link)
+            continue
+        path, _, fragment = url.partition("#")
+        path = path.split("?", 1)[0]
+        target = page if path == "" else _site_path(page, path, base_path)
+        if target is None:
+            result.broken.append(Broken(link.source, link.line, link.url, "it leaves the site"))
+            continue
+        if target == "" or target.endswith("/"):
+            target += "index.html"
+        anchor = unquote(fragment)
+        wanted = targets.setdefault(target, set())
+        if anchor:
+            wanted.add(anchor)
+        if target not in present and f"{target}/index.html" in present:
+            target = f"{target}/index.html"
+            wanted = targets.setdefault(target, set())
+            if anchor:
+                wanted.add(anchor)
+        if target not in present:
+            result.broken.append(Broken(link.source, link.line, link.url, f"no file {target}"))
+            continue
+        ids = ids_of(target) if anchor else None
+        if ids is not None and anchor not in ids:
+            result.broken.append(
+                Broken(link.source, link.line, link.url, f"no anchor #{anchor} in {target}")
+            )
+    result.targets = {t: sorted(a) for t, a in sorted(targets.items())}
+    return result
+
+
 def check(
     pages: Mapping[str, PageLinks], files: Iterable[str], base_url: str | None = None
 ) -> tuple[list[Broken], list[Link]]:
     """Broken internal links and the external links of every page (each listed once a page)."""
     present = set(files)
     ids = {page: set(record.ids) for page, record in pages.items()}
-    base = urlsplit(base_url) if base_url else None
-    base_path = (base.path.rstrip("/") + "/") if base is not None else None
     broken: list[Broken] = []
     external: list[Link] = []
     for page, record in sorted(pages.items()):
-        for link in record.links:
-            url = link.url
-            if not url or url.startswith("data:"):
-                continue
-            if base_url and url.startswith(base_url.rstrip("/") + "/"):
-                # Keep the base URL's path: site paths are resolved below it.
-                url = (base_path or "/").rstrip("/") + url[len(base_url.rstrip("/")) :]
-            elif _SCHEME.match(url):
-                external.append(link)
-                continue
-            path, _, fragment = url.partition("#")
-            path = path.split("?", 1)[0]
-            target = page if path == "" else _site_path(page, path, base_path)
-            if target is None:
-                broken.append(Broken(link.source, link.line, link.url, "it leaves the site"))
-                continue
-            if target == "" or target.endswith("/"):
-                target += "index.html"
-            if target not in present and f"{target}/index.html" in present:
-                target = f"{target}/index.html"
-            if target not in present:
-                broken.append(Broken(link.source, link.line, link.url, f"no file {target}"))
-                continue
-            anchor = unquote(fragment)
-            if anchor and target in ids and anchor not in ids[target]:
-                broken.append(
-                    Broken(link.source, link.line, link.url, f"no anchor #{anchor} in {target}")
-                )
+        result = check_page(page, record, present, ids.get, base_url)
+        broken.extend(result.broken)
+        external.extend(result.external)
     return broken, external

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 MANIFEST_NAME = ".secplan-manifest.json"
-_FORMAT = 1
+_FORMAT = 2
 
 
 def digest(*parts: object) -> str:
@@ -48,7 +48,7 @@ class PlanEntry:
     key: str
     files: list[str]
     assets: list[str]
-    pages: dict[str, Any]  # site path -> linkcheck.PageLinks.to_json()
+    pages: dict[str, Any]  # site path -> its ids and linkcheck.PageResult.to_json()
     ready_key: str = ""
     readiness: tuple[int, int] = (0, 0)
 

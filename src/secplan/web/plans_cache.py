@@ -7,8 +7,8 @@ the last scan left: no request ``stat``s anything. Without the thread (``scan_in
 the tests use it) a plan page ``stat``s its one file and the catalog the whole tree. Changed
 files go back through :func:`secplan.handbook.load_handbook` with ``paths=`` so only they are
 parsed again; each change bumps :attr:`PlansCache.version`, which the page cache keys on.
-Rendered HTML, lint findings and other per-plan results are cached by the plan's content hash;
-label, owner and status sets are computed once per load, not per request.
+Rendered HTML, lint findings and other per-plan results are cached by the plan's id, path and
+content hash; label, owner and status sets are computed once per load, not per request.
 
 Files are known by the path the loader gives them (the resolved root joined with the file's path
 below it), never ``resolve()``d one by one: on 10,000 plans that took a fifth of start-up, and
@@ -108,7 +108,11 @@ def _dir_mtime(path: str) -> int | None:
 
 
 def _plan_key(plan: Plan) -> str:
-    return plan.content_hash or f"{plan.path}:{id(plan)}"
+    # The id and path too: files with the same bytes (a copied template) render their links
+    # from their own folders and are linted under their own ids.
+    if not plan.content_hash:
+        return f"{plan.path}:{id(plan)}"
+    return f"{plan.id}\0{plan.rel_path}\0{plan.content_hash}"
 
 
 class PlansCache:
@@ -122,8 +126,10 @@ class PlansCache:
         scan_interval: float = 1.0,
         readiness: ReadinessFn | None = None,
         plan_href: PlanHref = server_plan_href,
+        jobs: int | None = None,
     ) -> None:
         self.root = root.resolve()
+        self._jobs = jobs  # parsing processes of the first load (None: the loader decides)
         self._plan_href = plan_href
         self.config = config or load_config(self.root)
         self.scan_interval = scan_interval
@@ -153,7 +159,7 @@ class PlansCache:
 
     def _load_all(self) -> None:
         self._dir_stamps = _dirs(self.root)
-        handbook = load_handbook(self.root, self.config)
+        handbook = load_handbook(self.root, self.config, jobs=self._jobs)
         self.handbook = handbook
         self._plans = {p.id: p for p in handbook.plans}
         self._by_path = {p.path: p.id for p in handbook.plans}
