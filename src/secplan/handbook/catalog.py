@@ -30,7 +30,6 @@ from typing import Any
 from secplan.errors import NotFoundError, SecplanError
 from secplan.handbook.loader import Handbook
 from secplan.model import STATUSES, Link, Plan
-from secplan.refs import parse_epic_ref
 
 START_MARKER = "<!-- secplan:catalog -->"
 END_MARKER = "<!-- /secplan:catalog -->"
@@ -126,6 +125,8 @@ def epic_url(plan: Plan, gitlab_url: str | None) -> str | None:
         return raw.strip()
     if not plan.epic or not gitlab_url:
         return None
+    from secplan.refs import parse_epic_ref  # its patterns compile on import; few runs need it
+
     ref = parse_epic_ref(plan.epic)
     if ref is None:
         return None
