@@ -6,13 +6,12 @@ reports every problem at once, the way mkdocs does.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from secplan.errors import ConfigError
-from secplan.model import STATUSES
+from secplan.statuses import STATUSES
 
 ANCHOR_FLAVOURS = ("gitlab", "kramdown", "github")
 BACKENDS = ("local", "gitlab")
@@ -156,6 +155,8 @@ def _read_table(root: Path) -> tuple[dict[str, Any], Path | None]:
     for path, sub in ((toml_path, None), (pyproject, ("tool", "secplan"))):
         if not path.is_file():
             continue
+        import tomllib  # here, not at the top: a handbook without configuration never needs it
+
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -183,6 +184,8 @@ def find_config_root(start: Path) -> Path | None:
             return folder
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
+            import tomllib
+
             try:
                 tool = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {})
             except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):

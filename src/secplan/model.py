@@ -13,19 +13,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-STATUSES: tuple[str, ...] = (
-    "draft",
-    "review",
-    "ready",
-    "implementing",
-    "implemented",
-    "abandoned",
-    "superseded",
-)
-#: Statuses from which a plan counts as "ready" for severity escalation.
-READY_OR_LATER: frozenset[str] = frozenset({"ready", "implementing", "implemented"})
-#: Statuses from which the tracker, not the plan, is the source of truth.
-TRACKER_IS_TRUTH: frozenset[str] = frozenset({"implementing", "implemented"})
+# Re-exported: the statuses live in their own module, which the configuration reads.
+from secplan.statuses import READY_OR_LATER as READY_OR_LATER
+from secplan.statuses import STATUSES as STATUSES
+from secplan.statuses import TRACKER_IS_TRUTH as TRACKER_IS_TRUTH
 
 RequirementsMode = Literal["none", "checklist", "issues"]
 RequirementLevel = Literal["must", "should", "may"]

@@ -112,10 +112,13 @@ def test_every_command_is_mapped_to_the_module_that_registers_it() -> None:
 
 
 def test_a_warm_check_does_not_load_the_markdown_parser(handbook: Path) -> None:
+    # Nor PyYAML, --fix's module or the writers of formats it does not write: start-up is
+    # most of a small check.
     script = (
         "import sys, atexit\n"
         "atexit.register(lambda: print(sorted(m for m in ('pyromark', 'secplan.markdown.parser',"
-        " 'secplan.handbook.adopt') if m in sys.modules), file=sys.stderr))\n"
+        " 'secplan.handbook.adopt', 'yaml', 'secplan.lint.fix', 'secplan.lint.formats.json_format')"
+        " if m in sys.modules), file=sys.stderr))\n"
         "from secplan.cli.fast import main\n"
         "sys.argv = ['secplan', 'check', '--exit-zero']\n"
         "main()\n"
@@ -130,3 +133,20 @@ def test_a_warm_check_does_not_load_the_markdown_parser(handbook: Path) -> None:
 
     assert "secplan.markdown.parser" in loaded()  # cold: every plan is parsed
     assert loaded() == "[]"  # warm: plans and findings come from the caches
+
+
+def test_version_reads_neither_the_model_nor_toml(tmp_path: Path) -> None:
+    script = (
+        "import sys, atexit\n"
+        "atexit.register(lambda: print(sorted(m for m in ('secplan.model', 'tomllib', 'yaml')"
+        " if m in sys.modules), file=sys.stderr))\n"
+        "from secplan.cli.fast import main\n"
+        "sys.argv = ['secplan', '--version']\n"
+        "main()\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("secplan ")
+    assert run.stderr.strip().splitlines()[-1] == "[]"

@@ -30,7 +30,6 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
 import sqlite3
 import time
 from collections.abc import Collection, Iterable
@@ -338,6 +337,8 @@ class PlanCache:
     def _remove_legacy(self) -> None:
         legacy = self.root / _LEGACY_DIR
         if legacy.is_dir() and not legacy.is_symlink():
+            import shutil  # rarely needed; with bz2 and lzma it costs a few ms of every start
+
             shutil.rmtree(legacy, ignore_errors=True)
 
     def _prune(self, db: sqlite3.Connection, table: str, column: str, keep: set[str]) -> None:

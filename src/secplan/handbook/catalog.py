@@ -21,10 +21,8 @@ the cell holds the reference text alone, which GitLab itself renders as a link t
 
 from __future__ import annotations
 
-import html
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,8 +30,6 @@ from typing import Any
 from secplan.errors import NotFoundError, SecplanError
 from secplan.handbook.loader import Handbook
 from secplan.model import STATUSES, Link, Plan
-from secplan.refs import parse_epic_ref
-from secplan.termsafe import termsafe
 
 START_MARKER = "<!-- secplan:catalog -->"
 END_MARKER = "<!-- /secplan:catalog -->"
@@ -74,11 +70,15 @@ def _escape_cell(text: str) -> str:
     entities, strikethrough, the cell separator) is backslash-escaped; control characters are
     written as visible escapes (the page is read in terminals and editors too).
     """
+    from secplan.termsafe import termsafe  # a warm check writes no catalog
+
     return _MD_SPECIAL.sub(r"\\\1", termsafe(" ".join(text.split())))
 
 
 def _escape_ref(text: str) -> str:
     """A validated reference or status: only the cell separator can matter."""
+    from secplan.termsafe import termsafe
+
     return termsafe(" ".join(text.split())).replace("|", "\\|")
 
 
@@ -104,6 +104,8 @@ def safe_url(url: str) -> bool:
     Read as a browser would after Markdown decoded it (entities decoded, the blanks and
     controls browsers skip removed), so ``java&#9;script:`` is caught too.
     """
+    import html  # only pages with links need it; a warm check reads none
+
     seen = _IGNORED_IN_URLS.sub("", html.unescape(url))
     m = _SCHEME.match(seen)
     return m is None or m.group(1).lower() in _SAFE_SCHEMES
@@ -123,6 +125,8 @@ def epic_url(plan: Plan, gitlab_url: str | None) -> str | None:
         return raw.strip()
     if not plan.epic or not gitlab_url:
         return None
+    from secplan.refs import parse_epic_ref  # its patterns compile on import; few runs need it
+
     ref = parse_epic_ref(plan.epic)
     if ref is None:
         return None
@@ -270,6 +274,8 @@ def atomic_write(path: Path, text: str) -> None:
     leaves the old file or the new one, never an empty one. A file that cannot be written raises
     :class:`SecplanError` naming it (never a traceback).
     """
+    import tempfile  # writing is rare; a check that writes nothing need not import it
+
     path = path.resolve()  # a symlinked page is written through, not replaced by a file
     try:
         mode = path.stat().st_mode if path.exists() else None

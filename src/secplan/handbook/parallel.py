@@ -12,7 +12,6 @@ from __future__ import annotations
 import gc
 import json
 import os
-import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -112,6 +111,7 @@ def parse_parallel(chunks: Iterable[list[ParseJob]], workers: int) -> Iterator[l
     """
     # Imported here: a check that parses nothing (a warm one) should not pay for them.
     import multiprocessing
+    import threading
     from concurrent.futures import Future, ProcessPoolExecutor
 
     # fork is cheap (nothing to import again) but unsafe once other threads run (a web

@@ -6,7 +6,6 @@ form tags the few values JSON cannot hold, e.g. ``{"$date": "2026-01-31"}``.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import hashlib
 import json
@@ -52,6 +51,8 @@ def encode_value(value: Any) -> Any:
     if isinstance(value, date):
         return {"$date": value.isoformat()}
     if isinstance(value, bytes):
+        import base64  # YAML's !!binary is rare: no import for every start
+
         return {"$bytes": base64.b64encode(value).decode("ascii")}
     if isinstance(value, set | frozenset):
         return {"$set": [encode_value(v) for v in value]}
@@ -76,6 +77,8 @@ def _decode_tagged(value: dict[str, Any]) -> Any:
         if tag == "$datetime":
             return datetime.fromisoformat(inner)
         if tag == "$bytes":
+            import base64
+
             return base64.b64decode(inner)
         if tag == "$set":
             return {_hashable(v) for v in inner}
@@ -89,6 +92,8 @@ def plain_value(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bytes):
+        import base64
+
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, list | tuple | set | frozenset):
         return [plain_value(v) for v in value]

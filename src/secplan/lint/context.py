@@ -14,7 +14,7 @@ from pathlib import Path
 
 from secplan.config import Config
 from secplan.handbook.conventions import known_keys, status_words
-from secplan.markdown.frontmatter import KNOWN_KEYS
+from secplan.markdown.fields import KNOWN_KEYS  # not the YAML reader's: a warm check needs no YAML
 from secplan.model import Plan
 
 #: Statuses whose plans are judged leniently (only front matter and SP403).

@@ -10,7 +10,6 @@ from secplan.handbook.conventions import KEP_KEYS, is_kep, map_status
 from secplan.lint.context import LintContext, front_matter_broken, key_line
 from secplan.lint.registry import Finding, declare, rule
 from secplan.model import STATUSES, Plan
-from secplan.refs import parse_epic_ref, parse_issue_ref
 
 declare(
     "SP100",
@@ -70,6 +69,10 @@ def invalid_status(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
 )
 def invalid_reference(plan: Plan, ctx: LintContext) -> Iterator[Finding]:
     """A reference in front matter (epic, source) is not a GitLab reference or URL."""
+    # Imported here: a warm check loads every rule but runs none, and refs compiles its
+    # patterns when imported.
+    from secplan.refs import parse_epic_ref, parse_issue_ref
+
     references = (
         (
             "epic",

@@ -17,7 +17,6 @@ from secplan.handbook import find_plan_files, load_handbook, plan_id, resolve_pl
 from secplan.handbook.conventions import is_repository_file
 from secplan.handbook.loader import CATALOG_NAMES
 from secplan.lint.engine import CheckResult, Engine, Selector
-from secplan.lint.fix import apply_fixes
 from secplan.lint.incremental import check_handbook
 from secplan.lint.snapshot import Rendering, Snapshot
 from secplan.lint.threads import load_known_epics, load_open_threads, with_mr_threads
@@ -198,6 +197,8 @@ def _check_target(target: Target, options: CheckOptions, cwd: Path) -> CheckResu
         cwd=cwd,
     )
     if options.fix:
+        from secplan.lint.fix import apply_fixes  # --fix only: it writes the catalog
+
         apply_fixes(handbook, result)
     result.notes[:0] = notes
     return result

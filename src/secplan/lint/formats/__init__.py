@@ -7,19 +7,30 @@ writer streams line by line, the JSON-shaped ones write one document.
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 from typing import TextIO
 
 from secplan.lint.engine import CheckResult
-from secplan.lint.formats import github, gitlab, json_format, sarif, text
 
 Writer = Callable[[CheckResult, TextIO], None]
 
+
+def _writer(module: str) -> Writer:
+    # A run writes one format: the others' modules (json, hashlib, urllib for SARIF) are
+    # imported only when asked for, which keeps a small check's start-up short.
+    def write(result: CheckResult, stream: TextIO) -> None:
+        import_module(f"{__name__}.{module}").write(result, stream)
+
+    write.__name__ = f"write_{module}"
+    return write
+
+
 FORMATS: dict[str, Writer] = {
-    "text": text.write,
-    "json": json_format.write,
-    "gitlab": gitlab.write,
-    "sarif": sarif.write,
-    "github": github.write,
+    "text": _writer("text"),
+    "json": _writer("json_format"),
+    "gitlab": _writer("gitlab"),
+    "sarif": _writer("sarif"),
+    "github": _writer("github"),
 }
 
 __all__ = ["FORMATS", "Writer", "write"]
