@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
+from secplan.handbook.cache import RACY_NS
 from tests.conftest import EXAMPLE_HANDBOOK, FIXTURES, PROJECT, run_cli
 
 LINT_HANDBOOK = FIXTURES / "lint" / "handbook"
@@ -325,3 +327,34 @@ def test_symlink_leaving_the_root_is_reported_under_its_own_name(
         ("binary.md", "SP100"),
         ("escape.md", "SP100"),
     ]
+
+
+# --- the check snapshot ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_a_check_after_one_edit_answers_from_the_snapshot_as_a_cold_check_would(
+    tmp_path: Path, fmt: str
+) -> None:
+    root = tmp_path / "handbook"
+    shutil.copytree(EXAMPLE_HANDBOOK, root, ignore=shutil.ignore_patterns(".secplan"))
+    # A handbook checked before: its cache folder exists, and no folder changed within the
+    # racy window (such a folder is listed again, and the snapshot not used).
+    (root / ".secplan" / "cache").mkdir(parents=True)
+    time.sleep(RACY_NS / 1e9 + 0.1)
+    args = ("check", "--format", fmt, "--exit-zero")
+    first = run_cli(*args, cwd=root)
+    assert first.returncode == 0, first.stderr
+    cache = root / ".secplan" / "cache"
+    assert (cache / "check.sqlite3").is_file()
+    findings_cache = (cache / "findings.sqlite3").stat().st_mtime_ns
+
+    plan = root / "ci-runner-secrets-rotation.md"
+    plan.write_text(plan.read_text() + "\nTODO: decide who rotates the runner tokens.\n")
+    warm = run_cli(*args, cwd=root)
+    # Answered from the snapshot: the findings cache was neither needed nor written.
+    assert (cache / "findings.sqlite3").stat().st_mtime_ns == findings_cache
+    cold = run_cli(*args, cwd=root, env={"SECPLAN_NO_CACHE": "1"})
+    assert warm.returncode == cold.returncode == 0, warm.stderr + cold.stderr
+    assert warm.stdout == cold.stdout
+    assert warm.stdout != first.stdout
